@@ -1,0 +1,248 @@
+//! The one error type of the crate.
+//!
+//! Every message says what went wrong and, where the user can fix it, which setting to change.
+//! None of them ever contains the service token: the official server quotes the token in the
+//! details of `UNAUTHENTICATED` replies and echoes it in trailers, so those details are dropped and
+//! any other server text is scrubbed of it before it reaches an [`Error`].
+
+use std::time::Duration;
+
+/// A `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when talking to a puppet service.
+///
+/// The enum is `#[non_exhaustive]`: match the variants you handle and keep a `_` arm.
+///
+/// ```
+/// use wechaty_client::Error;
+///
+/// fn explain(error: &Error) -> &'static str {
+///     match error {
+///         Error::Unauthenticated => "fix the token",
+///         Error::Transport { .. } => "is the service running?",
+///         _ => "something else",
+///     }
+/// }
+/// assert_eq!(explain(&Error::Unauthenticated), "fix the token");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting is missing or invalid. The message names the setting and how to fix it.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// The service rejected the token (gRPC code 16).
+    #[error(
+        "the puppet service rejected the token: check WECHATY_PUPPET_SERVICE_TOKEN \
+         (or the token given to the builder / --token)"
+    )]
+    Unauthenticated,
+
+    /// The service could not be reached, or the connection broke (gRPC code 14 or a local
+    /// transport failure).
+    #[error(
+        "cannot reach the puppet service at {endpoint}: {message} \
+         (check WECHATY_PUPPET_SERVICE_ENDPOINT and that the service is running)"
+    )]
+    Transport {
+        /// The endpoint the client tried.
+        endpoint: String,
+        /// What failed, as reported by the transport.
+        message: String,
+    },
+
+    /// A call took longer than its deadline.
+    #[error(
+        "{rpc} did not answer within {timeout:?} (raise the call timeout with \
+         `WechatyBuilder::call_timeout` if the service is just slow)"
+    )]
+    DeadlineExceeded {
+        /// The RPC that timed out.
+        rpc: &'static str,
+        /// The deadline that passed.
+        timeout: Duration,
+    },
+
+    /// The service does not know the requested object (gRPC code 5).
+    #[error("{rpc}: not found: {message}")]
+    NotFound {
+        /// The RPC that failed.
+        rpc: &'static str,
+        /// The server's explanation (first line).
+        message: String,
+    },
+
+    /// Another client already holds the service's Event stream (gRPC code 6). A puppet service
+    /// allows one Event stream at a time.
+    #[error(
+        "another client already holds the Event stream of this puppet service (only one is \
+         allowed): stop the other bot or CLI `events`/`ding` first"
+    )]
+    EventStreamTaken,
+
+    /// The object exists already (gRPC code 6 on a call other than `Event`).
+    #[error("{rpc}: already exists: {message}")]
+    AlreadyExists {
+        /// The RPC that failed.
+        rpc: &'static str,
+        /// The server's explanation (first line).
+        message: String,
+    },
+
+    /// The service does not implement this RPC (gRPC code 12).
+    #[error("{rpc} is not implemented by this puppet service")]
+    Unimplemented {
+        /// The RPC the service does not offer.
+        rpc: &'static str,
+    },
+
+    /// Any other failure reported by the service.
+    #[error("{rpc} failed ({code:?}): {message}")]
+    Rpc {
+        /// The RPC that failed.
+        rpc: &'static str,
+        /// The gRPC status code.
+        code: tonic::Code,
+        /// The server's explanation, cut to its first line.
+        message: String,
+    },
+
+    /// The service sent data this client cannot use (malformed JSON, a missing id, ...).
+    #[error("the puppet service sent an invalid {what}: {message}")]
+    InvalidData {
+        /// What was being decoded.
+        what: &'static str,
+        /// Why it was rejected.
+        message: String,
+    },
+
+    /// The operation needs the Event stream, which is not open (call `start()` or `connect()`).
+    #[error("the Event stream is not open: call `start()` (or `connect()`) first")]
+    NotConnected,
+
+    /// The bot was stopped with `stop()`; create a new one to reconnect.
+    #[error("this bot was stopped: build a new `Wechaty` to connect again")]
+    Stopped,
+
+    /// Waiting for something on the Event stream took too long.
+    #[error("timed out after {timeout:?} waiting for {what}")]
+    Timeout {
+        /// What was awaited.
+        what: String,
+        /// How long the client waited.
+        timeout: Duration,
+    },
+}
+
+impl Error {
+    /// Turns a gRPC status into an [`Error`]: keeps the first line of the server's details, drops
+    /// them entirely for code 16 (the official server quotes the token there) and scrubs `secret`
+    /// from whatever remains.
+    pub(crate) fn from_status(
+        rpc: &'static str,
+        status: &tonic::Status,
+        endpoint: &str,
+        secret: &str,
+    ) -> Self {
+        use tonic::Code;
+        let message = || scrub(first_line(status.message()), secret);
+        match status.code() {
+            Code::Unauthenticated => Error::Unauthenticated,
+            Code::NotFound => Error::NotFound {
+                rpc,
+                message: message(),
+            },
+            Code::AlreadyExists if rpc == "Event" => Error::EventStreamTaken,
+            Code::AlreadyExists => Error::AlreadyExists {
+                rpc,
+                message: message(),
+            },
+            Code::Unimplemented => Error::Unimplemented { rpc },
+            Code::Unavailable => Error::Transport {
+                endpoint: endpoint.to_owned(),
+                message: scrub(&transport_cause(status), secret),
+            },
+            code => Error::Rpc {
+                rpc,
+                code,
+                message: message(),
+            },
+        }
+    }
+}
+
+/// The first line of a server message, without the `Error: ` prefix Node servers put there.
+fn first_line(message: &str) -> &str {
+    let line = message.lines().next().unwrap_or("").trim();
+    line.strip_prefix("Error: ").unwrap_or(line)
+}
+
+/// Replaces every occurrence of the secret; a defence in depth for servers that quote the token
+/// where we do not expect it.
+pub(crate) fn scrub(text: &str, secret: &str) -> String {
+    if secret.is_empty() || !text.contains(secret) {
+        text.to_owned()
+    } else {
+        text.replace(secret, "<token>")
+    }
+}
+
+/// Local transport failures arrive as `Unavailable` with the real cause in the source chain
+/// ("tcp connect error" → "Connection refused"); the innermost cause is the useful one.
+fn transport_cause(status: &tonic::Status) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(status);
+    let mut innermost = None;
+    while let Some(error) = cause {
+        innermost = Some(error.to_string());
+        cause = error.source();
+    }
+    match innermost {
+        Some(inner) if !inner.is_empty() => inner,
+        _ => first_line(status.message()).to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unauthenticated_drops_the_servers_details() {
+        let status = tonic::Status::unauthenticated(r#"Invalid Wechaty TOKEN "insecure_s3cret""#);
+        let error = Error::from_status("Version", &status, "127.0.0.1:1", "insecure_s3cret");
+        assert_eq!(error, Error::Unauthenticated);
+        assert!(!error.to_string().contains("s3cret"));
+        assert!(error.to_string().contains("WECHATY_PUPPET_SERVICE_TOKEN"));
+    }
+
+    #[test]
+    fn other_details_are_cut_to_the_first_line_and_scrubbed() {
+        let status = tonic::Status::unknown(
+            "Error: no payload found for id tok123\n    at Object.<anonymous> (/srv/x.js:1:1)",
+        );
+        let error = Error::from_status("ContactPayload", &status, "h:1", "tok123");
+        assert_eq!(
+            error,
+            Error::Rpc {
+                rpc: "ContactPayload",
+                code: tonic::Code::Unknown,
+                message: "no payload found for id <token>".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_second_event_stream_is_its_own_variant() {
+        let status = tonic::Status::already_exists("GrpcServerImpl.event() can not call twice.");
+        assert_eq!(
+            Error::from_status("Event", &status, "h:1", "t"),
+            Error::EventStreamTaken
+        );
+        assert!(matches!(
+            Error::from_status("RoomCreate", &status, "h:1", "t"),
+            Error::AlreadyExists { .. }
+        ));
+    }
+}

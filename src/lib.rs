@@ -1,0 +1,68 @@
+//! # wechaty-client
+//!
+//! A Rust SDK for WeChat bots on a [Wechaty](https://wechaty.js.org) **puppet service**: the
+//! remote `wechaty.Puppet` gRPC server that hosted providers run and that bots reach with a
+//! token.
+//!
+//! - [`Wechaty`] is the bot: build it with [`WechatyBuilder`] (or from the
+//!   `WECHATY_PUPPET_SERVICE_*` environment variables), [`start`](Wechaty::start) it, and read
+//!   typed [`Event`]s from [`Wechaty::events`].
+//! - [`Message`] handles do the message RPCs.
+//! - [`mock`] is a real gRPC puppet service in the crate, for tests and offline examples.
+//! - Every failure is an [`Error`]; none of them ever shows the token.
+//!
+//! ```no_run
+//! use tokio_stream::StreamExt;
+//! use wechaty_client::{Event, WechatyBuilder};
+//!
+//! #[tokio::main]
+//! async fn main() -> wechaty_client::Result<()> {
+//!     // WECHATY_PUPPET_SERVICE_TOKEN, _ENDPOINT, _NO_TLS_INSECURE_CLIENT=true
+//!     let bot = WechatyBuilder::from_env().build().await?;
+//!     let mut events = bot.events();
+//!     bot.start().await?;
+//!     while let Some(event) = events.next().await {
+//!         if let Event::Message { message_id } = event {
+//!             let message = bot.message(message_id);
+//!             if message.payload().await?.text.as_deref() == Some("ding") {
+//!                 message.reply("dong").await?;
+//!             }
+//!         }
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! See `ARCHITECTURE.md` for how the pieces fit together.
+
+#![warn(missing_docs)]
+
+mod config;
+mod dispatch;
+mod error;
+mod event;
+mod ids;
+mod message;
+mod proto;
+mod token;
+mod transport;
+mod wechaty;
+
+#[cfg(feature = "mock")]
+pub mod mock;
+
+pub use config::{
+    WechatyBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CALLS_IN_FLIGHT,
+    ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
+};
+pub use error::{Error, Result};
+pub use event::{
+    timestamp_to_time, Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic,
+    ScanStatus, ServiceError,
+};
+pub use ids::{ContactId, MessageId, RoomId};
+pub use message::{Message, MessagePayload, MessageType};
+pub use wechaty::{Events, Wechaty};
+
+/// The gRPC status code carried by [`Error::Rpc`].
+pub use tonic::Code;

@@ -1,0 +1,143 @@
+//! The one Event stream slot of the mock, as the official server has it: a second stream is
+//! refused, events fired while no stream is attached are dropped.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
+
+use crate::proto::wechaty::puppet::EventResponse;
+
+type Item = Result<EventResponse, tonic::Status>;
+
+#[derive(Default)]
+struct Slot {
+    /// The attached stream: its number and sender.
+    attached: Option<(u64, mpsc::UnboundedSender<Item>)>,
+    generation: u64,
+}
+
+/// Cheap to clone; clones share the slot.
+#[derive(Clone, Default)]
+pub(crate) struct EventHub {
+    slot: Arc<Mutex<Slot>>,
+}
+
+impl EventHub {
+    fn slot(&self) -> MutexGuard<'_, Slot> {
+        self.slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Attaches a new stream, or refuses when one is attached.
+    pub(crate) fn attach(&self) -> Result<(u64, HubStream), tonic::Status> {
+        let mut slot = self.slot();
+        if let Some((_, sender)) = &slot.attached {
+            if !sender.is_closed() {
+                return Err(tonic::Status::already_exists(
+                    "GrpcServerImpl.event() can not call twice.",
+                ));
+            }
+        }
+        slot.generation += 1;
+        let id = slot.generation;
+        let (sender, receiver) = mpsc::unbounded_channel();
+        slot.attached = Some((id, sender));
+        Ok((
+            id,
+            HubStream {
+                receiver,
+                hub: self.clone(),
+                id,
+            },
+        ))
+    }
+
+    pub(crate) fn is_attached(&self) -> bool {
+        self.slot()
+            .attached
+            .as_ref()
+            .is_some_and(|(_, sender)| !sender.is_closed())
+    }
+
+    /// Sends to the attached stream, if any.
+    pub(crate) fn emit(&self, kind: i32, payload: String) {
+        self.send(
+            None,
+            Ok(EventResponse {
+                r#type: kind,
+                payload,
+            }),
+        );
+    }
+
+    /// Sends only if stream `id` is still the attached one (for delayed replays).
+    pub(crate) fn emit_to(&self, id: u64, kind: i32, payload: String) {
+        self.send(
+            Some(id),
+            Ok(EventResponse {
+                r#type: kind,
+                payload,
+            }),
+        );
+    }
+
+    /// Ends the attached stream with `status` (an error the client sees).
+    pub(crate) fn fail(&self, status: tonic::Status) {
+        self.send(None, Err(status));
+        self.detach_all();
+    }
+
+    fn send(&self, only: Option<u64>, item: Item) {
+        let mut slot = self.slot();
+        let Some((id, sender)) = &slot.attached else {
+            return;
+        };
+        if only.is_some_and(|only| only != *id) {
+            return;
+        }
+        if sender.send(item).is_err() {
+            slot.attached = None;
+        }
+    }
+
+    /// Drops the sender: the stream ends with status OK.
+    pub(crate) fn detach_all(&self) {
+        self.slot().attached = None;
+    }
+
+    fn detach(&self, id: u64) {
+        let mut slot = self.slot();
+        if slot
+            .attached
+            .as_ref()
+            .is_some_and(|(current, _)| *current == id)
+        {
+            slot.attached = None;
+        }
+    }
+}
+
+/// The server side of one Event stream; frees the slot when the client goes away.
+pub(crate) struct HubStream {
+    receiver: mpsc::UnboundedReceiver<Item>,
+    hub: EventHub,
+    id: u64,
+}
+
+impl Stream for HubStream {
+    type Item = Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
+        self.receiver.poll_recv(cx)
+    }
+}
+
+impl Drop for HubStream {
+    fn drop(&mut self) {
+        self.hub.detach(self.id);
+    }
+}

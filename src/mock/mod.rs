@@ -1,0 +1,227 @@
+//! The mock puppet service: a real `wechaty.Puppet` gRPC server on loopback TCP, with a world
+//! of contacts, rooms and messages that tests seed and inspect through a Rust API.
+//!
+//! It behaves like the official TypeScript server where a client can tell: the token check and
+//! its `UNAUTHENTICATED` details, one Event stream at a time (`ALREADY_EXISTS`), the replay of
+//! heartbeat → login → ready on connect, `Ding` answered by a `dong` event, events fired while
+//! no stream is open being dropped, errors as `UNKNOWN` with `Error: …` details, and the
+//! standard health service without a token check. RPCs it does not model answer
+//! `UNIMPLEMENTED`.
+//!
+//! ```
+//! use wechaty_client::mock::{MockContact, MockPuppetService};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> wechaty_client::Result<()> {
+//! let server = MockPuppetService::builder().serve().await?;
+//! server.world().add_contact(MockContact::new("ann", "Ann"));
+//! let bot = server.bot_builder().build().await?;
+//! assert!(bot.version().await?.starts_with("wechaty-client-mock"));
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The world state ([`MockWorld`]) lives apart from the gRPC glue (`service.rs`), so later
+//! features add state and RPCs without touching the transport.
+
+mod auth;
+mod faults;
+mod health;
+mod hub;
+mod service;
+mod world;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::config::WechatyBuilder;
+use crate::error::{Error, Result};
+use crate::proto::health::health_server::HealthServer;
+use crate::proto::wechaty::puppet_server::PuppetServer;
+use crate::transport::MAX_MESSAGE_BYTES;
+
+pub use faults::Faults;
+pub use world::{MockContact, MockMessage, MockRoom, MockWorld};
+
+/// The token the mock accepts when none is configured. Its `insecure` prefix is the server name
+/// of the official default certificate.
+pub const DEFAULT_TOKEN: &str = "insecure_mock";
+
+/// How often the mock's puppet sends a `heartbeat` by default.
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(20);
+
+/// Entry point: `MockPuppetService::builder()…serve().await`.
+#[derive(Debug)]
+pub struct MockPuppetService;
+
+impl MockPuppetService {
+    /// A builder for a mock on `127.0.0.1`, any free port, token [`DEFAULT_TOKEN`], empty world.
+    pub fn builder() -> MockBuilder {
+        MockBuilder {
+            token: DEFAULT_TOKEN.to_owned(),
+            port: 0,
+            world: MockWorld::new(),
+            heartbeat_interval: Some(DEFAULT_HEARTBEAT_INTERVAL),
+        }
+    }
+}
+
+/// Settings of a mock service before it serves.
+#[derive(Debug)]
+pub struct MockBuilder {
+    token: String,
+    port: u16,
+    world: MockWorld,
+    heartbeat_interval: Option<Duration>,
+}
+
+impl MockBuilder {
+    /// The token clients must present.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = token.into();
+        self
+    }
+
+    /// The port on `127.0.0.1` (0, the default, picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Serve this world (for example a [`MockWorld::demo`], or the world of a server that is
+    /// being restarted on the same port).
+    pub fn world(mut self, world: MockWorld) -> Self {
+        self.world = world;
+        self
+    }
+
+    /// How often the puppet sends a `heartbeat` event (`None`: never, as a silent service).
+    pub fn heartbeat_interval(mut self, interval: Option<Duration>) -> Self {
+        self.heartbeat_interval = interval;
+        self
+    }
+
+    /// Binds the port and serves in a background task until [`MockServer::shutdown`] or drop.
+    pub async fn serve(self) -> Result<MockServer> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port))
+            .await
+            .map_err(|error| {
+                Error::Config(format!(
+                    "the mock cannot listen on port {}: {error}",
+                    self.port
+                ))
+            })?;
+        let addr = listener.local_addr().map_err(|error| {
+            Error::Config(format!("the mock's listener has no address: {error}"))
+        })?;
+        let world = self.world;
+        let puppet = PuppetServer::new(service::MockService::new(world.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let health = HealthServer::new(health::MockHealth::new(world.clone()));
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let router = tonic::transport::Server::builder()
+            .tcp_nodelay(true)
+            .layer(auth::TokenCheckLayer::new(&self.token))
+            .add_service(puppet)
+            .add_service(health);
+        let incoming = TcpListenerStream::new(listener);
+        let served = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stop_rx.await;
+            };
+            if let Err(error) = router
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+            {
+                tracing::warn!(%error, "the mock puppet service stopped with an error");
+            }
+        });
+        let heartbeat = self
+            .heartbeat_interval
+            .map(|interval| tokio::spawn(world.clone().heartbeat_every(interval)));
+        tracing::debug!(%addr, "mock puppet service listening");
+        Ok(MockServer {
+            addr,
+            token: self.token,
+            world,
+            stop: Some(stop_tx),
+            tasks: [Some(served), heartbeat],
+        })
+    }
+}
+
+/// A running mock service. Dropping it stops the server.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    token: String,
+    world: MockWorld,
+    stop: Option<oneshot::Sender<()>>,
+    tasks: [Option<JoinHandle<()>>; 2],
+}
+
+impl MockServer {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `127.0.0.1:<port>`, ready for [`WechatyBuilder::endpoint`].
+    pub fn endpoint(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// The token it accepts.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The world it serves: seed it, inject events, inspect what clients did.
+    pub fn world(&self) -> &MockWorld {
+        &self.world
+    }
+
+    /// Fault injection: delays and failures of chosen RPCs.
+    pub fn faults(&self) -> &Faults {
+        self.world.faults()
+    }
+
+    /// A builder already pointed at this mock: endpoint, token, plaintext.
+    pub fn bot_builder(&self) -> WechatyBuilder {
+        WechatyBuilder::new()
+            .endpoint(self.endpoint())
+            .token(self.token.clone())
+            .no_tls(true)
+    }
+
+    /// Stops serving: open streams end, the port is released. The world stays usable, so a
+    /// test can serve it again on the same port.
+    pub async fn shutdown(mut self) {
+        self.stop_now();
+        if let Some(served) = self.tasks[0].take() {
+            let _ = served.await;
+        }
+    }
+
+    fn stop_now(&mut self) {
+        self.world.end_event_stream();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(heartbeat) = self.tasks[1].take() {
+            heartbeat.abort();
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}

@@ -1,0 +1,422 @@
+//! The mock's state: who the bot is, contacts, rooms with members and room aliases, messages,
+//! and a count of the RPCs clients made. Plain data behind one mutex (never held across an
+//! await), apart from the gRPC glue.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+
+use super::faults::Faults;
+use super::hub::EventHub;
+use crate::ids::{ContactId, MessageId, RoomId};
+use crate::message::MessageType;
+use crate::proto::wechaty::puppet::EventType;
+
+/// A contact in the mock world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MockContact {
+    /// Its id.
+    pub id: ContactId,
+    /// Its WeChat name.
+    pub name: String,
+    /// The alias the bot gave it (`None`: no alias).
+    pub alias: Option<String>,
+    /// Avatar URL.
+    pub avatar: Option<String>,
+    /// Whether it is the bot's friend.
+    pub friend: bool,
+}
+
+impl MockContact {
+    /// A friend named `name`, without alias or avatar.
+    pub fn new(id: impl Into<ContactId>, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            alias: None,
+            avatar: None,
+            friend: true,
+        }
+    }
+
+    /// With the alias the bot gave this contact.
+    pub fn alias(mut self, alias: impl Into<String>) -> Self {
+        self.alias = Some(alias.into());
+        self
+    }
+}
+
+/// A room in the mock world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MockRoom {
+    /// Its id.
+    pub id: RoomId,
+    /// Its topic (`""`: an unnamed room).
+    pub topic: String,
+    /// The owner.
+    pub owner_id: Option<ContactId>,
+    /// The admins.
+    pub admin_ids: Vec<ContactId>,
+    /// The members, in order.
+    pub member_ids: Vec<ContactId>,
+    /// Room aliases (group nicknames) by member.
+    pub room_aliases: HashMap<ContactId, String>,
+    /// The announcement.
+    pub announce: String,
+}
+
+impl MockRoom {
+    /// A room with a topic and no members.
+    pub fn new(id: impl Into<RoomId>, topic: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            topic: topic.into(),
+            owner_id: None,
+            admin_ids: Vec::new(),
+            member_ids: Vec::new(),
+            room_aliases: HashMap::new(),
+            announce: String::new(),
+        }
+    }
+
+    /// With these members.
+    pub fn members<I, C>(mut self, members: I) -> Self
+    where
+        I: IntoIterator<Item = C>,
+        C: Into<ContactId>,
+    {
+        self.member_ids = members.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// With this owner.
+    pub fn owner(mut self, owner: impl Into<ContactId>) -> Self {
+        self.owner_id = Some(owner.into());
+        self
+    }
+
+    /// With a room alias (group nickname) for a member.
+    pub fn room_alias(mut self, member: impl Into<ContactId>, alias: impl Into<String>) -> Self {
+        self.room_aliases.insert(member.into(), alias.into());
+        self
+    }
+}
+
+/// A message stored in the mock world: received by the bot or sent by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MockMessage {
+    /// Its id.
+    pub id: MessageId,
+    /// Its type.
+    pub kind: MessageType,
+    /// Its text.
+    pub text: String,
+    /// Who sent it.
+    pub talker_id: ContactId,
+    /// Who got it, for direct messages.
+    pub listener_id: Option<ContactId>,
+    /// The room, for room messages.
+    pub room_id: Option<RoomId>,
+    /// Mentioned contacts.
+    pub mention_ids: Vec<ContactId>,
+    /// Unix milliseconds.
+    pub timestamp_ms: u64,
+}
+
+#[derive(Default)]
+pub(super) struct State {
+    pub(super) self_id: Option<ContactId>,
+    pub(super) logged_in: bool,
+    pub(super) contacts: BTreeMap<ContactId, MockContact>,
+    pub(super) rooms: BTreeMap<RoomId, MockRoom>,
+    pub(super) messages: HashMap<MessageId, MockMessage>,
+    /// Ids of the messages clients sent, in order.
+    pub(super) sent: Vec<MessageId>,
+    pub(super) calls: HashMap<String, u64>,
+    pub(super) last_heartbeat: Option<SystemTime>,
+    next_id: u64,
+}
+
+impl State {
+    fn next_id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}-{}", self.next_id)
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    hub: EventHub,
+    faults: Faults,
+}
+
+/// The mock's world. Cheap to clone: clones share the state, so a test keeps a handle while the
+/// server serves it.
+#[derive(Clone)]
+pub struct MockWorld {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for MockWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state();
+        f.debug_struct("MockWorld")
+            .field("self_id", &state.self_id)
+            .field("logged_in", &state.logged_in)
+            .field("contacts", &state.contacts.len())
+            .field("rooms", &state.rooms.len())
+            .field("messages", &state.messages.len())
+            .finish()
+    }
+}
+
+impl Default for MockWorld {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MockWorld {
+    /// An empty world: nobody logged in.
+    pub fn new() -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                state: Mutex::default(),
+                hub: EventHub::default(),
+                faults: Faults::default(),
+            }),
+        }
+    }
+
+    /// A small world for demos and examples: the bot `bot` ("Wechaty Bot") logged in, the
+    /// contacts `ann`, `ben`, `cora`, `dan`, and two rooms: `r1@chatroom` "Team Room" (owner
+    /// `ann`, where `ann` is "Ali (room nick)") and `r2@chatroom` "Weekend".
+    pub fn demo() -> Self {
+        let world = Self::new();
+        world.add_contact(MockContact::new("bot", "Wechaty Bot"));
+        world.add_contact(MockContact::new("ann", "Ann").alias("Ann (alias)"));
+        world.add_contact(MockContact::new("ben", "Ben"));
+        world.add_contact(MockContact::new("cora", "Cora"));
+        world.add_contact(MockContact::new("dan", "Dan"));
+        world.add_room(
+            MockRoom::new("r1@chatroom", "Team Room")
+                .members(["bot", "ann", "ben", "cora"])
+                .owner("ann")
+                .room_alias("ann", "Ali (room nick)"),
+        );
+        world.add_room(
+            MockRoom::new("r2@chatroom", "Weekend")
+                .members(["bot", "ben", "dan"])
+                .owner("bot"),
+        );
+        world.login("bot");
+        world
+    }
+
+    pub(super) fn state(&self) -> MutexGuard<'_, State> {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(super) fn hub(&self) -> &EventHub {
+        &self.shared.hub
+    }
+
+    pub(super) fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// Adds (or replaces) a contact.
+    pub fn add_contact(&self, contact: MockContact) {
+        self.state().contacts.insert(contact.id.clone(), contact);
+    }
+
+    /// Adds (or replaces) a room. Its members must be contacts for their payloads to resolve.
+    pub fn add_room(&self, room: MockRoom) {
+        self.state().rooms.insert(room.id.clone(), room);
+    }
+
+    /// A copy of a room as it is now.
+    pub fn room(&self, id: &str) -> Option<MockRoom> {
+        self.state().rooms.get(&RoomId::from(id)).cloned()
+    }
+
+    /// Logs the bot in as `contact_id` (the contact should exist) and emits `login`, then
+    /// `ready`.
+    pub fn login(&self, contact_id: impl Into<ContactId>) {
+        let contact_id = contact_id.into();
+        {
+            let mut state = self.state();
+            state.self_id = Some(contact_id.clone());
+            state.logged_in = true;
+        }
+        self.emit(EventType::Login, json!({ "contactId": contact_id }));
+        self.emit(EventType::Ready, json!({ "data": "ready" }));
+    }
+
+    /// Logs the bot out and emits `logout`.
+    pub fn logout(&self, reason: &str) {
+        let contact_id = {
+            let mut state = self.state();
+            state.logged_in = false;
+            state.self_id.clone()
+        };
+        if let Some(contact_id) = contact_id {
+            self.emit(
+                EventType::Logout,
+                json!({ "contactId": contact_id, "data": reason }),
+            );
+        }
+    }
+
+    /// The logged-in bot, if any.
+    pub fn current_user(&self) -> Option<ContactId> {
+        let state = self.state();
+        state.logged_in.then(|| state.self_id.clone()).flatten()
+    }
+
+    /// Someone sends the bot a text: in `room` when given, else directly. Stores the message
+    /// and emits its `message` event. Returns the message id.
+    pub fn receive_text(
+        &self,
+        talker: impl Into<ContactId>,
+        room: Option<&str>,
+        text: impl Into<String>,
+    ) -> MessageId {
+        let mut state = self.state();
+        let id = MessageId::from(state.next_id("msg"));
+        let listener_id = if room.is_none() {
+            state.self_id.clone()
+        } else {
+            None
+        };
+        let message = MockMessage {
+            id: id.clone(),
+            kind: MessageType::Text,
+            text: text.into(),
+            talker_id: talker.into(),
+            listener_id,
+            room_id: room.map(RoomId::from),
+            mention_ids: Vec::new(),
+            timestamp_ms: now_ms(),
+        };
+        state.messages.insert(id.clone(), message);
+        drop(state);
+        self.emit(EventType::Message, json!({ "messageId": id }));
+        id
+    }
+
+    /// Stores a message a client sent and emits its `message` event, as the official server
+    /// does for the bot's own messages.
+    pub(super) fn record_sent_text(
+        &self,
+        conversation_id: &str,
+        text: String,
+        mention_ids: Vec<ContactId>,
+    ) -> MessageId {
+        let mut state = self.state();
+        let id = MessageId::from(state.next_id("msg"));
+        let talker_id = state
+            .self_id
+            .clone()
+            .unwrap_or_else(|| ContactId::from("self"));
+        let room = RoomId::from(conversation_id);
+        let (room_id, listener_id) = if state.rooms.contains_key(&room) {
+            (Some(room), None)
+        } else {
+            (None, Some(ContactId::from(conversation_id)))
+        };
+        let message = MockMessage {
+            id: id.clone(),
+            kind: MessageType::Text,
+            text,
+            talker_id,
+            listener_id,
+            room_id,
+            mention_ids,
+            timestamp_ms: now_ms(),
+        };
+        state.messages.insert(id.clone(), message);
+        state.sent.push(id.clone());
+        drop(state);
+        self.emit(EventType::Message, json!({ "messageId": id }));
+        id
+    }
+
+    /// The messages clients sent, oldest first.
+    pub fn sent_messages(&self) -> Vec<MockMessage> {
+        let state = self.state();
+        state
+            .sent
+            .iter()
+            .filter_map(|id| state.messages.get(id).cloned())
+            .collect()
+    }
+
+    /// A stored message.
+    pub fn message(&self, id: &str) -> Option<MockMessage> {
+        self.state().messages.get(&MessageId::from(id)).cloned()
+    }
+
+    /// How many times clients called `rpc` (by its method name, e.g. `"RoomPayload"`).
+    pub fn calls(&self, rpc: &str) -> u64 {
+        self.state().calls.get(rpc).copied().unwrap_or(0)
+    }
+
+    /// Sends an event with any type number and payload text, even malformed ones, to the open
+    /// Event stream (dropped when none is open, as the official server does).
+    pub fn emit_raw(&self, kind: i32, payload: impl Into<String>) {
+        self.hub().emit(kind, payload.into());
+    }
+
+    /// Whether a client holds the Event stream.
+    pub fn has_event_stream(&self) -> bool {
+        self.hub().is_attached()
+    }
+
+    /// Ends the open Event stream with status OK, as the official `Stop` does.
+    pub fn end_event_stream(&self) {
+        self.hub().detach_all();
+    }
+
+    /// Ends the open Event stream with an error status, as a failing server would.
+    pub fn fail_event_stream(&self, code: tonic::Code, message: &str) {
+        self.hub().fail(tonic::Status::new(code, message));
+    }
+
+    pub(super) fn emit(&self, kind: EventType, payload: serde_json::Value) {
+        if kind == EventType::Heartbeat {
+            self.state().last_heartbeat = Some(SystemTime::now());
+        }
+        self.hub().emit(kind as i32, payload.to_string());
+    }
+
+    pub(super) fn count_call(&self, rpc: &str) {
+        *self.state().calls.entry(rpc.to_owned()).or_default() += 1;
+    }
+
+    /// The puppet's heartbeat: what keeps the health service `SERVING` and client watchdogs
+    /// quiet.
+    pub(super) async fn heartbeat_every(self, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        loop {
+            ticker.tick().await;
+            self.emit(EventType::Heartbeat, json!({ "data": "heartbeat" }));
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as u64)
+        .unwrap_or(0)
+}

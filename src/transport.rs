@@ -1,0 +1,133 @@
+//! The gRPC channel to the puppet service: one multiplexed HTTP/2 connection, the
+//! `authorization` metadata on every call, a cap on calls in flight and a deadline on unary calls.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::config::WechatyBuilder;
+use crate::error::{Error, Result};
+use crate::proto::health::health_client::HealthClient;
+use crate::proto::wechaty::puppet_client::PuppetClient;
+use crate::token::Token;
+
+/// Largest message accepted or sent: the 4 MiB every official peer uses by default.
+pub(crate) const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Adds `authorization: Wechaty <token>` to every call. The value is built once.
+#[derive(Clone)]
+pub(crate) struct Authorization(MetadataValue<Ascii>);
+
+impl tonic::service::Interceptor for Authorization {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// The generated client over our authenticated channel.
+pub(crate) type Puppet = PuppetClient<InterceptedService<Channel, Authorization>>;
+
+/// Everything needed to make calls. Cheap to clone: clones share the connection.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    puppet: Puppet,
+    health: HealthClient<Channel>,
+    endpoint: Arc<str>,
+    token: Token,
+    call_timeout: Duration,
+}
+
+impl Transport {
+    /// A lazily connecting plaintext HTTP/2 channel to `endpoint` (`HOST:PORT`).
+    pub(crate) fn plaintext(endpoint: &str, token: Token, config: &WechatyBuilder) -> Result<Self> {
+        let channel = Endpoint::from_shared(format!("http://{endpoint}"))
+            .map_err(|error| Error::Config(format!("endpoint {endpoint:?} is invalid: {error}")))?
+            .connect_timeout(config.connect_timeout)
+            .tcp_nodelay(true)
+            .concurrency_limit(config.max_calls_in_flight)
+            .connect_lazy();
+        Ok(Self::over(channel, endpoint, token, config.call_timeout))
+    }
+
+    fn over(channel: Channel, endpoint: &str, token: Token, call_timeout: Duration) -> Self {
+        let puppet =
+            PuppetClient::with_interceptor(channel.clone(), Authorization(token.authorization()))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        Self {
+            puppet,
+            health: HealthClient::new(channel),
+            endpoint: endpoint.into(),
+            token,
+            call_timeout,
+        }
+    }
+
+    /// A client for streaming calls, which carry no deadline.
+    pub(crate) fn puppet(&self) -> Puppet {
+        self.puppet.clone()
+    }
+
+    /// The health client (`grpc.health.v1.Health`; the service does not check the token there).
+    #[allow(dead_code)] // the doctor command and health checks use it
+    pub(crate) fn health(&self) -> HealthClient<Channel> {
+        self.health.clone()
+    }
+
+    /// `HOST:PORT` of the service.
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Runs one unary call with the deadline: sent to the server as `grpc-timeout` and enforced
+    /// here too, so a server that ignores it cannot hang the caller.
+    pub(crate) async fn unary<Req, Resp, Call, Fut>(
+        &self,
+        rpc: &'static str,
+        message: Req,
+        call: Call,
+    ) -> Result<Resp>
+    where
+        Call: FnOnce(Puppet, tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    {
+        let mut request = tonic::Request::new(message);
+        request.set_timeout(self.call_timeout);
+        let deadline_exceeded = || Error::DeadlineExceeded {
+            rpc,
+            timeout: self.call_timeout,
+        };
+        tracing::trace!(rpc, "call");
+        match tokio::time::timeout(self.call_timeout, call(self.puppet.clone(), request)).await {
+            Err(_elapsed) => Err(deadline_exceeded()),
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) if server_deadline(&status) => Err(deadline_exceeded()),
+            Ok(Err(status)) => Err(self.error(rpc, &status)),
+        }
+    }
+
+    /// Maps a status of `rpc` to an [`Error`], never leaking the token.
+    pub(crate) fn error(&self, rpc: &'static str, status: &tonic::Status) -> Error {
+        Error::from_status(rpc, status, &self.endpoint, self.token.expose())
+    }
+}
+
+/// The server gave up at our `grpc-timeout`: gRPC servers say `DEADLINE_EXCEEDED`, tonic servers
+/// `CANCELLED` with "Timeout expired".
+fn server_deadline(status: &tonic::Status) -> bool {
+    match status.code() {
+        tonic::Code::DeadlineExceeded => true,
+        tonic::Code::Cancelled => status.message() == "Timeout expired",
+        _ => false,
+    }
+}

@@ -1,0 +1,287 @@
+//! [`Wechaty`]: the bot handle. Cheap to clone; every clone talks over the same connection.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::{Stream, StreamExt};
+
+use crate::config::WechatyBuilder;
+use crate::dispatch::{self, Stats};
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::ids::MessageId;
+use crate::message::Message;
+use crate::proto::wechaty::puppet as pb;
+use crate::transport::Transport;
+
+/// Events buffered per subscriber before a slow one starts missing them.
+const EVENT_BUFFER: usize = 1024;
+
+/// A bot connected to a Wechaty puppet service.
+///
+/// Build one with [`Wechaty::builder()`] or [`WechatyBuilder::from_env()`], then [`start`]
+/// it: that opens the Event stream and starts the puppet. Clones share the connection.
+///
+/// ```no_run
+/// use tokio_stream::StreamExt;
+/// use wechaty_client::{Event, WechatyBuilder};
+///
+/// # async fn demo() -> wechaty_client::Result<()> {
+/// let bot = WechatyBuilder::from_env().build().await?;
+/// let mut events = bot.events();
+/// bot.start().await?;
+/// while let Some(event) = events.next().await {
+///     if let Event::Message { message_id } = event {
+///         let message = bot.message(message_id);
+///         if message.payload().await?.text.as_deref() == Some("ding") {
+///             message.reply("dong").await?;
+///         }
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// [`start`]: Wechaty::start
+#[derive(Clone)]
+pub struct Wechaty {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `None` once stopped: dropping the last clone of the transport closes the connection.
+    transport: Mutex<Option<Transport>>,
+    endpoint: String,
+    events: broadcast::Sender<Event>,
+    pump: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<Stats>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(task) = self.pump.get_mut().ok().and_then(Option::take) {
+            task.abort();
+        }
+    }
+}
+
+impl fmt::Debug for Wechaty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wechaty")
+            .field("endpoint", &self.inner.endpoint)
+            .field("stopped", &self.transport().is_err())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Wechaty {
+    /// A builder with nothing set (TLS on, default timeouts).
+    pub fn builder() -> WechatyBuilder {
+        WechatyBuilder::new()
+    }
+
+    pub(crate) fn from_transport(transport: Transport) -> Self {
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Self {
+            inner: Arc::new(Inner {
+                endpoint: transport.endpoint().to_owned(),
+                transport: Mutex::new(Some(transport)),
+                events,
+                pump: Mutex::new(None),
+                stats: Arc::default(),
+            }),
+        }
+    }
+
+    pub(crate) fn transport(&self) -> Result<Transport> {
+        lock(&self.inner.transport).clone().ok_or(Error::Stopped)
+    }
+
+    /// `HOST:PORT` of the puppet service.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// Opens the Event stream without starting the puppet, for tools that only observe a
+    /// service someone else runs. Does nothing if the stream is already open.
+    ///
+    /// Fails with [`Error::Unauthenticated`] for a wrong token and [`Error::EventStreamTaken`]
+    /// when another client holds the stream.
+    pub async fn connect(&self) -> Result<()> {
+        if self.is_connected() {
+            return Ok(());
+        }
+        let transport = self.transport()?;
+        let task = dispatch::open(
+            transport,
+            self.inner.events.clone(),
+            Arc::clone(&self.inner.stats),
+        )
+        .await?;
+        if let Some(previous) = lock(&self.inner.pump).replace(task) {
+            // Two racing `connect` calls: keep one stream.
+            previous.abort();
+        }
+        Ok(())
+    }
+
+    /// Whether the Event stream is open.
+    pub fn is_connected(&self) -> bool {
+        lock(&self.inner.pump)
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
+    }
+
+    /// Opens the Event stream, then calls `Start` so the puppet runs.
+    ///
+    /// The stream comes first because the service drops events fired while no stream is open.
+    pub async fn start(&self) -> Result<()> {
+        self.connect().await?;
+        let transport = self.transport()?;
+        transport
+            .unary("Start", pb::StartRequest {}, |mut c, r| async move {
+                c.start(r).await
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Closes the Event stream and the connection. Does **not** call the `Stop` RPC: on a
+    /// hosted service that would log the account out for every client (see
+    /// [`stop_service`](Self::stop_service)). Later calls on this bot fail with
+    /// [`Error::Stopped`].
+    pub fn stop(&self) {
+        if let Some(task) = lock(&self.inner.pump).take() {
+            task.abort();
+        }
+        lock(&self.inner.transport).take();
+    }
+
+    /// Calls the `Stop` RPC, which ends the Event stream and stops the puppet **for every
+    /// client** until someone calls `Start` again, then [`stop`](Self::stop)s this bot.
+    pub async fn stop_service(&self) -> Result<()> {
+        let transport = self.transport()?;
+        let result = transport
+            .unary("Stop", pb::StopRequest {}, |mut c, r| async move {
+                c.stop(r).await
+            })
+            .await;
+        self.stop();
+        result.map(drop)
+    }
+
+    /// Sends `Ding`; the service answers with an [`Event::Dong`] carrying `data`.
+    pub async fn ding(&self, data: impl Into<String>) -> Result<()> {
+        let request = pb::DingRequest { data: data.into() };
+        self.transport()?
+            .unary("Ding", request, |mut c, r| async move { c.ding(r).await })
+            .await
+            .map(drop)
+    }
+
+    /// Sends `Ding` with `data` and waits up to `timeout` for the matching `dong`; returns the
+    /// round-trip time. Needs the Event stream ([`connect`](Self::connect) or
+    /// [`start`](Self::start)).
+    pub async fn ding_dong(&self, data: &str, timeout: Duration) -> Result<Duration> {
+        if !self.is_connected() {
+            return Err(Error::NotConnected);
+        }
+        let mut events = self.events();
+        let started = tokio::time::Instant::now();
+        self.ding(data).await?;
+        let wait = async {
+            while let Some(event) = events.next().await {
+                if matches!(&event, Event::Dong { data: Some(echo) } if echo == data) {
+                    return Ok(started.elapsed());
+                }
+            }
+            Err(Error::NotConnected)
+        };
+        tokio::time::timeout(timeout, wait)
+            .await
+            .map_err(|_| Error::Timeout {
+                what: "the dong event".into(),
+                timeout,
+            })?
+    }
+
+    /// The version string of the service's puppet.
+    pub async fn version(&self) -> Result<String> {
+        self.transport()?
+            .unary("Version", pb::VersionRequest {}, |mut c, r| async move {
+                c.version(r).await
+            })
+            .await
+            .map(|response| response.version)
+    }
+
+    /// Logs the account out of WeChat (for every client of the service).
+    pub async fn logout(&self) -> Result<()> {
+        self.transport()?
+            .unary("Logout", pb::LogoutRequest {}, |mut c, r| async move {
+                c.logout(r).await
+            })
+            .await
+            .map(drop)
+    }
+
+    /// All events from now on, as a stream. Subscribe before [`start`](Self::start) to see the
+    /// events the service replays on connect (login, ready). A subscriber that falls behind by
+    /// more than the buffer receives [`Event::Lagged`] and continues.
+    pub fn events(&self) -> Events {
+        Events {
+            inner: BroadcastStream::new(self.inner.events.subscribe()),
+        }
+    }
+
+    /// How many malformed events were skipped so far.
+    pub fn malformed_events(&self) -> u64 {
+        self.inner
+            .stats
+            .malformed
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A handle to a message. No I/O until you use it.
+    pub fn message(&self, id: impl Into<MessageId>) -> Message {
+        Message::new(id.into(), self.clone())
+    }
+}
+
+/// The stream returned by [`Wechaty::events`].
+pub struct Events {
+    inner: BroadcastStream<Event>,
+}
+
+impl Stream for Events {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        Pin::new(&mut self.inner).poll_next(cx).map(|item| {
+            item.map(|result| match result {
+                Ok(event) => event,
+                Err(BroadcastStreamRecvError::Lagged(missed)) => Event::Lagged { missed },
+            })
+        })
+    }
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Events")
+    }
+}
+
+/// Locks a mutex that is never held across an await; a panic elsewhere cannot poison our state
+/// into uselessness.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
