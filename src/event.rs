@@ -308,7 +308,13 @@ pub fn timestamp_to_time(value: f64) -> Option<SystemTime> {
         return None;
     }
     let millis = if value < 1e11 { value * 1000.0 } else { value };
-    UNIX_EPOCH.checked_add(Duration::from_secs_f64(millis / 1000.0))
+    if millis >= u64::MAX as f64 {
+        return None;
+    }
+    // Whole milliseconds exactly; f64 seconds would lose the last millisecond of today's dates.
+    let whole = Duration::from_millis(millis.trunc() as u64);
+    let fraction = Duration::from_nanos((millis.fract() * 1e6).round() as u64);
+    UNIX_EPOCH.checked_add(whole + fraction)
 }
 
 /// Why an event payload was rejected.
@@ -557,6 +563,7 @@ mod tests {
         );
         assert_eq!(timestamp_to_time(-1.0), None);
         assert_eq!(timestamp_to_time(f64::NAN), None);
+        assert_eq!(timestamp_to_time(f64::MAX), None);
     }
 
     #[test]

@@ -19,3 +19,141 @@ pub(crate) mod wechaty {
 pub(crate) mod health {
     tonic::include_proto!("grpc.health.v1");
 }
+
+/// Field numbers and wire types, checked against encoded bytes: a wrong number in our `.proto`
+/// files breaks these, not just an interop run.
+#[cfg(test)]
+mod wire_tests {
+    use super::health::{health_check_response::ServingStatus, HealthCheckResponse};
+    use super::wechaty::puppet::*;
+    use prost::Message;
+
+    fn bytes(message: &impl Message) -> Vec<u8> {
+        message.encode_to_vec()
+    }
+
+    #[test]
+    fn event_response_is_type_1_payload_2() {
+        let event = EventResponse {
+            r#type: EventType::RoomJoin as i32,
+            payload: "{}".into(),
+        };
+        assert_eq!(bytes(&event), [0x08, 19, 0x12, 2, b'{', b'}']);
+        assert_eq!(EventType::RoomAnnounce as i32, 32);
+        assert_eq!(EventType::Dirty as i32, 27);
+    }
+
+    #[test]
+    fn topic_presence_selects_set_versus_get() {
+        let get = RoomTopicRequest {
+            id: "r".into(),
+            ..Default::default()
+        };
+        assert_eq!(bytes(&get), [0x0a, 1, b'r']);
+        // Setting an empty topic still sends field 3.
+        let set = RoomTopicRequest {
+            id: "r".into(),
+            topic: Some(String::new()),
+            ..Default::default()
+        };
+        assert_eq!(bytes(&set), [0x0a, 1, b'r', 0x1a, 0]);
+        #[allow(deprecated)]
+        let wrapper = RoomTopicRequest {
+            topic_string_value_deprecated: Some("t".into()),
+            ..Default::default()
+        };
+        // Field 2 is a StringValue message holding field 1.
+        assert_eq!(bytes(&wrapper), [0x12, 3, 0x0a, 1, b't']);
+    }
+
+    #[test]
+    fn send_text_carries_mentions_in_field_3() {
+        let request = MessageSendTextRequest {
+            conversation_id: "c".into(),
+            text: "t".into(),
+            mentional_ids: vec!["a".into()],
+        };
+        assert_eq!(
+            bytes(&request),
+            [0x0a, 1, b'c', 0x12, 1, b't', 0x1a, 1, b'a']
+        );
+    }
+
+    #[test]
+    fn message_type_uses_the_wechaty_puppet_numbering() {
+        let payload = MessagePayloadResponse {
+            r#type: MessageType::Text as i32,
+            ..Default::default()
+        };
+        assert_eq!(bytes(&payload), [0x28, 7]);
+        assert_eq!(MessageType::Image as i32, 6);
+        assert_eq!(MessageType::Video as i32, 15);
+        assert_eq!(MessageType::GroupNote as i32, 10);
+    }
+
+    #[test]
+    fn room_add_and_del_have_both_member_fields() {
+        #[allow(deprecated)]
+        let add = RoomAddRequest {
+            id: "r".into(),
+            contact_id: "a".into(),
+            invite_only: true,
+            contact_ids: vec!["a".into()],
+        };
+        assert_eq!(
+            bytes(&add),
+            [0x0a, 1, b'r', 0x12, 1, b'a', 0x18, 1, 0x22, 1, b'a']
+        );
+        #[allow(deprecated)]
+        let del = RoomDelRequest {
+            id: "r".into(),
+            contact_id: "a".into(),
+            contact_ids: vec!["a".into()],
+        };
+        assert_eq!(bytes(&del), [0x0a, 1, b'r', 0x12, 1, b'a', 0x1a, 1, b'a']);
+    }
+
+    #[test]
+    fn odd_numbers_and_types() {
+        // ContactPhoneResponse has only field 2.
+        let phones = ContactPhoneResponse {
+            phones: vec!["1".into()],
+        };
+        assert_eq!(bytes(&phones), [0x12, 1, b'1']);
+        // MessageSendLocationResponse: id is field 1, no wrapper.
+        let sent = MessageSendLocationResponse { id: "m".into() };
+        assert_eq!(bytes(&sent), [0x0a, 1, b'm']);
+        // accuracy is a 32-bit float (wire type 5), latitude a double (wire type 1).
+        let location = LocationPayload {
+            accuracy: 1.0,
+            latitude: 1.0,
+            ..Default::default()
+        };
+        let encoded = bytes(&location);
+        assert_eq!(encoded[0], 0x0d);
+        assert_eq!(encoded[5], 0x19);
+        // RoomInvitationPayloadResponse.member_count is field 4, receive_time field 10.
+        let invitation = RoomInvitationPayloadResponse {
+            member_count: 3,
+            receive_time: Some(prost_types::Timestamp {
+                seconds: 1,
+                nanos: 0,
+            }),
+            ..Default::default()
+        };
+        assert_eq!(bytes(&invitation), [0x20, 3, 0x52, 2, 0x08, 1]);
+        // Upload/Download chunks are bytes in field 1.
+        let chunk = UploadRequest {
+            chunk: vec![0xff].into(),
+        };
+        assert_eq!(bytes(&chunk), [0x0a, 1, 0xff]);
+    }
+
+    #[test]
+    fn health_status_numbers() {
+        let response = HealthCheckResponse {
+            status: ServingStatus::ServiceUnknown as i32,
+        };
+        assert_eq!(bytes(&response), [0x08, 3]);
+    }
+}

@@ -225,3 +225,49 @@ impl Drop for MockServer {
         self.stop_now();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::health::health_check_response::ServingStatus;
+    use crate::proto::health::health_client::HealthClient;
+    use crate::proto::health::HealthCheckRequest;
+
+    async fn health_status(server: &MockServer) -> i32 {
+        let channel =
+            tonic::transport::Endpoint::from_shared(format!("http://{}", server.endpoint()))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+        // No token: the health service is open, as upstream.
+        HealthClient::new(channel)
+            .check(HealthCheckRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .status
+    }
+
+    #[tokio::test]
+    async fn health_follows_the_puppets_heartbeat_without_a_token() {
+        let silent = MockPuppetService::builder()
+            .heartbeat_interval(None)
+            .serve()
+            .await
+            .unwrap();
+        assert_eq!(
+            health_status(&silent).await,
+            ServingStatus::ServiceUnknown as i32
+        );
+        let beating = MockPuppetService::builder().serve().await.unwrap();
+        // The first heartbeat goes out as the server starts.
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while health_status(&beating).await != ServingStatus::Serving as i32 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("SERVING after the first heartbeat");
+    }
+}

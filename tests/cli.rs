@@ -1,0 +1,108 @@
+//! The `wechaty` binary: `mock` serves what `version` and `ding` reach; errors and exit codes.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wechaty");
+const TOKEN: &str = "insecure_cli-test-s3cret";
+
+/// A `wechaty mock` child process, killed when dropped (also when a test fails).
+struct MockProcess {
+    child: Child,
+    endpoint: String,
+}
+
+impl MockProcess {
+    fn start() -> Self {
+        let mut child = Command::new(BIN)
+            .args(["mock", "--port", "0", "--token", TOKEN])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary runs");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let endpoint = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self { child, endpoint }
+    }
+
+    fn run(&self, token: &str, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(["--endpoint", &self.endpoint, "--token", token, "--no-tls"])
+            .args(args)
+            .env_remove("WECHATY_PUPPET_SERVICE_TOKEN")
+            .env_remove("WECHATY_PUPPET_SERVICE_ENDPOINT")
+            .output()
+            .expect("the binary runs")
+    }
+}
+
+impl Drop for MockProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn version_and_ding_reach_the_mock() {
+    let mock = MockProcess::start();
+    assert!(mock.endpoint.starts_with("127.0.0.1:"), "{}", mock.endpoint);
+
+    let version = mock.run(TOKEN, &["version"]);
+    assert!(version.status.success(), "{}", text(&version.stderr));
+    assert!(text(&version.stdout).starts_with("wechaty-client-mock/"));
+
+    let json = mock.run(TOKEN, &["--json", "version"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(value["version"]
+        .as_str()
+        .unwrap()
+        .starts_with("wechaty-client-mock/"));
+
+    let ding = mock.run(TOKEN, &["--json", "ding", "hello"]);
+    assert!(ding.status.success(), "{}", text(&ding.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&ding.stdout).unwrap();
+    assert_eq!(value["data"], "hello");
+    assert!(value["round_trip_ms"].as_f64().unwrap() >= 0.0);
+}
+
+#[test]
+fn a_wrong_token_exits_1_without_showing_it() {
+    let mock = MockProcess::start();
+    let wrong = "insecure_wrong-s3cret";
+    let output = mock.run(wrong, &["version"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("WECHATY_PUPPET_SERVICE_TOKEN"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    assert!(text(&output.stdout).is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_unsupported_options_say_so() {
+    let usage = Command::new(BIN).arg("no-such-command").output().unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+
+    let tls = Command::new(BIN)
+        .args(["--endpoint", "127.0.0.1:1", "--token", "t_1", "version"])
+        .env_remove("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT")
+        .output()
+        .unwrap();
+    assert_eq!(tls.status.code(), Some(1));
+    assert!(
+        text(&tls.stderr).contains("--no-tls"),
+        "{}",
+        text(&tls.stderr)
+    );
+}
