@@ -66,3 +66,8 @@ pub use wechaty::{Events, Wechaty};
 
 /// The gRPC status code carried by [`Error::Rpc`].
 pub use tonic::Code;
+
+/// The README's examples, compiled and run as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

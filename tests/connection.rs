@@ -15,6 +15,8 @@ async fn mock(world: MockWorld) -> MockServer {
     MockPuppetService::builder()
         .token("insecure_right-token")
         .world(world)
+        // No periodic heartbeats: tests that check event order see only what they cause.
+        .heartbeat_interval(None)
         .serve()
         .await
         .expect("the mock serves")

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 use tonic::{Request, Response, Status};
 
-use super::world::{MockContact, MockMessage, MockRoom, MockWorld};
+use super::world::{MockContact, MockMessage, MockRoom, MockWorld, State};
 use crate::ids::{ContactId, RoomId};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet::EventType;
@@ -49,6 +49,24 @@ fn no_payload(id: &str) -> Status {
     node_error(format!("no payload found for id {id}"))
 }
 
+fn find_room<'a>(state: &'a State, id: &str) -> Result<&'a MockRoom, Status> {
+    state
+        .rooms
+        .get(&RoomId::from(id))
+        .ok_or_else(|| no_payload(id))
+}
+
+fn find_contact<'a>(state: &'a State, id: &str) -> Result<&'a MockContact, Status> {
+    state
+        .contacts
+        .get(&ContactId::from(id))
+        .ok_or_else(|| no_payload(id))
+}
+
+fn id_strings<'a, T: ToString + 'a>(ids: impl IntoIterator<Item = &'a T>) -> Vec<String> {
+    ids.into_iter().map(ToString::to_string).collect()
+}
+
 fn contact_payload(contact: &MockContact) -> pb::ContactPayloadResponse {
     pb::ContactPayloadResponse {
         id: contact.id.to_string(),
@@ -62,7 +80,6 @@ fn contact_payload(contact: &MockContact) -> pb::ContactPayloadResponse {
 }
 
 fn room_payload(room: &MockRoom) -> pb::RoomPayloadResponse {
-    let ids = |ids: &[ContactId]| ids.iter().map(ToString::to_string).collect();
     pb::RoomPayloadResponse {
         id: room.id.to_string(),
         topic: room.topic.clone(),
@@ -72,8 +89,8 @@ fn room_payload(room: &MockRoom) -> pb::RoomPayloadResponse {
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default(),
-        admin_ids: ids(&room.admin_ids),
-        member_ids: ids(&room.member_ids),
+        admin_ids: id_strings(&room.admin_ids),
+        member_ids: id_strings(&room.member_ids),
         handle: String::new(),
     }
 }
@@ -191,13 +208,7 @@ impl Puppet for MockService {
         _: Request<pb::ContactListRequest>,
     ) -> Reply<pb::ContactListResponse> {
         self.enter("ContactList").await?;
-        let ids = self
-            .world
-            .state()
-            .contacts
-            .keys()
-            .map(ToString::to_string)
-            .collect();
+        let ids = id_strings(self.world.state().contacts.keys());
         Ok(Response::new(pb::ContactListResponse { ids }))
     }
 
@@ -208,22 +219,12 @@ impl Puppet for MockService {
         self.enter("ContactPayload").await?;
         let id = request.into_inner().id;
         let state = self.world.state();
-        let contact = state
-            .contacts
-            .get(&ContactId::from(id.as_str()))
-            .ok_or_else(|| no_payload(&id))?;
-        Ok(Response::new(contact_payload(contact)))
+        Ok(Response::new(contact_payload(find_contact(&state, &id)?)))
     }
 
     async fn room_list(&self, _: Request<pb::RoomListRequest>) -> Reply<pb::RoomListResponse> {
         self.enter("RoomList").await?;
-        let ids = self
-            .world
-            .state()
-            .rooms
-            .keys()
-            .map(ToString::to_string)
-            .collect();
+        let ids = id_strings(self.world.state().rooms.keys());
         Ok(Response::new(pb::RoomListResponse { ids }))
     }
 
@@ -234,11 +235,7 @@ impl Puppet for MockService {
         self.enter("RoomPayload").await?;
         let id = request.into_inner().id;
         let state = self.world.state();
-        let room = state
-            .rooms
-            .get(&RoomId::from(id.as_str()))
-            .ok_or_else(|| no_payload(&id))?;
-        Ok(Response::new(room_payload(room)))
+        Ok(Response::new(room_payload(find_room(&state, &id)?)))
     }
 
     async fn room_member_list(
@@ -248,11 +245,7 @@ impl Puppet for MockService {
         self.enter("RoomMemberList").await?;
         let id = request.into_inner().id;
         let state = self.world.state();
-        let room = state
-            .rooms
-            .get(&RoomId::from(id.as_str()))
-            .ok_or_else(|| no_payload(&id))?;
-        let member_ids = room.member_ids.iter().map(ToString::to_string).collect();
+        let member_ids = id_strings(&find_room(&state, &id)?.member_ids);
         Ok(Response::new(pb::RoomMemberListResponse { member_ids }))
     }
 
@@ -263,10 +256,7 @@ impl Puppet for MockService {
         self.enter("RoomMemberPayload").await?;
         let request = request.into_inner();
         let state = self.world.state();
-        let room = state
-            .rooms
-            .get(&RoomId::from(request.id.as_str()))
-            .ok_or_else(|| no_payload(&request.id))?;
+        let room = find_room(&state, &request.id)?;
         let member = ContactId::from(request.member_id.as_str());
         if !room.member_ids.contains(&member) {
             return Err(node_error(format!(
@@ -274,10 +264,7 @@ impl Puppet for MockService {
                 request.member_id, request.id
             )));
         }
-        let contact = state
-            .contacts
-            .get(&member)
-            .ok_or_else(|| no_payload(&request.member_id))?;
+        let contact = find_contact(&state, &request.member_id)?;
         Ok(Response::new(pb::RoomMemberPayloadResponse {
             id: request.member_id,
             room_alias: room.room_aliases.get(&member).cloned().unwrap_or_default(),
