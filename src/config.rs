@@ -3,7 +3,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use rustls::pki_types::ServerName;
+
+use crate::discovery::{discover, DiscoveryRetry, DEFAULT_AUTHORITY};
 use crate::error::{Error, Result};
+use crate::tls::{self, TlsConnector};
 use crate::token::Token;
 use crate::transport::Transport;
 use crate::wechaty::Wechaty;
@@ -31,6 +35,10 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default cap on calls in flight over the one HTTP/2 connection.
 pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 100;
+/// Default largest gRPC message, both ways: the 4 MiB every official peer uses.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+/// Default time to wait for the answer to an HTTP/2 keepalive ping.
+pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Builds a [`Wechaty`] bot handle: where the service is, the token, and how to talk to it.
 ///
@@ -63,6 +71,10 @@ pub struct WechatyBuilder {
     pub(crate) call_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) max_calls_in_flight: usize,
+    pub(crate) max_message_size: usize,
+    pub(crate) keepalive_interval: Option<Duration>,
+    pub(crate) keepalive_timeout: Duration,
+    pub(crate) discovery_retry: DiscoveryRetry,
     /// A setting from the environment that could not be read; reported by `build()`.
     pub(crate) env_error: Option<String>,
 }
@@ -79,6 +91,10 @@ impl Default for WechatyBuilder {
             call_timeout: DEFAULT_CALL_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            keepalive_interval: None,
+            keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
+            discovery_retry: DiscoveryRetry::default(),
             env_error: None,
         }
     }
@@ -96,6 +112,10 @@ impl fmt::Debug for WechatyBuilder {
             .field("call_timeout", &self.call_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_calls_in_flight", &self.max_calls_in_flight)
+            .field("max_message_size", &self.max_message_size)
+            .field("keepalive_interval", &self.keepalive_interval)
+            .field("keepalive_timeout", &self.keepalive_timeout)
+            .field("discovery_retry", &self.discovery_retry)
             .finish()
     }
 }
@@ -200,8 +220,39 @@ impl WechatyBuilder {
         self
     }
 
-    /// Validates the settings and prepares the connection. No network I/O happens yet: the
-    /// connection opens on the first call, and re-opens by itself if it breaks.
+    /// Largest gRPC message sent or accepted (default 4 MiB, as every official peer). Files go
+    /// through the streaming `Upload`/`Download` RPCs in chunks below this size.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sends HTTP/2 keepalive pings this often while calls are open (default: off), and drops
+    /// the connection when one is not answered within [`keepalive_timeout`](Self::keepalive_timeout).
+    ///
+    /// Off by default because gRPC servers answer pings more frequent than they allow (grpc-js
+    /// and grpc-core: one per 5 minutes without data) with `GOAWAY too_many_pings`; the Event
+    /// stream's heartbeat watchdog already notices a dead connection.
+    pub fn keepalive_interval(mut self, interval: Option<Duration>) -> Self {
+        self.keepalive_interval = interval;
+        self
+    }
+
+    /// How long a keepalive ping may stay unanswered (default 20 s).
+    pub fn keepalive_timeout(mut self, timeout: Duration) -> Self {
+        self.keepalive_timeout = timeout;
+        self
+    }
+
+    /// Attempts and backoff of endpoint discovery (default: 3 attempts, 500 ms then 1 s apart).
+    pub fn discovery_retry(mut self, retry: DiscoveryRetry) -> Self {
+        self.discovery_retry = retry;
+        self
+    }
+
+    /// Validates the settings, discovers the endpoint from the token when none is given, and
+    /// prepares the connection. The connection itself opens on the first call, and re-opens by
+    /// itself if it breaks.
     pub async fn build(self) -> Result<Wechaty> {
         if let Some(message) = self.env_error {
             return Err(Error::Config(message));
@@ -211,26 +262,60 @@ impl WechatyBuilder {
                 "no token: set {ENV_TOKEN} (or call `.token(..)` / pass --token)"
             ))
         })?)?;
-        if !self.no_tls {
-            return Err(Error::Config(format!(
-                "TLS is not supported by this version yet: set {ENV_NO_TLS}=true \
-                 (or `.no_tls(true)` / --no-tls) and connect to a service with TLS off"
-            )));
-        }
-        let endpoint = self.endpoint.as_deref().ok_or_else(|| {
-            Error::Config(format!(
-                "no endpoint: set {ENV_ENDPOINT}=HOST:PORT (or `.endpoint(..)` / --endpoint); \
-                 discovering the endpoint from the token is not supported by this version yet"
-            ))
-        })?;
-        let endpoint = parse_endpoint(endpoint)?;
         if self.max_calls_in_flight == 0 {
             return Err(Error::Config(
                 "max_calls_in_flight must be at least 1".into(),
             ));
         }
-        let transport = Transport::plaintext(&endpoint, token, &self)?;
+        if self.max_message_size == 0 {
+            return Err(Error::Config(
+                "max_message_size must be at least 1 byte".into(),
+            ));
+        }
+        // TLS settings first: a bad CA or name should not cost a discovery round trip.
+        let tls = if self.no_tls {
+            None
+        } else {
+            Some(self.tls_connector(&token)?)
+        };
+        let endpoint = match self.endpoint.as_deref() {
+            Some(endpoint) => parse_endpoint(endpoint)?,
+            None => {
+                let authority = self.authority.as_deref().unwrap_or(DEFAULT_AUTHORITY);
+                discover(
+                    authority,
+                    &token,
+                    self.discovery_retry,
+                    self.connect_timeout,
+                )
+                .await?
+            }
+        };
+        let transport = Transport::new(&endpoint, token, tls, &self)?;
         Ok(Wechaty::from_transport(transport))
+    }
+
+    /// The TLS connector: trusted roots and the server name to expect.
+    fn tls_connector(&self, token: &Token) -> Result<TlsConnector> {
+        let server_name = match &self.tls_server_name {
+            Some(name) => name.trim().to_ascii_lowercase(),
+            None => token.server_name().ok_or_else(|| {
+                Error::Config(format!(
+                    "cannot derive the TLS server name from a token without `_`: set \
+                     {ENV_TLS_SERVER_NAME} (or --tls-server-name), or turn TLS off with \
+                     {ENV_NO_TLS}=true if the service runs without it"
+                ))
+            })?,
+        };
+        let name = ServerName::try_from(server_name.clone()).map_err(|_| {
+            Error::Config(format!(
+                "{server_name:?} is not a valid TLS server name: check {ENV_TLS_SERVER_NAME} \
+                 (or --tls-server-name)"
+            ))
+        })?;
+        let roots = self.tls_ca_cert.as_deref().map(tls::load_ca).transpose()?;
+        let config = tls::client_config(roots, &server_name)?;
+        Ok(TlsConnector::new(config, name))
     }
 }
 
@@ -315,8 +400,19 @@ mod tests {
             .no_tls(true)
             .endpoint("nonsense");
         assert!(error(bad_endpoint).await.contains(ENV_ENDPOINT));
-        let tls = WechatyBuilder::new().token("t_1").endpoint("h:1");
-        assert!(error(tls).await.contains(ENV_NO_TLS));
+        // TLS needs a server name: from the token's prefix, or given.
+        let nameless = WechatyBuilder::new().token("no-underscore").endpoint("h:1");
+        assert!(error(nameless).await.contains(ENV_TLS_SERVER_NAME));
+        let missing_ca = WechatyBuilder::new()
+            .token("t_1")
+            .endpoint("h:1")
+            .tls_ca_cert("/no/such/ca.pem");
+        assert!(error(missing_ca).await.contains(ENV_TLS_CA_CERT));
+        let not_pem = WechatyBuilder::new()
+            .token("t_1")
+            .endpoint("h:1")
+            .tls_ca_cert("-----BEGIN CERTIFICATE-----\\nbm9wZQ==\\n-----END CERTIFICATE-----");
+        assert!(error(not_pem).await.contains(ENV_TLS_CA_CERT));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use crate::tls::TlsFailure;
+
 /// A `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -50,6 +52,101 @@ pub enum Error {
         /// The endpoint the client tried.
         endpoint: String,
         /// What failed, as reported by the transport.
+        message: String,
+    },
+
+    /// The service's certificate is not signed by a CA this client trusts.
+    #[error(
+        "the TLS certificate of {endpoint} is not signed by a trusted CA: set \
+         WECHATY_PUPPET_SERVICE_TLS_CA_CERT (or --tls-ca-cert) to the CA of this service \
+         (without it, only the public Wechaty root CA is trusted)"
+    )]
+    TlsUntrusted {
+        /// The endpoint the client tried.
+        endpoint: String,
+    },
+
+    /// The service's certificate is valid, but for another name.
+    #[error(
+        "the TLS certificate of {endpoint} is for {presented:?}, not {expected:?}: set \
+         WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME (or --tls-server-name) to the name the service \
+         presents (the default is the token's prefix before its last `_`)"
+    )]
+    TlsNameMismatch {
+        /// The endpoint the client tried.
+        endpoint: String,
+        /// The name this client expected.
+        expected: String,
+        /// The names the certificate carries (empty when the verifier did not say).
+        presented: Vec<String>,
+    },
+
+    /// The service's certificate has expired.
+    #[error(
+        "the TLS certificate of {endpoint} expired on {not_after}: the service must renew it \
+         (check this machine's clock too)"
+    )]
+    TlsExpired {
+        /// The endpoint the client tried.
+        endpoint: String,
+        /// When it expired.
+        not_after: String,
+    },
+
+    /// The service's certificate is not valid yet.
+    #[error(
+        "the TLS certificate of {endpoint} is valid only from {not_before}: check this \
+         machine's clock"
+    )]
+    TlsNotYetValid {
+        /// The endpoint the client tried.
+        endpoint: String,
+        /// When it becomes valid.
+        not_before: String,
+    },
+
+    /// The service does not speak TLS.
+    #[error(
+        "{endpoint} does not speak TLS: if the service runs without TLS, set \
+         WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true (or --no-tls)"
+    )]
+    NotTls {
+        /// The endpoint the client tried.
+        endpoint: String,
+    },
+
+    /// The TLS handshake failed for another reason.
+    #[error("TLS with {endpoint} failed: {message}")]
+    Tls {
+        /// The endpoint the client tried.
+        endpoint: String,
+        /// What failed.
+        message: String,
+    },
+
+    /// Discovery says the token is not served by any puppet service right now.
+    #[error(
+        "the token is not in service according to {authority}: check \
+         WECHATY_PUPPET_SERVICE_TOKEN, or set WECHATY_PUPPET_SERVICE_ENDPOINT to reach a service \
+         directly"
+    )]
+    TokenNotInService {
+        /// The discovery authority asked.
+        authority: String,
+    },
+
+    /// Discovery of the endpoint failed.
+    #[error(
+        "cannot discover the endpoint from {authority} after {attempts} attempt(s): {message} \
+         (set WECHATY_PUPPET_SERVICE_ENDPOINT=HOST:PORT to skip discovery, or \
+         WECHATY_PUPPET_SERVICE_AUTHORITY for another directory)"
+    )]
+    Discovery {
+        /// The discovery authority asked.
+        authority: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// What failed last.
         message: String,
     },
 
@@ -145,9 +242,28 @@ impl Error {
         status: &tonic::Status,
         endpoint: &str,
         secret: &str,
+        plaintext: bool,
     ) -> Self {
         use tonic::Code;
         let message = || scrub(first_line(status.message()), secret);
+        // A failure of our side of the connection, whatever code tonic gave it.
+        if status.code() == Code::Unavailable || is_local_transport_failure(status) {
+            if let Some(failure) = tls_failure(status) {
+                return Error::from_tls(failure.clone(), endpoint);
+            }
+            let (cause, broke) = transport_cause(status);
+            let mut message = scrub(&cause, secret);
+            if plaintext && broke {
+                message.push_str(
+                    " (the connection broke right away: if the service uses TLS, do not set \
+                     WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT or --no-tls)",
+                );
+            }
+            return Error::Transport {
+                endpoint: endpoint.to_owned(),
+                message,
+            };
+        }
         match status.code() {
             Code::Unauthenticated => Error::Unauthenticated,
             Code::NotFound => Error::NotFound {
@@ -160,10 +276,6 @@ impl Error {
                 message: message(),
             },
             Code::Unimplemented => Error::Unimplemented { rpc },
-            Code::Unavailable => Error::Transport {
-                endpoint: endpoint.to_owned(),
-                message: scrub(&transport_cause(status), secret),
-            },
             code => Error::Rpc {
                 rpc,
                 code,
@@ -171,6 +283,38 @@ impl Error {
             },
         }
     }
+}
+
+impl Error {
+    fn from_tls(failure: TlsFailure, endpoint: &str) -> Self {
+        let endpoint = endpoint.to_owned();
+        match failure {
+            TlsFailure::Untrusted => Error::TlsUntrusted { endpoint },
+            TlsFailure::NameMismatch {
+                expected,
+                presented,
+            } => Error::TlsNameMismatch {
+                endpoint,
+                expected,
+                presented,
+            },
+            TlsFailure::Expired { not_after } => Error::TlsExpired {
+                endpoint,
+                not_after,
+            },
+            TlsFailure::NotYetValid { not_before } => Error::TlsNotYetValid {
+                endpoint,
+                not_before,
+            },
+            TlsFailure::NotTls => Error::NotTls { endpoint },
+            TlsFailure::Other(message) => Error::Tls { endpoint, message },
+        }
+    }
+}
+
+/// The connector's diagnosis of a failed handshake, if that is what ended this call.
+fn tls_failure(status: &tonic::Status) -> Option<&TlsFailure> {
+    causes(status).find_map(|error| error.downcast_ref::<TlsFailure>())
 }
 
 /// The first line of a server message, without the `Error: ` prefix Node servers put there.
@@ -189,19 +333,34 @@ pub(crate) fn scrub(text: &str, secret: &str) -> String {
     }
 }
 
-/// Local transport failures arrive as `Unavailable` with the real cause in the source chain
-/// ("tcp connect error" → "Connection refused"); the innermost cause is the useful one.
-fn transport_cause(status: &tonic::Status) -> String {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(status);
-    let mut innermost = None;
-    while let Some(error) = cause {
-        innermost = Some(error.to_string());
-        cause = error.source();
-    }
-    match innermost {
+/// Whether tonic made this status from a local transport error rather than a server reply.
+fn is_local_transport_failure(status: &tonic::Status) -> bool {
+    causes(status).any(|error| error.is::<tonic::transport::Error>())
+}
+
+fn causes(status: &tonic::Status) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    std::iter::successors(std::error::Error::source(status), |error| error.source())
+}
+
+/// Local transport failures carry the real cause at the end of the source chain ("tcp connect
+/// error" → "Connection refused"); that one is the useful message. Also says whether an
+/// established connection broke (as when a TLS server hears plaintext).
+fn transport_cause(status: &tonic::Status) -> (String, bool) {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    let innermost = causes(status).last().map(ToString::to_string);
+    let broke = causes(status).any(|error| {
+        error.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                BrokenPipe | ConnectionReset | UnexpectedEof | ConnectionAborted
+            )
+        })
+    });
+    let cause = match innermost {
         Some(inner) if !inner.is_empty() => inner,
         _ => first_line(status.message()).to_owned(),
-    }
+    };
+    (cause, broke)
 }
 
 #[cfg(test)]
@@ -211,7 +370,7 @@ mod tests {
     #[test]
     fn unauthenticated_drops_the_servers_details() {
         let status = tonic::Status::unauthenticated(r#"Invalid Wechaty TOKEN "insecure_s3cret""#);
-        let error = Error::from_status("Version", &status, "127.0.0.1:1", "insecure_s3cret");
+        let error = Error::from_status("Version", &status, "127.0.0.1:1", "insecure_s3cret", false);
         assert_eq!(error, Error::Unauthenticated);
         assert!(!error.to_string().contains("s3cret"));
         assert!(error.to_string().contains("WECHATY_PUPPET_SERVICE_TOKEN"));
@@ -222,7 +381,7 @@ mod tests {
         let status = tonic::Status::unknown(
             "Error: no payload found for id tok123\n    at Object.<anonymous> (/srv/x.js:1:1)",
         );
-        let error = Error::from_status("ContactPayload", &status, "h:1", "tok123");
+        let error = Error::from_status("ContactPayload", &status, "h:1", "tok123", false);
         assert_eq!(
             error,
             Error::Rpc {
@@ -237,11 +396,11 @@ mod tests {
     fn a_second_event_stream_is_its_own_variant() {
         let status = tonic::Status::already_exists("GrpcServerImpl.event() can not call twice.");
         assert_eq!(
-            Error::from_status("Event", &status, "h:1", "t"),
+            Error::from_status("Event", &status, "h:1", "t", false),
             Error::EventStreamTaken
         );
         assert!(matches!(
-            Error::from_status("RoomCreate", &status, "h:1", "t"),
+            Error::from_status("RoomCreate", &status, "h:1", "t", false),
             Error::AlreadyExists { .. }
         ));
     }

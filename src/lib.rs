@@ -38,12 +38,14 @@
 #![warn(missing_docs)]
 
 mod config;
+mod discovery;
 mod dispatch;
 mod error;
 mod event;
 mod ids;
 mod message;
 mod proto;
+mod tls;
 mod token;
 mod transport;
 mod wechaty;
@@ -52,9 +54,11 @@ mod wechaty;
 pub mod mock;
 
 pub use config::{
-    WechatyBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CALLS_IN_FLIGHT,
-    ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
+    WechatyBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOUT,
+    DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_MESSAGE_SIZE, ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS,
+    ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
 };
+pub use discovery::{DiscoveryRetry, DEFAULT_AUTHORITY};
 pub use error::{Error, Result};
 pub use event::{
     timestamp_to_time, Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic,
@@ -62,6 +66,7 @@ pub use event::{
 };
 pub use ids::{ContactId, MessageId, RoomId};
 pub use message::{Message, MessagePayload, MessageType};
+pub use tls::WECHATY_ROOT_CA_PEM;
 pub use wechaty::{Events, Wechaty};
 
 /// The gRPC status code carried by [`Error::Rpc`].

@@ -13,10 +13,8 @@ use crate::config::WechatyBuilder;
 use crate::error::{Error, Result};
 use crate::proto::health::health_client::HealthClient;
 use crate::proto::wechaty::puppet_client::PuppetClient;
+use crate::tls::TlsConnector;
 use crate::token::Token;
-
-/// Largest message accepted or sent: the 4 MiB every official peer uses by default.
-pub(crate) const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Adds `authorization: Wechaty <token>` to every call. The value is built once.
 #[derive(Clone)]
@@ -45,31 +43,50 @@ pub(crate) struct Transport {
     endpoint: Arc<str>,
     token: Token,
     call_timeout: Duration,
+    plaintext: bool,
 }
 
 impl Transport {
-    /// A lazily connecting plaintext HTTP/2 channel to `endpoint` (`HOST:PORT`).
-    pub(crate) fn plaintext(endpoint: &str, token: Token, config: &WechatyBuilder) -> Result<Self> {
-        let channel = Endpoint::from_shared(format!("http://{endpoint}"))
+    /// A lazily connecting channel to `endpoint` (`HOST:PORT`): plaintext HTTP/2 when `tls` is
+    /// `None`, else TLS through our own connector.
+    pub(crate) fn new(
+        endpoint: &str,
+        token: Token,
+        tls: Option<TlsConnector>,
+        config: &WechatyBuilder,
+    ) -> Result<Self> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let mut settings = Endpoint::from_shared(format!("{scheme}://{endpoint}"))
             .map_err(|error| Error::Config(format!("endpoint {endpoint:?} is invalid: {error}")))?
             .connect_timeout(config.connect_timeout)
             .tcp_nodelay(true)
-            .concurrency_limit(config.max_calls_in_flight)
-            .connect_lazy();
-        Ok(Self::over(channel, endpoint, token, config.call_timeout))
+            .concurrency_limit(config.max_calls_in_flight);
+        if let Some(interval) = config.keepalive_interval {
+            settings = settings
+                .http2_keep_alive_interval(interval)
+                .keep_alive_timeout(config.keepalive_timeout)
+                .keep_alive_while_idle(false);
+        }
+        let channel = match tls {
+            Some(connector) => settings.connect_with_connector_lazy(connector),
+            None => settings.connect_lazy(),
+        };
+        Ok(Self::over(channel, endpoint, token, config))
     }
 
-    fn over(channel: Channel, endpoint: &str, token: Token, call_timeout: Duration) -> Self {
-        let puppet =
-            PuppetClient::with_interceptor(channel.clone(), Authorization(token.authorization()))
-                .max_decoding_message_size(MAX_MESSAGE_BYTES)
-                .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    fn over(channel: Channel, endpoint: &str, token: Token, config: &WechatyBuilder) -> Self {
+        let plaintext = config.no_tls;
+        let authorization = Authorization(token.authorization());
+        let puppet = PuppetClient::with_interceptor(channel.clone(), authorization)
+            .max_decoding_message_size(config.max_message_size)
+            .max_encoding_message_size(config.max_message_size);
         Self {
             puppet,
             health: HealthClient::new(channel),
             endpoint: endpoint.into(),
             token,
-            call_timeout,
+            call_timeout: config.call_timeout,
+            plaintext,
         }
     }
 
@@ -118,7 +135,13 @@ impl Transport {
 
     /// Maps a status of `rpc` to an [`Error`], never leaking the token.
     pub(crate) fn error(&self, rpc: &'static str, status: &tonic::Status) -> Error {
-        Error::from_status(rpc, status, &self.endpoint, self.token.expose())
+        Error::from_status(
+            rpc,
+            status,
+            &self.endpoint,
+            self.token.expose(),
+            self.plaintext,
+        )
     }
 }
 

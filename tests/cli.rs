@@ -90,19 +90,25 @@ fn a_wrong_token_exits_1_without_showing_it() {
 }
 
 #[test]
-fn usage_errors_exit_2_and_unsupported_options_say_so() {
+fn usage_errors_exit_2_and_settings_errors_name_the_setting() {
     let usage = Command::new(BIN).arg("no-such-command").output().unwrap();
     assert_eq!(usage.status.code(), Some(2));
 
+    // TLS with a token that has no server-name prefix and no --tls-server-name.
     let tls = Command::new(BIN)
-        .args(["--endpoint", "127.0.0.1:1", "--token", "t_1", "version"])
+        .args([
+            "--endpoint",
+            "127.0.0.1:1",
+            "--token",
+            "nounderscore",
+            "version",
+        ])
         .env_remove("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT")
+        .env_remove("WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME")
         .output()
         .unwrap();
     assert_eq!(tls.status.code(), Some(1));
-    assert!(
-        text(&tls.stderr).contains("--no-tls"),
-        "{}",
-        text(&tls.stderr)
-    );
+    let stderr = text(&tls.stderr);
+    assert!(stderr.contains("--tls-server-name"), "{stderr}");
+    assert!(!stderr.contains("nounderscore"), "{stderr}");
 }

@@ -29,6 +29,7 @@ mod faults;
 mod health;
 mod hub;
 mod service;
+mod tls;
 mod world;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -40,12 +41,13 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::config::WechatyBuilder;
+use crate::config::DEFAULT_MAX_MESSAGE_SIZE;
 use crate::error::{Error, Result};
 use crate::proto::health::health_server::HealthServer;
 use crate::proto::wechaty::puppet_server::PuppetServer;
-use crate::transport::MAX_MESSAGE_BYTES;
 
 pub use faults::Faults;
+pub use tls::MockTls;
 pub use world::{MockContact, MockMessage, MockRoom, MockWorld};
 
 /// The token the mock accepts when none is configured. Its `insecure` prefix is the server name
@@ -67,6 +69,7 @@ impl MockPuppetService {
             port: 0,
             world: MockWorld::new(),
             heartbeat_interval: Some(DEFAULT_HEARTBEAT_INTERVAL),
+            tls: None,
         }
     }
 }
@@ -78,9 +81,16 @@ pub struct MockBuilder {
     port: u16,
     world: MockWorld,
     heartbeat_interval: Option<Duration>,
+    tls: Option<MockTls>,
 }
 
 impl MockBuilder {
+    /// Serve TLS with this certificate (default: plaintext).
+    pub fn tls(mut self, tls: MockTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// The token clients must present.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = token.into();
@@ -121,8 +131,8 @@ impl MockBuilder {
         })?;
         let world = self.world;
         let puppet = PuppetServer::new(service::MockService::new(world.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+            .max_decoding_message_size(DEFAULT_MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(DEFAULT_MAX_MESSAGE_SIZE);
         let health = HealthServer::new(health::MockHealth::new(world.clone()));
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let router = tonic::transport::Server::builder()
@@ -130,28 +140,48 @@ impl MockBuilder {
             .layer(auth::TokenCheckLayer::new(&self.token))
             .add_service(puppet)
             .add_service(health);
-        let incoming = TcpListenerStream::new(listener);
-        let served = tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stop_rx.await;
-            };
-            if let Err(error) = router
-                .serve_with_incoming_shutdown(incoming, shutdown)
-                .await
-            {
-                tracing::warn!(%error, "the mock puppet service stopped with an error");
+        let shutdown = async {
+            let _ = stop_rx.await;
+        };
+        let mut background = Vec::new();
+        let served = match &self.tls {
+            None => {
+                let incoming = TcpListenerStream::new(listener);
+                tokio::spawn(async move {
+                    let result = router
+                        .serve_with_incoming_shutdown(incoming, shutdown)
+                        .await;
+                    if let Err(error) = result {
+                        tracing::warn!(%error, "the mock puppet service stopped with an error");
+                    }
+                })
             }
-        });
-        let heartbeat = self
-            .heartbeat_interval
-            .map(|interval| tokio::spawn(world.clone().heartbeat_every(interval)));
-        tracing::debug!(%addr, "mock puppet service listening");
+            Some(tls) => {
+                let (ready, accepting) = tls::accept(listener, tls)?;
+                background.push(accepting);
+                let incoming = tokio_stream::wrappers::ReceiverStream::new(ready);
+                tokio::spawn(async move {
+                    let result = router
+                        .serve_with_incoming_shutdown(incoming, shutdown)
+                        .await;
+                    if let Err(error) = result {
+                        tracing::warn!(%error, "the mock puppet service stopped with an error");
+                    }
+                })
+            }
+        };
+        if let Some(interval) = self.heartbeat_interval {
+            background.push(tokio::spawn(world.clone().heartbeat_every(interval)));
+        }
+        tracing::debug!(%addr, tls = self.tls.is_some(), "mock puppet service listening");
         Ok(MockServer {
             addr,
             token: self.token,
+            tls: self.tls.is_some(),
             world,
             stop: Some(stop_tx),
-            tasks: [Some(served), heartbeat],
+            served: Some(served),
+            background,
         })
     }
 }
@@ -161,9 +191,12 @@ impl MockBuilder {
 pub struct MockServer {
     addr: SocketAddr,
     token: String,
+    tls: bool,
     world: MockWorld,
     stop: Option<oneshot::Sender<()>>,
-    tasks: [Option<JoinHandle<()>>; 2],
+    served: Option<JoinHandle<()>>,
+    /// The heartbeat and, with TLS, the accept loop (which owns the listener).
+    background: Vec<JoinHandle<()>>,
 }
 
 impl MockServer {
@@ -192,19 +225,21 @@ impl MockServer {
         self.world.faults()
     }
 
-    /// A builder already pointed at this mock: endpoint, token, plaintext.
+    /// A builder already pointed at this mock: endpoint, token, and plaintext unless the mock
+    /// serves TLS (then the client's TLS defaults apply: with [`MockTls::stock`] and a token
+    /// starting `insecure_`, they just work).
     pub fn bot_builder(&self) -> WechatyBuilder {
         WechatyBuilder::new()
             .endpoint(self.endpoint())
             .token(self.token.clone())
-            .no_tls(true)
+            .no_tls(!self.tls)
     }
 
     /// Stops serving: open streams end, the port is released. The world stays usable, so a
     /// test can serve it again on the same port.
     pub async fn shutdown(mut self) {
         self.stop_now();
-        if let Some(served) = self.tasks[0].take() {
+        if let Some(served) = self.served.take() {
             let _ = served.await;
         }
     }
@@ -214,8 +249,8 @@ impl MockServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(heartbeat) = self.tasks[1].take() {
-            heartbeat.abort();
+        for task in self.background.drain(..) {
+            task.abort();
         }
     }
 }
