@@ -348,13 +348,19 @@ fn causes(status: &tonic::Status) -> impl Iterator<Item = &(dyn std::error::Erro
 fn transport_cause(status: &tonic::Status) -> (String, bool) {
     use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
     let innermost = causes(status).last().map(ToString::to_string);
+    // Cut off or answered with nonsense after connecting, e.g. a TLS server hearing plaintext:
+    // its alert reads as a bad HTTP/2 frame, or it just hangs up.
     let broke = causes(status).any(|error| {
-        error.downcast_ref::<std::io::Error>().is_some_and(|io| {
-            matches!(
-                io.kind(),
-                BrokenPipe | ConnectionReset | UnexpectedEof | ConnectionAborted
-            )
-        })
+        error.is::<h2::Error>()
+            || error
+                .downcast_ref::<hyper::Error>()
+                .is_some_and(|e| e.is_closed() || e.is_canceled() || e.is_incomplete_message())
+            || error.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    BrokenPipe | ConnectionReset | UnexpectedEof | ConnectionAborted
+                )
+            })
     });
     let cause = match innermost {
         Some(inner) if !inner.is_empty() => inner,

@@ -112,3 +112,38 @@ fn usage_errors_exit_2_and_settings_errors_name_the_setting() {
     assert!(stderr.contains("--tls-server-name"), "{stderr}");
     assert!(!stderr.contains("nounderscore"), "{stderr}");
 }
+
+#[test]
+fn mock_tls_serves_the_stock_certificate_that_default_clients_trust() {
+    let mut child = Command::new(BIN)
+        .args(["mock", "--tls", "--port", "0", "--token", TOKEN])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let mock = MockProcess {
+        child,
+        endpoint: line.trim().trim_start_matches("listening on ").to_owned(),
+    };
+    // TLS on, no CA, server name from the token (`insecure`).
+    let output = Command::new(BIN)
+        .args(["--endpoint", &mock.endpoint, "--token", TOKEN, "version"])
+        .env_remove("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT")
+        .env_remove("WECHATY_PUPPET_SERVICE_TLS_CA_CERT")
+        .env_remove("WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // Plaintext against it fails with a hint about TLS.
+    let plaintext = mock.run(TOKEN, &["version"]);
+    assert_eq!(plaintext.status.code(), Some(1));
+    assert!(
+        text(&plaintext.stderr).contains("uses TLS"),
+        "{}",
+        text(&plaintext.stderr)
+    );
+}

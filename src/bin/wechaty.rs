@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
-use wechaty_client::mock::{MockPuppetService, MockWorld, DEFAULT_TOKEN};
+use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, DEFAULT_TOKEN};
 use wechaty_client::{Wechaty, WechatyBuilder, ENV_TOKEN};
 
 /// How long `ding` waits for its `dong`.
@@ -69,9 +69,16 @@ enum Command {
         /// Port to listen on (0: any free port)
         #[arg(long, default_value_t = 0)]
         port: u16,
-        /// Serve TLS
+        /// Serve TLS (default certificate: the stock gateway one, CN=insecure, signed by the
+        /// public Wechaty root CA, which clients trust by default)
         #[arg(long)]
         tls: bool,
+        /// With --tls: serve this certificate chain (PEM) instead
+        #[arg(long, value_name = "PEM-FILE", requires_all = ["tls", "tls_key"])]
+        tls_cert: Option<String>,
+        /// With --tls-cert: its private key (PEM)
+        #[arg(long, value_name = "PEM-FILE", requires = "tls_cert")]
+        tls_key: Option<String>,
         /// Serve the world and timeline of a scenario file
         #[arg(long, value_name = "FILE")]
         scenario: Option<String>,
@@ -130,15 +137,19 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Mock {
             port,
             tls,
+            tls_cert,
+            tls_key,
             scenario,
         } => {
-            if tls {
-                bail!("`mock --tls` is not supported by this version yet: serve plaintext and connect with --no-tls");
-            }
             if scenario.is_some() {
                 bail!("`mock --scenario` is not supported by this version yet: the mock serves its demo world");
             }
-            serve_mock(&cli.global, port).await?;
+            let tls = match (tls, tls_cert, tls_key) {
+                (false, _, _) => None,
+                (true, Some(cert), Some(key)) => Some(MockTls::from_files(&cert, &key)?),
+                (true, _, _) => Some(MockTls::stock()),
+            };
+            serve_mock(&cli.global, port, tls).await?;
         }
     }
     Ok(())
@@ -168,7 +179,7 @@ async fn connect(global: &Global) -> Result<Wechaty> {
     Ok(builder.build().await?)
 }
 
-async fn serve_mock(global: &Global, port: u16) -> Result<()> {
+async fn serve_mock(global: &Global, port: u16, tls: Option<MockTls>) -> Result<()> {
     let token = match global
         .token
         .clone()
@@ -182,12 +193,14 @@ async fn serve_mock(global: &Global, port: u16) -> Result<()> {
             DEFAULT_TOKEN.to_owned()
         }
     };
-    let server = MockPuppetService::builder()
+    let mut builder = MockPuppetService::builder()
         .token(token)
         .port(port)
-        .world(MockWorld::demo())
-        .serve()
-        .await?;
+        .world(MockWorld::demo());
+    if let Some(tls) = tls {
+        builder = builder.tls(tls);
+    }
+    let server = builder.serve().await?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {}", server.endpoint())?;
     stdout.flush()?;

@@ -64,6 +64,14 @@ pub(crate) fn client_config(
     roots: Option<Vec<CertificateDer<'static>>>,
     server_name: &str,
 ) -> Result<Arc<ClientConfig>> {
+    client_config_with_versions(roots, server_name, rustls::DEFAULT_VERSIONS)
+}
+
+fn client_config_with_versions(
+    roots: Option<Vec<CertificateDer<'static>>>,
+    server_name: &str,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<Arc<ClientConfig>> {
     let roots = match roots {
         Some(roots) => roots,
         None => load_ca(WECHATY_ROOT_CA_PEM)?,
@@ -89,11 +97,43 @@ pub(crate) fn client_config(
         provider.signature_verification_algorithms,
     );
     let mut config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(|error| Error::Config(format!("TLS setup failed: {error}")))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(config))
+}
+
+#[cfg(all(test, feature = "mock"))]
+mod tests {
+    use super::*;
+    use crate::mock::{MockPuppetService, MockTls};
+    use rustls::pki_types::ServerName;
+
+    /// Node servers may settle on TLS 1.2, where the handshake signature of a v1 leaf takes the
+    /// other verification path.
+    #[tokio::test]
+    async fn both_tls_versions_verify_the_stock_v1_leaf() {
+        let server = MockPuppetService::builder()
+            .tls(MockTls::stock())
+            .serve()
+            .await
+            .unwrap();
+        for (version, expected) in [
+            (&rustls::version::TLS12, rustls::ProtocolVersion::TLSv1_2),
+            (&rustls::version::TLS13, rustls::ProtocolVersion::TLSv1_3),
+        ] {
+            let config = client_config_with_versions(None, "insecure", &[version]).unwrap();
+            let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+            let name = ServerName::try_from("insecure").unwrap();
+            let stream = tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await
+                .unwrap();
+            assert_eq!(stream.get_ref().1.protocol_version(), Some(expected));
+            assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+        }
+    }
 }
