@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// The official Wechaty puppet service for the interop tests: wechaty-puppet-service's
+// PuppetServer serving wechaty-puppet-mock with a fixed world, on 127.0.0.1.
+//
+// Settings (environment): PORT (0 = a free port), TOKEN, TLS=1 (the package's built-in
+// certificate: X.509 v1, CN=insecure), HEARTBEAT_SECONDS (0 = no periodic heartbeat).
+//
+// stdout, nothing else:   listening on 127.0.0.1:<port>
+//                         control on 127.0.0.1:<port>
+// The control port is plain HTTP for the tests (JSON in, JSON out):
+//   POST /say   {"from": id, "to": id | "room": id, "text": s}   someone sends a text
+//   POST /emit  {"name": event name, "payload": {...}}            the puppet emits an event
+//   GET  /calls                                                   puppet calls seen so far
+//   POST /calls/clear
+// SIGTERM / SIGINT: clean exit.
+import http from 'node:http'
+import net from 'node:net'
+
+// wechaty's logger writes info lines to stdout; keep stdout for the two lines above.
+for (const level of ['log', 'info', 'debug', 'trace']) {
+  console[level] = (...args) => console.error(...args)
+}
+
+const HOST = '127.0.0.1'
+const TOKEN = process.env.TOKEN || 'insecure_00000000-0000-0000-0000-000000000000'
+const TLS = /^(1|true)$/i.test(process.env.TLS || '')
+const HEARTBEAT_SECONDS = Number(process.env.HEARTBEAT_SECONDS || 0)
+let port = Number(process.env.PORT || 0)
+
+// PuppetServer reads this variable before its options.
+if (TLS) {
+  delete process.env.WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER
+} else {
+  process.env.WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER = 'true'
+}
+
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer()
+    probe.on('error', reject)
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address()
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+// ---- the world -------------------------------------------------------------------------------
+const avatar = id => `https://example.invalid/avatar/${id}.jpg`
+const person = (id, name, extra = {}) => ({
+  id, name, gender: 0, type: 1, avatar: avatar(id), address: '', alias: '', city: '',
+  province: '', signature: '', friend: true, star: false, weixin: `${id}_wx`, phone: [],
+  corporation: '', title: '', description: '', coworker: false, ...extra,
+})
+
+const BIG_ROOM_SIZE = 500
+const bigRoomMembers = Array.from({ length: BIG_ROOM_SIZE - 1 }, (_, i) => `m${String(i).padStart(3, '0')}`)
+
+const CONTACTS = [
+  person('self', 'Interop Bot', { gender: 1, friend: false }),
+  person('ann', 'Ann', { gender: 2, alias: 'Ann (alias)', city: 'Beijing', star: true, phone: ['+86-10-5550-0100'] }),
+  person('ben', 'Ben', { gender: 1 }),
+  person('cora', 'Cora', { gender: 2 }),
+  person('dan', 'Dan', { gender: 1, friend: false }),
+  ...bigRoomMembers.map(id => person(id, `Member ${id}`)),
+]
+
+const ROOMS = [
+  { id: 'r1@chatroom', topic: 'Team Room', avatar: avatar('r1'), handle: '', ownerId: 'ann', adminIdList: ['ann'], memberIdList: ['self', 'ann', 'ben', 'cora'] },
+  { id: 'r2@chatroom', topic: 'Weekend', avatar: avatar('r2'), handle: '', ownerId: 'self', adminIdList: ['self'], memberIdList: ['self', 'ben', 'dan'] },
+  { id: 'r500@chatroom', topic: 'Big Room', avatar: avatar('r500'), handle: '', ownerId: 'self', adminIdList: ['self'], memberIdList: ['self', ...bigRoomMembers] },
+]
+
+// Room aliases and inviters: the stock mock puppet keeps neither, so the subclass adds them.
+const MEMBER_EXTRA = {
+  'r1@chatroom': { ann: { roomAlias: 'Ali (room nick)' }, cora: { inviterId: 'ann' } },
+  'r2@chatroom': { dan: { roomAlias: 'Danny', inviterId: 'self' } },
+  'r500@chatroom': Object.fromEntries(bigRoomMembers.filter((_, i) => i % 10 === 0).map(id => [id, { roomAlias: `Nick ${id}` }])),
+}
+
+const { PuppetServer } = await import('wechaty-puppet-service')
+const { PuppetMock, mock } = await import('wechaty-puppet-mock')
+
+// Puppet calls the tests can inspect, in order.
+const calls = []
+const RECORDED = [
+  'messageSendText', 'messageSendContact', 'messageSendFile', 'messageSendUrl', 'messageSendMiniProgram',
+  'roomAdd', 'roomDel', 'roomQuit', 'roomTopic', 'roomAnnounce', 'roomCreate', 'roomQRCode',
+  'roomInvitationAccept', 'dirtyPayload', 'ding', 'logout',
+]
+
+class InteropPuppet extends PuppetMock {
+  async roomMemberRawPayload (roomId, contactId) {
+    const base = await super.roomMemberRawPayload(roomId, contactId)
+    return { ...base, ...(MEMBER_EXTRA[roomId]?.[contactId] ?? {}) }
+  }
+}
+for (const name of RECORDED) {
+  const original = InteropPuppet.prototype[name] ?? PuppetMock.prototype[name]
+  if (typeof original !== 'function') { continue }
+  InteropPuppet.prototype[name] = function (...args) {
+    calls.push({ method: name, args: args.map(arg => (arg && typeof arg === 'object' && typeof arg.toJSON === 'function') ? arg.toJSON() : arg) })
+    return original.apply(this, args)
+  }
+}
+
+const mocker = new mock.Mocker()
+let worldCreated = false
+// Runs on every puppet start (also after Stop + Start): world once, log in, then `ready`.
+mocker.use(function fixedWorld (m) {
+  if (!worldCreated) {
+    for (const contact of CONTACTS) { m.createContact(contact) }
+    for (const room of ROOMS) { m.createRoom(room) }
+    worldCreated = true
+  }
+  if (!m.puppet.isLoggedIn) { m.login(m.ContactMock.load('self')) }
+  const timer = setTimeout(() => m.puppet.emit('ready', { data: 'ready' }), 50)
+  return () => clearTimeout(timer)
+})
+
+const puppet = new InteropPuppet({ mocker })
+if (port === 0) { port = await freePort() }
+const endpoint = `${HOST}:${port}`
+const server = new PuppetServer({ endpoint, puppet, token: TOKEN, tls: { disable: !TLS } })
+
+const ready = new Promise(resolve => puppet.once('ready', resolve))
+await puppet.start()
+await ready
+await server.start()
+
+let heartbeat
+if (HEARTBEAT_SECONDS > 0) {
+  heartbeat = setInterval(() => puppet.emit('heartbeat', { data: 'interop heartbeat' }), HEARTBEAT_SECONDS * 1000)
+}
+
+// ---- control ---------------------------------------------------------------------------------
+function readJson (request) {
+  return new Promise((resolve, reject) => {
+    let body = ''
+    request.on('data', chunk => { body += chunk })
+    request.on('end', () => { try { resolve(body ? JSON.parse(body) : {}) } catch (e) { reject(e) } })
+  })
+}
+
+const control = http.createServer(async (request, response) => {
+  const reply = (status, value) => {
+    const body = JSON.stringify(value)
+    // A length instead of chunked encoding keeps the tests' HTTP client trivial.
+    response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+    response.end(body)
+  }
+  try {
+    if (request.method === 'POST' && request.url === '/say') {
+      const { from, to, room, text } = await readJson(request)
+      const talker = mocker.ContactMock.load(from)
+      const conversation = room ? mocker.RoomMock.load(room) : mocker.ContactMock.load(to || 'self')
+      talker.say(text).to(conversation)
+      return reply(200, { ok: true })
+    }
+    if (request.method === 'POST' && request.url === '/emit') {
+      const { name, payload } = await readJson(request)
+      puppet.emit(name, payload)
+      return reply(200, { ok: true })
+    }
+    if (request.method === 'GET' && request.url === '/calls') { return reply(200, calls) }
+    if (request.method === 'POST' && request.url === '/calls/clear') {
+      calls.length = 0
+      return reply(200, { ok: true })
+    }
+    reply(404, { error: `no route ${request.method} ${request.url}` })
+  } catch (error) {
+    reply(500, { error: String(error && error.stack || error) })
+  }
+})
+await new Promise(resolve => control.listen(0, HOST, resolve))
+
+process.stdout.write(`listening on ${endpoint}\ncontrol on ${HOST}:${control.address().port}\n`)
+
+let stopping = false
+async function shutdown () {
+  if (stopping) { return }
+  stopping = true
+  setTimeout(() => process.exit(1), 5000).unref()
+  try {
+    if (heartbeat) { clearInterval(heartbeat) }
+    control.close()
+    await server.stop()
+    if (puppet.state.active()) { await puppet.stop() }
+  } catch (error) {
+    console.error('[interop] shutdown:', error)
+  }
+  process.exit(0)
+}
+process.on('SIGTERM', shutdown)
+process.on('SIGINT', shutdown)
