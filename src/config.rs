@@ -1,12 +1,15 @@
 //! Connection settings: the [`WechatyBuilder`] and the environment variables it reads.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 
 use crate::discovery::{discover, DiscoveryRetry, DEFAULT_AUTHORITY};
+use crate::dispatch::StreamSettings;
 use crate::error::{Error, Result};
+use crate::reconnect::{ExponentialBackoff, ReconnectPolicy};
 use crate::tls::{self, TlsConnector};
 use crate::token::Token;
 use crate::transport::Transport;
@@ -37,6 +40,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 100;
 /// Default largest gRPC message, both ways: the 4 MiB every official peer uses.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+/// Default longest silence on the Event stream before it is reopened.
+pub const DEFAULT_WATCHDOG: Duration = Duration::from_secs(60);
 /// Default time to wait for the answer to an HTTP/2 keepalive ping.
 pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -75,6 +80,8 @@ pub struct WechatyBuilder {
     pub(crate) keepalive_interval: Option<Duration>,
     pub(crate) keepalive_timeout: Duration,
     pub(crate) discovery_retry: DiscoveryRetry,
+    pub(crate) watchdog: Duration,
+    pub(crate) reconnect: Arc<dyn ReconnectPolicy>,
     /// A setting from the environment that could not be read; reported by `build()`.
     pub(crate) env_error: Option<String>,
 }
@@ -95,6 +102,8 @@ impl Default for WechatyBuilder {
             keepalive_interval: None,
             keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
             discovery_retry: DiscoveryRetry::default(),
+            watchdog: DEFAULT_WATCHDOG,
+            reconnect: Arc::new(ExponentialBackoff::default()),
             env_error: None,
         }
     }
@@ -116,7 +125,8 @@ impl fmt::Debug for WechatyBuilder {
             .field("keepalive_interval", &self.keepalive_interval)
             .field("keepalive_timeout", &self.keepalive_timeout)
             .field("discovery_retry", &self.discovery_retry)
-            .finish()
+            .field("watchdog", &self.watchdog)
+            .finish_non_exhaustive()
     }
 }
 
@@ -250,6 +260,20 @@ impl WechatyBuilder {
         self
     }
 
+    /// Longest silence on the Event stream (not even a heartbeat) before the client reopens it
+    /// (default 60 s, as the official client). Services send heartbeats well within that.
+    pub fn watchdog(mut self, silence: Duration) -> Self {
+        self.watchdog = silence;
+        self
+    }
+
+    /// How to wait between attempts to reopen a broken Event stream (default:
+    /// [`ExponentialBackoff::default`], which never gives up).
+    pub fn reconnect_policy(mut self, policy: impl ReconnectPolicy) -> Self {
+        self.reconnect = Arc::new(policy);
+        self
+    }
+
     /// Validates the settings, discovers the endpoint from the token when none is given, and
     /// prepares the connection. The connection itself opens on the first call, and re-opens by
     /// itself if it breaks.
@@ -291,8 +315,17 @@ impl WechatyBuilder {
                 .await?
             }
         };
+        if self.watchdog.is_zero() {
+            return Err(Error::Config(
+                "the watchdog period must be above zero".into(),
+            ));
+        }
         let transport = Transport::new(&endpoint, token, tls, &self)?;
-        Ok(Wechaty::from_transport(transport))
+        let settings = StreamSettings {
+            watchdog: self.watchdog,
+            policy: Arc::clone(&self.reconnect),
+        };
+        Ok(Wechaty::new(transport, settings))
     }
 
     /// The TLS connector: trusted roots and the server name to expect.

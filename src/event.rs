@@ -113,16 +113,28 @@ pub enum Event {
         /// The raw JSON payload.
         payload: String,
     },
-    /// This subscriber fell behind and `missed` events were dropped for it; it continues with
-    /// the newest events.
+    /// Marker: this subscriber fell behind and `missed` events were dropped for it; it
+    /// continues with the newest events.
     Lagged {
         /// How many events this subscriber missed.
         missed: u64,
     },
+    /// Marker: the Event stream broke and was reopened. Events fired on the service in between
+    /// were lost (the service does not queue them); caches were refreshed.
+    Reconnected,
+    /// Marker: the service sent an event this client could not decode (it was skipped and
+    /// counted; see `Wechaty::malformed_events`).
+    Malformed {
+        /// The event type number.
+        kind: i32,
+        /// What was wrong with it.
+        reason: String,
+    },
 }
 
 impl Event {
-    /// The wire name of the event (`"room-join"`, `"message"`, …), or a marker's name.
+    /// The wire name of the event (`"room-join"`, `"message"`, …), or a marker's name
+    /// (`"lagged"`, `"reconnected"`, `"malformed"`).
     pub fn name(&self) -> &'static str {
         match self {
             Event::Heartbeat { .. } => "heartbeat",
@@ -144,6 +156,8 @@ impl Event {
             Event::Dirty { .. } => "dirty",
             Event::Unknown { .. } => "unknown",
             Event::Lagged { .. } => "lagged",
+            Event::Reconnected => "reconnected",
+            Event::Malformed { .. } => "malformed",
         }
     }
 }

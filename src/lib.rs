@@ -42,9 +42,12 @@ mod discovery;
 mod dispatch;
 mod error;
 mod event;
+mod handler;
 mod ids;
 mod message;
 mod proto;
+mod reconnect;
+mod room;
 mod tls;
 mod token;
 mod transport;
@@ -55,17 +58,21 @@ pub mod mock;
 
 pub use config::{
     WechatyBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOUT,
-    DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_MESSAGE_SIZE, ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS,
-    ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
+    DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_WATCHDOG, ENV_AUTHORITY,
+    ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
 };
 pub use discovery::{DiscoveryRetry, DEFAULT_AUTHORITY};
+pub use dispatch::ConnectionState;
 pub use error::{Error, Result};
 pub use event::{
     timestamp_to_time, Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic,
     ScanStatus, ServiceError,
 };
+pub use handler::Handler;
 pub use ids::{ContactId, MessageId, RoomId};
 pub use message::{Message, MessagePayload, MessageType};
+pub use reconnect::{ExponentialBackoff, ReconnectPolicy};
+pub use room::{Room, RoomEvent, RoomEvents};
 pub use tls::WECHATY_ROOT_CA_PEM;
 pub use wechaty::{Events, Wechaty};
 

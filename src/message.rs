@@ -1,12 +1,14 @@
 //! [`Message`]: a handle to one message, and its [`MessagePayload`].
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 use crate::event::timestamp_to_time;
 use crate::ids::{non_empty, ContactId, MessageId, RoomId};
 use crate::proto::wechaty::puppet as pb;
+use crate::transport::Transport;
 use crate::wechaty::Wechaty;
 
 /// A message. Creating the handle does no I/O; its methods call the service.
@@ -24,6 +26,8 @@ use crate::wechaty::Wechaty;
 pub struct Message {
     id: MessageId,
     bot: Wechaty,
+    /// A payload fetched already (room events look it up to route the message).
+    known: Option<Arc<MessagePayload>>,
 }
 
 impl fmt::Debug for Message {
@@ -34,7 +38,19 @@ impl fmt::Debug for Message {
 
 impl Message {
     pub(crate) fn new(id: MessageId, bot: Wechaty) -> Self {
-        Self { id, bot }
+        Self {
+            id,
+            bot,
+            known: None,
+        }
+    }
+
+    pub(crate) fn with_payload(payload: Arc<MessagePayload>, bot: Wechaty) -> Self {
+        Self {
+            id: payload.id.clone(),
+            bot,
+            known: Some(payload),
+        }
     }
 
     /// The message id.
@@ -42,19 +58,12 @@ impl Message {
         &self.id
     }
 
-    /// Fetches the message's payload (`MessagePayload`).
+    /// The message's payload (`MessagePayload` RPC, unless it came with the event).
     pub async fn payload(&self) -> Result<MessagePayload> {
-        let request = pb::MessagePayloadRequest {
-            id: self.id.to_string(),
-        };
-        let response = self
-            .bot
-            .transport()?
-            .unary("MessagePayload", request, |mut c, r| async move {
-                c.message_payload(r).await
-            })
-            .await?;
-        MessagePayload::from_wire(response)
+        if let Some(known) = &self.known {
+            return Ok(MessagePayload::clone(known));
+        }
+        fetch_payload(&self.bot.transport()?, &self.id).await
     }
 
     /// Sends `text` into the conversation this message belongs to: its room, or else a direct
@@ -74,6 +83,17 @@ impl Message {
             .send_text(conversation, text.into(), Vec::new())
             .await
     }
+}
+
+/// `MessagePayload` for `id`.
+pub(crate) async fn fetch_payload(transport: &Transport, id: &MessageId) -> Result<MessagePayload> {
+    let request = pb::MessagePayloadRequest { id: id.to_string() };
+    let response = transport
+        .unary("MessagePayload", request, |mut c, r| async move {
+            c.message_payload(r).await
+        })
+        .await?;
+    MessagePayload::from_wire(response)
 }
 
 impl Wechaty {

@@ -6,23 +6,21 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
 use crate::config::WechatyBuilder;
-use crate::dispatch::{self, Stats};
+use crate::dispatch::{self, ConnectionState, Hub, StreamSettings};
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::ids::MessageId;
+use crate::ids::{ContactId, MessageId, RoomId};
 use crate::message::Message;
 use crate::proto::wechaty::puppet as pb;
+use crate::room::Room;
 use crate::transport::Transport;
-
-/// Events buffered per subscriber before a slow one starts missing them.
-const EVENT_BUFFER: usize = 1024;
 
 /// A bot connected to a Wechaty puppet service.
 ///
@@ -58,9 +56,9 @@ struct Inner {
     /// `None` once stopped: dropping the last clone of the transport closes the connection.
     transport: Mutex<Option<Transport>>,
     endpoint: String,
-    events: broadcast::Sender<Event>,
+    hub: Arc<Hub>,
+    settings: StreamSettings,
     pump: Mutex<Option<JoinHandle<()>>>,
-    stats: Arc<Stats>,
 }
 
 impl Drop for Inner {
@@ -75,7 +73,7 @@ impl fmt::Debug for Wechaty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wechaty")
             .field("endpoint", &self.inner.endpoint)
-            .field("stopped", &self.transport().is_err())
+            .field("state", &*self.inner.hub.state().borrow())
             .finish_non_exhaustive()
     }
 }
@@ -86,15 +84,14 @@ impl Wechaty {
         WechatyBuilder::new()
     }
 
-    pub(crate) fn from_transport(transport: Transport) -> Self {
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+    pub(crate) fn new(transport: Transport, settings: StreamSettings) -> Self {
         Self {
             inner: Arc::new(Inner {
                 endpoint: transport.endpoint().to_owned(),
                 transport: Mutex::new(Some(transport)),
-                events,
+                hub: Arc::default(),
+                settings,
                 pump: Mutex::new(None),
-                stats: Arc::default(),
             }),
         }
     }
@@ -103,27 +100,43 @@ impl Wechaty {
         lock(&self.inner.transport).clone().ok_or(Error::Stopped)
     }
 
+    pub(crate) fn hub(&self) -> Arc<Hub> {
+        Arc::clone(&self.inner.hub)
+    }
+
     /// `HOST:PORT` of the puppet service.
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
     }
 
     /// Opens the Event stream without starting the puppet, for tools that only observe a
-    /// service someone else runs. Does nothing if the stream is already open.
+    /// service someone else runs. Does nothing if the stream is already open. From then on the
+    /// stream is kept open: reopened with backoff when it breaks or goes silent.
     ///
-    /// Fails with [`Error::Unauthenticated`] for a wrong token and [`Error::EventStreamTaken`]
-    /// when another client holds the stream.
+    /// Fails with [`Error::Unauthenticated`] for a wrong token, [`Error::EventStreamTaken`]
+    /// when another client holds the stream, [`Error::Transport`] (or a TLS variant) when the
+    /// service cannot be reached.
     pub async fn connect(&self) -> Result<()> {
         if self.is_connected() {
             return Ok(());
         }
+        if let ConnectionState::Closed { error } = &*self.inner.hub.state().borrow() {
+            return Err(error.clone().unwrap_or(Error::Stopped));
+        }
         let transport = self.transport()?;
-        let task = dispatch::open(
+        let started = dispatch::start(
             transport,
-            self.inner.events.clone(),
-            Arc::clone(&self.inner.stats),
+            Arc::clone(&self.inner.hub),
+            self.inner.settings.clone(),
         )
-        .await?;
+        .await;
+        let task = match started {
+            Ok(task) => task,
+            Err(error) => {
+                self.inner.hub.set_state(ConnectionState::Idle);
+                return Err(error);
+            }
+        };
         if let Some(previous) = lock(&self.inner.pump).replace(task) {
             // Two racing `connect` calls: keep one stream.
             previous.abort();
@@ -131,11 +144,37 @@ impl Wechaty {
         Ok(())
     }
 
-    /// Whether the Event stream is open.
+    /// Whether the Event stream task runs (connected, or reconnecting).
     pub fn is_connected(&self) -> bool {
         lock(&self.inner.pump)
             .as_ref()
             .is_some_and(|task| !task.is_finished())
+    }
+
+    /// Where the connection stands, as a `watch` receiver: read it with `borrow()`, or await
+    /// `changed()` to follow it.
+    ///
+    /// ```no_run
+    /// # async fn demo(bot: wechaty_client::Wechaty) {
+    /// let mut state = bot.connection_state();
+    /// while state.changed().await.is_ok() {
+    ///     println!("now {:?}", *state.borrow());
+    /// }
+    /// # }
+    /// ```
+    pub fn connection_state(&self) -> watch::Receiver<ConnectionState> {
+        self.inner.hub.state()
+    }
+
+    /// The logged-in account, as the `login`/`logout` events tell (`None` before the first
+    /// `login`).
+    pub fn current_user(&self) -> Option<ContactId> {
+        self.inner.hub.user().borrow().clone()
+    }
+
+    /// Whether the account is logged in, as the events tell.
+    pub fn is_logged_in(&self) -> bool {
+        self.inner.hub.user().borrow().is_some()
     }
 
     /// Opens the Event stream, then calls `Start` so the puppet runs.
@@ -152,14 +191,15 @@ impl Wechaty {
         Ok(())
     }
 
-    /// Closes the Event stream and the connection. Does **not** call the `Stop` RPC: on a
-    /// hosted service that would log the account out for every client (see
+    /// Closes the Event stream and the connection; every event stream ends. Does **not** call
+    /// the `Stop` RPC: on a hosted service that would log the account out for every client (see
     /// [`stop_service`](Self::stop_service)). Later calls on this bot fail with
     /// [`Error::Stopped`].
     pub fn stop(&self) {
         if let Some(task) = lock(&self.inner.pump).take() {
             task.abort();
         }
+        self.inner.hub.close(None);
         lock(&self.inner.transport).take();
     }
 
@@ -232,38 +272,45 @@ impl Wechaty {
     }
 
     /// All events from now on, as a stream. Subscribe before [`start`](Self::start) to see the
-    /// events the service replays on connect (login, ready). A subscriber that falls behind by
-    /// more than the buffer receives [`Event::Lagged`] and continues.
+    /// events the service replays on connect (login, ready). A subscriber that falls behind
+    /// receives [`Event::Lagged`] and continues; after a reconnect, [`Event::Reconnected`]. The
+    /// stream ends when the bot stops for good.
     pub fn events(&self) -> Events {
         Events {
-            inner: BroadcastStream::new(self.inner.events.subscribe()),
+            inner: self.inner.hub.subscribe().map(BroadcastStream::new),
         }
     }
 
     /// How many malformed events were skipped so far.
     pub fn malformed_events(&self) -> u64 {
-        self.inner
-            .stats
-            .malformed
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.inner.hub.malformed()
     }
 
     /// A handle to a message. No I/O until you use it.
     pub fn message(&self, id: impl Into<MessageId>) -> Message {
         Message::new(id.into(), self.clone())
     }
+
+    /// A handle to a room. No I/O until you use it.
+    pub fn room(&self, id: impl Into<RoomId>) -> Room {
+        Room::new(id.into(), self.clone())
+    }
 }
 
 /// The stream returned by [`Wechaty::events`].
 pub struct Events {
-    inner: BroadcastStream<Event>,
+    /// `None` when subscribed after the bot closed: the stream is over.
+    inner: Option<BroadcastStream<Event>>,
 }
 
 impl Stream for Events {
     type Item = Event;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        Pin::new(&mut self.inner).poll_next(cx).map(|item| {
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        Pin::new(inner).poll_next(cx).map(|item| {
             item.map(|result| match result {
                 Ok(event) => event,
                 Err(BroadcastStreamRecvError::Lagged(missed)) => Event::Lagged { missed },

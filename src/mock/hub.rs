@@ -2,6 +2,7 @@
 //! refused, events fired while no stream is attached are dropped.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -23,6 +24,8 @@ struct Slot {
 #[derive(Clone, Default)]
 pub(crate) struct EventHub {
     slot: Arc<Mutex<Slot>>,
+    /// A silent service: the stream stays open but carries nothing.
+    silent: Arc<AtomicBool>,
 }
 
 impl EventHub {
@@ -91,7 +94,14 @@ impl EventHub {
         self.detach_all();
     }
 
+    pub(crate) fn set_silent(&self, silent: bool) {
+        self.silent.store(silent, Ordering::Relaxed);
+    }
+
     fn send(&self, only: Option<u64>, item: Item) {
+        if item.is_ok() && self.silent.load(Ordering::Relaxed) {
+            return;
+        }
         let mut slot = self.slot();
         let Some((id, sender)) = &slot.attached else {
             return;

@@ -387,6 +387,18 @@ impl MockWorld {
         self.hub().detach_all();
     }
 
+    /// A silent service keeps the Event stream open but sends nothing on it, not even
+    /// heartbeats (a hung puppet); client watchdogs should notice.
+    pub fn set_silent(&self, silent: bool) {
+        self.hub().set_silent(silent);
+    }
+
+    /// Sends an event with a JSON payload to the open Event stream, e.g.
+    /// `emit_json(19, json!({"roomId": …, "inviteeIdList": […], …}))` for a `room-join`.
+    pub fn emit_json(&self, kind: i32, payload: serde_json::Value) {
+        self.hub().emit(kind, payload.to_string());
+    }
+
     /// Ends the open Event stream with an error status, as a failing server would.
     pub fn fail_event_stream(&self, code: tonic::Code, message: &str) {
         self.hub().fail(tonic::Status::new(code, message));

@@ -1,0 +1,144 @@
+//! [`Room`]: a handle to one room, and its own event stream.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::Stream;
+
+use crate::dispatch::{Hub, RoomSignal};
+use crate::event::{RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
+use crate::ids::RoomId;
+use crate::message::Message;
+use crate::wechaty::Wechaty;
+
+/// A room (group chat). Creating the handle does no I/O.
+///
+/// ```no_run
+/// use tokio_stream::StreamExt;
+/// use wechaty_client::RoomEvent;
+///
+/// # async fn demo(bot: wechaty_client::Wechaty) {
+/// let room = bot.room("r1@chatroom");
+/// let mut events = room.events();
+/// while let Some(event) = events.next().await {
+///     if let RoomEvent::Join(join) = event {
+///         println!("{} joined", join.invitee_ids.len());
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Room {
+    id: RoomId,
+    bot: Wechaty,
+}
+
+impl fmt::Debug for Room {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Room").field(&self.id).finish()
+    }
+}
+
+impl Room {
+    pub(crate) fn new(id: RoomId, bot: Wechaty) -> Self {
+        Self { id, bot }
+    }
+
+    /// The room id.
+    pub fn id(&self) -> &RoomId {
+        &self.id
+    }
+
+    /// The bot this handle belongs to.
+    pub fn bot(&self) -> &Wechaty {
+        &self.bot
+    }
+
+    /// This room's events from now on: joins, leaves, topic and announcement changes, and
+    /// messages — never another room's. The stream ends when the bot stops for good.
+    pub fn events(&self) -> RoomEvents {
+        let hub = self.bot.hub();
+        let receiver = hub.subscribe_room(&self.id);
+        RoomEvents {
+            inner: receiver.map(BroadcastStream::new),
+            hub,
+            room: self.id.clone(),
+            bot: self.bot.clone(),
+        }
+    }
+}
+
+/// An event of one room.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RoomEvent {
+    /// Members joined.
+    Join(RoomJoin),
+    /// Members left or were removed.
+    Leave(RoomLeave),
+    /// The topic changed.
+    Topic(RoomTopic),
+    /// The announcement changed.
+    Announce(RoomAnnounce),
+    /// A message in this room (its payload is already loaded).
+    Message(Message),
+    /// Marker: the Event stream was reopened; events in between were lost.
+    Reconnected,
+    /// Marker: this subscriber fell behind and missed `missed` events.
+    Lagged {
+        /// How many it missed.
+        missed: u64,
+    },
+}
+
+/// The stream returned by [`Room::events`]. Dropping the last one of a room removes the room's
+/// channel.
+pub struct RoomEvents {
+    inner: Option<BroadcastStream<RoomSignal>>,
+    hub: Arc<Hub>,
+    room: RoomId,
+    bot: Wechaty,
+}
+
+impl fmt::Debug for RoomEvents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RoomEvents").field(&self.room).finish()
+    }
+}
+
+impl Stream for RoomEvents {
+    type Item = RoomEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RoomEvent>> {
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        Pin::new(inner).poll_next(cx).map(|item| {
+            item.map(|result| match result {
+                Ok(RoomSignal::Join(join)) => RoomEvent::Join(join),
+                Ok(RoomSignal::Leave(leave)) => RoomEvent::Leave(leave),
+                Ok(RoomSignal::Topic(topic)) => RoomEvent::Topic(topic),
+                Ok(RoomSignal::Announce(announce)) => RoomEvent::Announce(announce),
+                Ok(RoomSignal::Message(payload)) => {
+                    RoomEvent::Message(Message::with_payload(payload, this.bot.clone()))
+                }
+                Ok(RoomSignal::Reconnected) => RoomEvent::Reconnected,
+                Err(BroadcastStreamRecvError::Lagged(missed)) => RoomEvent::Lagged { missed },
+            })
+        })
+    }
+}
+
+impl Drop for RoomEvents {
+    fn drop(&mut self) {
+        if let Some(receiver) = self.inner.take() {
+            drop(receiver);
+            self.hub.unsubscribe_room(&self.room);
+        }
+    }
+}
