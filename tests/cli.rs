@@ -147,3 +147,35 @@ fn mock_tls_serves_the_stock_certificate_that_default_clients_trust() {
         text(&plaintext.stderr)
     );
 }
+
+#[test]
+fn events_prints_json_lines_and_fails_when_the_timeout_comes_first() {
+    let mock = MockProcess::start();
+    // The replay of a fresh stream: heartbeat, login, ready.
+    let output = mock.run(
+        TOKEN,
+        &["--json", "events", "--count", "3", "--timeout", "10"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let types: Vec<String> = text(&output.stdout)
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            value["type"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(types, ["heartbeat", "login", "ready"]);
+    let login: serde_json::Value =
+        serde_json::from_str(text(&output.stdout).lines().nth(1).unwrap()).unwrap();
+    assert_eq!(login["contact_id"], "bot");
+
+    let short = mock.run(TOKEN, &["events", "--count", "100", "--timeout", "0.5"]);
+    assert_eq!(short.status.code(), Some(1));
+    assert!(
+        text(&short.stderr).contains("--timeout"),
+        "{}",
+        text(&short.stderr)
+    );
+    // Human output: one line per event.
+    assert!(text(&short.stdout).starts_with("heartbeat data="));
+}

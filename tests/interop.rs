@@ -32,13 +32,17 @@ struct Official {
 
 impl Official {
     fn start(tls: bool, token: &str) -> Self {
+        Self::start_on(0, tls, token)
+    }
+
+    fn start_on(port: u16, tls: bool, token: &str) -> Self {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
         let mut child = Command::new("node")
             .arg("server.mjs")
             .current_dir(dir)
             .env("TOKEN", token)
             .env("TLS", if tls { "1" } else { "0" })
-            .env("PORT", "0")
+            .env("PORT", port.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -409,4 +413,184 @@ fn the_cli_talks_to_the_official_server() {
     let stderr = String::from_utf8_lossy(&mismatch.stderr);
     assert!(stderr.contains("--tls-server-name"), "{stderr}");
     assert!(stderr.contains("\"insecure\""), "{stderr}");
+}
+
+/// A `wechaty` child process whose stdout lines arrive on a channel.
+fn cli_lines(official: &Official, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wechaty"))
+        .args([
+            "--endpoint",
+            &official.endpoint,
+            "--token",
+            TOKEN,
+            "--no-tls",
+            "--json",
+        ])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, lines_rx)
+}
+
+fn emit(official: &Official, name: &str, payload: Value) {
+    official.control("POST", "/emit", json!({ "name": name, "payload": payload }));
+}
+
+#[test]
+fn cli_events_decode_what_the_official_server_fires() {
+    let official = Official::plaintext();
+    let (mut child, lines) = cli_lines(&official, &["events", "--count", "8", "--timeout", "30"]);
+    let first: Value = serde_json::from_str(&lines.recv_timeout(WAIT).unwrap()).unwrap();
+    assert_eq!(first["type"], "heartbeat");
+    emit(
+        &official,
+        "room-join",
+        json!({"roomId": "r1@chatroom", "inviteeIdList": ["dan"], "inviterId": "ann", "timestamp": 1_795_626_223_867u64}),
+    );
+    emit(
+        &official,
+        "room-leave",
+        json!({"roomId": "r1@chatroom", "removeeIdList": ["dan"], "removerId": "ann", "timestamp": 1_795_626_224u64}),
+    );
+    emit(
+        &official,
+        "room-topic",
+        json!({"roomId": "r1@chatroom", "newTopic": "N", "oldTopic": "Team Room", "changerId": "ann", "timestamp": 1_795_626_225_000u64}),
+    );
+    emit(
+        &official,
+        "room-invite",
+        json!({"roomInvitationId": "inv-9"}),
+    );
+    official.control(
+        "POST",
+        "/say",
+        json!({"from": "ann", "to": "self", "text": "cli"}),
+    );
+    let mut seen = std::collections::HashMap::new();
+    while let Ok(line) = lines.recv_timeout(WAIT) {
+        let value: Value = serde_json::from_str(&line).unwrap();
+        seen.insert(value["type"].as_str().unwrap().to_owned(), value);
+        if [
+            "room-join",
+            "room-leave",
+            "room-topic",
+            "room-invite",
+            "message",
+        ]
+        .iter()
+        .all(|name| seen.contains_key(*name))
+        {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(seen["room-join"]["invitee_ids"], json!(["dan"]));
+    assert_eq!(seen["room-join"]["inviter_id"], "ann");
+    assert_eq!(seen["room-join"]["timestamp_ms"], 1_795_626_223_867u64);
+    // Seconds become milliseconds.
+    assert_eq!(seen["room-leave"]["timestamp_ms"], 1_795_626_224_000u64);
+    assert_eq!(seen["room-leave"]["removee_ids"], json!(["dan"]));
+    assert_eq!(seen["room-topic"]["new_topic"], "N");
+    assert_eq!(seen["room-topic"]["old_topic"], "Team Room");
+    assert_eq!(seen["room-invite"]["room_invitation_id"], "inv-9");
+    assert!(seen["message"]["message_id"].as_str().is_some());
+}
+
+#[test]
+fn cli_events_for_one_room_keep_only_that_room() {
+    let official = Official::plaintext();
+    let (mut child, lines) = cli_lines(
+        &official,
+        &[
+            "events",
+            "--room",
+            "r1@chatroom",
+            "--count",
+            "3",
+            "--timeout",
+            "30",
+        ],
+    );
+    // Events fired before the stream is open are dropped: keep firing until lines come.
+    let mut got = Vec::new();
+    for round in 0..100 {
+        emit(
+            &official,
+            "room-join",
+            json!({"roomId": "r2@chatroom", "inviteeIdList": ["x"], "timestamp": round}),
+        );
+        emit(
+            &official,
+            "room-topic",
+            json!({"roomId": "r1@chatroom", "newTopic": format!("t{round}"), "oldTopic": "", "timestamp": round}),
+        );
+        while let Ok(line) = lines.recv_timeout(Duration::from_millis(300)) {
+            got.push(serde_json::from_str::<Value>(&line).unwrap());
+        }
+        if got.len() >= 3 {
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert_eq!(got.len(), 3);
+    for event in &got {
+        assert_eq!(event["type"], "room-topic");
+        assert_eq!(event["room_id"], "r1@chatroom");
+    }
+}
+
+#[tokio::test]
+async fn the_stream_comes_back_after_the_official_server_restarts() {
+    let first = Official::plaintext();
+    let port: u16 = first.endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let bot = first
+        .builder()
+        .reconnect_policy(wechaty_client::ExponentialBackoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            factor: 2.0,
+            jitter: 0.0,
+        })
+        .build()
+        .await
+        .unwrap();
+    let mut events = bot.events();
+    let mut room = bot.room("r1@chatroom").events();
+    bot.connect().await.unwrap();
+    next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
+
+    drop(first); // kills the process
+    let second = Official::start_on(port, false, TOKEN);
+    next_matching(&mut events, |e| matches!(e, Event::Reconnected)).await;
+    assert!(matches!(
+        timeout(WAIT, room.next()).await.unwrap().unwrap(),
+        wechaty_client::RoomEvent::Reconnected
+    ));
+    // Events after the restart arrive, in the room's stream too.
+    emit(
+        &second,
+        "room-topic",
+        json!({"roomId": "r1@chatroom", "newTopic": "Back", "oldTopic": "Team Room", "timestamp": 1}),
+    );
+    let wechaty_client::RoomEvent::Topic(topic) =
+        timeout(WAIT, room.next()).await.unwrap().unwrap()
+    else {
+        panic!("expected the topic")
+    };
+    assert_eq!(topic.new_topic, "Back");
+    assert!(bot.is_logged_in());
 }

@@ -4,14 +4,19 @@
 //! only the library's public API.
 
 use std::io::Write;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use serde_json::json;
+use serde_json::{json, Value};
+use tokio_stream::{Stream, StreamExt};
 use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, DEFAULT_TOKEN};
-use wechaty_client::{Wechaty, WechatyBuilder, ENV_TOKEN};
+use wechaty_client::{
+    Event, RoomAnnounce, RoomEvent, RoomJoin, RoomLeave, RoomTopic, Wechaty, WechatyBuilder,
+    ENV_TOKEN,
+};
 
 /// How long `ding` waits for its `dong`.
 const DING_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,6 +68,18 @@ enum Command {
     Ding {
         /// Data to send (default: a random nonce)
         data: Option<String>,
+    },
+    /// Print events from the service as they come (does not call Start)
+    Events {
+        /// Only this room's events (a room id)
+        #[arg(long, value_name = "ROOM")]
+        room: Option<String>,
+        /// Stop after this many events
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Stop after this many seconds (exit 1 if --count was not reached by then)
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<f64>,
     },
     /// Serve the mock puppet service on 127.0.0.1 until interrupted
     Mock {
@@ -134,6 +151,22 @@ async fn run(cli: Cli) -> Result<()> {
                 &format!("dong {data} in {ms:.1} ms"),
             );
         }
+        Command::Events {
+            room,
+            count,
+            timeout,
+        } => {
+            let bot = connect(&cli.global).await?;
+            let limit = timeout.map(Duration::from_secs_f64);
+            let printed = print_events(&bot, &out, room, count, limit).await;
+            bot.stop();
+            let printed = printed?;
+            if let Some(count) = count {
+                if printed < count {
+                    bail!("only {printed} of {count} events arrived before --timeout");
+                }
+            }
+        }
         Command::Mock {
             port,
             tls,
@@ -153,6 +186,158 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Prints events until `count` were printed, `limit` passed, Ctrl-C, or the stream ended.
+/// Returns how many were printed.
+async fn print_events(
+    bot: &Wechaty,
+    out: &Output,
+    room: Option<String>,
+    count: Option<u64>,
+    limit: Option<Duration>,
+) -> Result<u64> {
+    let mut stream: Pin<Box<dyn Stream<Item = Value> + Send>> = match room {
+        Some(room) => Box::pin(bot.room(room).events().map(|event| room_event_json(&event))),
+        None => Box::pin(bot.events().map(|event| event_json(&event))),
+    };
+    bot.connect().await?;
+    let mut printed = 0;
+    let deadline = limit.map(|limit| tokio::time::Instant::now() + limit);
+    let until_deadline = async {
+        match deadline {
+            Some(deadline) => tokio::time::sleep_until(deadline).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(until_deadline);
+    while count.is_none_or(|count| printed < count) {
+        let event = tokio::select! {
+            event = stream.next() => event,
+            () = &mut until_deadline => break,
+            _ = tokio::signal::ctrl_c() => break,
+        };
+        let Some(event) = event else { break };
+        out.line(&event, &human_event(&event));
+        printed += 1;
+    }
+    Ok(printed)
+}
+
+/// An event as cli.md specifies: the wire name in `type`, decoded fields in snake_case,
+/// `timestamp_ms` in Unix milliseconds, absent values `null`.
+fn event_json(event: &Event) -> Value {
+    let mut value = match event {
+        Event::Heartbeat { data }
+        | Event::Dong { data }
+        | Event::Ready { data }
+        | Event::Reset { data } => json!({ "data": data }),
+        Event::Message { message_id } => json!({ "message_id": message_id }),
+        Event::Post { post_id } => json!({ "post_id": post_id }),
+        Event::Error(error) => json!({ "code": error.code, "message": error.message }),
+        Event::Friendship { friendship_id } => json!({ "friendship_id": friendship_id }),
+        Event::RoomInvite { room_invitation_id } => {
+            json!({ "room_invitation_id": room_invitation_id })
+        }
+        Event::RoomJoin(join) => join_json(join),
+        Event::RoomLeave(leave) => leave_json(leave),
+        Event::RoomTopic(topic) => topic_json(topic),
+        Event::RoomAnnounce(announce) => announce_json(announce),
+        Event::Scan {
+            status,
+            qrcode,
+            data,
+        } => {
+            json!({ "status": format!("{status:?}").to_lowercase(), "qrcode": qrcode, "data": data })
+        }
+        Event::Login { contact_id } => json!({ "contact_id": contact_id }),
+        Event::Logout { contact_id, data } => json!({ "contact_id": contact_id, "data": data }),
+        Event::Dirty {
+            payload_type,
+            payload_id,
+        } => json!({ "payload_type": payload_type.number(), "payload_id": payload_id }),
+        Event::Unknown { kind, payload } => json!({ "kind": kind, "payload": payload }),
+        Event::Lagged { missed } => json!({ "missed": missed }),
+        Event::Malformed { kind, reason } => json!({ "kind": kind, "reason": reason }),
+        _ => json!({}),
+    };
+    value["type"] = json!(event.name());
+    value
+}
+
+fn room_event_json(event: &RoomEvent) -> Value {
+    let (name, mut value) = match event {
+        RoomEvent::Join(join) => ("room-join", join_json(join)),
+        RoomEvent::Leave(leave) => ("room-leave", leave_json(leave)),
+        RoomEvent::Topic(topic) => ("room-topic", topic_json(topic)),
+        RoomEvent::Announce(announce) => ("room-announce", announce_json(announce)),
+        RoomEvent::Message(message) => ("message", json!({ "message_id": message.id() })),
+        RoomEvent::Reconnected => ("reconnected", json!({})),
+        RoomEvent::Lagged { missed } => ("lagged", json!({ "missed": missed })),
+        _ => ("unknown", json!({})),
+    };
+    value["type"] = json!(name);
+    value
+}
+
+fn millis(date: SystemTime) -> u64 {
+    date.duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn join_json(join: &RoomJoin) -> Value {
+    json!({
+        "room_id": join.room_id,
+        "invitee_ids": join.invitee_ids,
+        "inviter_id": join.inviter_id,
+        "timestamp_ms": millis(join.date),
+    })
+}
+
+fn leave_json(leave: &RoomLeave) -> Value {
+    json!({
+        "room_id": leave.room_id,
+        "removee_ids": leave.removee_ids,
+        "remover_id": leave.remover_id,
+        "timestamp_ms": millis(leave.date),
+    })
+}
+
+fn topic_json(topic: &RoomTopic) -> Value {
+    json!({
+        "room_id": topic.room_id,
+        "new_topic": topic.new_topic,
+        "old_topic": topic.old_topic,
+        "changer_id": topic.changer_id,
+        "timestamp_ms": millis(topic.date),
+    })
+}
+
+fn announce_json(announce: &RoomAnnounce) -> Value {
+    json!({
+        "room_id": announce.room_id,
+        "new_announce": announce.new_announce,
+        "old_announce": announce.old_announce,
+        "changer_id": announce.changer_id,
+        "timestamp_ms": millis(announce.date),
+    })
+}
+
+/// One line for people: the type, then the fields as `key=value`.
+fn human_event(event: &Value) -> String {
+    let mut line = event["type"].as_str().unwrap_or("event").to_owned();
+    if let Some(fields) = event.as_object() {
+        for (key, value) in fields.iter().filter(|(key, _)| *key != "type") {
+            let shown = match value {
+                Value::String(text) => text.clone(),
+                Value::Null => continue,
+                other => other.to_string(),
+            };
+            line.push_str(&format!(" {key}={shown}"));
+        }
+    }
+    line
 }
 
 /// The builder from the environment, overridden by the command line.
