@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 
+use crate::cache::CacheLimits;
 use crate::discovery::{discover, DiscoveryRetry, DEFAULT_AUTHORITY};
 use crate::dispatch::StreamSettings;
 use crate::error::{Error, Result};
@@ -40,6 +41,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 100;
 /// Default largest gRPC message, both ways: the 4 MiB every official peer uses.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+/// Default number of payload lookups one list (members, rooms) runs at once.
+pub const DEFAULT_MAX_CONCURRENT_LOOKUPS: usize = 32;
 /// Default longest silence on the Event stream before it is reopened.
 pub const DEFAULT_WATCHDOG: Duration = Duration::from_secs(60);
 /// Default time to wait for the answer to an HTTP/2 keepalive ping.
@@ -82,6 +85,8 @@ pub struct WechatyBuilder {
     pub(crate) discovery_retry: DiscoveryRetry,
     pub(crate) watchdog: Duration,
     pub(crate) reconnect: Arc<dyn ReconnectPolicy>,
+    pub(crate) cache_limits: CacheLimits,
+    pub(crate) max_concurrent_lookups: usize,
     /// A setting from the environment that could not be read; reported by `build()`.
     pub(crate) env_error: Option<String>,
 }
@@ -104,6 +109,8 @@ impl Default for WechatyBuilder {
             discovery_retry: DiscoveryRetry::default(),
             watchdog: DEFAULT_WATCHDOG,
             reconnect: Arc::new(ExponentialBackoff::default()),
+            cache_limits: CacheLimits::default(),
+            max_concurrent_lookups: DEFAULT_MAX_CONCURRENT_LOOKUPS,
             env_error: None,
         }
     }
@@ -126,6 +133,8 @@ impl fmt::Debug for WechatyBuilder {
             .field("keepalive_timeout", &self.keepalive_timeout)
             .field("discovery_retry", &self.discovery_retry)
             .field("watchdog", &self.watchdog)
+            .field("cache_limits", &self.cache_limits)
+            .field("max_concurrent_lookups", &self.max_concurrent_lookups)
             .finish_non_exhaustive()
     }
 }
@@ -274,6 +283,20 @@ impl WechatyBuilder {
         self
     }
 
+    /// How many room, contact and member-list entries the caches keep (default:
+    /// [`CacheLimits::default`]); the least recently used go first.
+    pub fn cache_limits(mut self, limits: CacheLimits) -> Self {
+        self.cache_limits = limits;
+        self
+    }
+
+    /// How many payload lookups one list (a member list, finding rooms) runs at once (default
+    /// 32). They share the connection's cap on calls in flight.
+    pub fn max_concurrent_lookups(mut self, limit: usize) -> Self {
+        self.max_concurrent_lookups = limit;
+        self
+    }
+
     /// Validates the settings, discovers the endpoint from the token when none is given, and
     /// prepares the connection. The connection itself opens on the first call, and re-opens by
     /// itself if it breaks.
@@ -325,7 +348,12 @@ impl WechatyBuilder {
             watchdog: self.watchdog,
             policy: Arc::clone(&self.reconnect),
         };
-        Ok(Wechaty::new(transport, settings))
+        Ok(Wechaty::new(
+            transport,
+            settings,
+            self.cache_limits,
+            self.max_concurrent_lookups,
+        ))
     }
 
     /// The TLS connector: trusted roots and the server name to expect.

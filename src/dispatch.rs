@@ -144,7 +144,6 @@ impl Hub {
         lock(&self.rooms).len()
     }
 
-    #[allow(dead_code)] // the room and contact caches register here
     pub(crate) fn add_invalidator(&self, hook: Invalidator) {
         lock(&self.invalidators).push(hook);
     }
@@ -188,7 +187,15 @@ impl Hub {
         }
     }
 
+    fn run_invalidators(&self, event: &Event) {
+        for hook in lock(&self.invalidators).iter() {
+            hook(event);
+        }
+    }
+
     fn publish_reconnected(&self) {
+        // Events fired while disconnected are lost: nothing cached can be trusted.
+        self.run_invalidators(&Event::Reconnected);
         self.publish(Event::Reconnected);
         for sender in lock(&self.rooms).values() {
             let _ = sender.send(RoomSignal::Reconnected);
@@ -371,9 +378,7 @@ impl Dispatcher<'_> {
             }
         };
         // Caches first, so a subscriber reacting to the event reads fresh data.
-        for hook in lock(&self.hub.invalidators).iter() {
-            hook(&event);
-        }
+        self.hub.run_invalidators(&event);
         if !self.track_session(&event) {
             return;
         }

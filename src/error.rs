@@ -206,6 +206,10 @@ pub enum Error {
         message: String,
     },
 
+    /// An argument cannot work; the message says why.
+    #[error("{0}")]
+    InvalidArgument(String),
+
     /// The service sent data this client cannot use (malformed JSON, a missing id, ...).
     #[error("the puppet service sent an invalid {what}: {message}")]
     InvalidData {

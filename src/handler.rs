@@ -13,6 +13,7 @@ use crate::event::{Event, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
 use crate::ids::ContactId;
 use crate::message::Message;
 use crate::room::{Room, RoomEvent};
+use crate::room_invitation::RoomInvitation;
 use crate::wechaty::Wechaty;
 
 /// A running handler. Dropping it leaves the handler running (until the bot stops);
@@ -145,10 +146,27 @@ impl Wechaty {
         /// Calls `handler` when any room's topic changes.
         on_room_topic, RoomTopic, Event::RoomTopic(topic) => topic
     );
-    bot_handler!(
-        /// Calls `handler` with the invitation id when the bot is invited into a room.
-        on_room_invite, String, Event::RoomInvite { room_invitation_id } => room_invitation_id
-    );
+
+    /// Calls `handler` with a ready-to-use invitation when the bot is invited into a room.
+    pub fn on_room_invite<F, Fut>(&self, handler: F) -> Handler
+    where
+        F: Fn(RoomInvitation) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let bot = self.clone();
+        spawn(
+            self.events(),
+            |event| match event {
+                Event::RoomInvite { room_invitation_id } => Some(room_invitation_id),
+                Event::Lagged { missed } => {
+                    lagged(missed);
+                    None
+                }
+                _ => None,
+            },
+            move |id| handler(bot.room_invitation(id)),
+        )
+    }
 }
 
 macro_rules! room_handler {

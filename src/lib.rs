@@ -37,17 +37,23 @@
 
 #![warn(missing_docs)]
 
+mod cache;
 mod config;
+mod contact;
 mod discovery;
 mod dispatch;
 mod error;
 mod event;
+mod file_box;
 mod handler;
 mod ids;
 mod message;
 mod proto;
 mod reconnect;
 mod room;
+mod room_invitation;
+mod rooms;
+mod say;
 mod tls;
 mod token;
 mod transport;
@@ -56,11 +62,14 @@ mod wechaty;
 #[cfg(feature = "mock")]
 pub mod mock;
 
+pub use cache::CacheLimits;
 pub use config::{
     WechatyBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOUT,
-    DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_WATCHDOG, ENV_AUTHORITY,
-    ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
+    DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_CONCURRENT_LOOKUPS, DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_WATCHDOG, ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT,
+    ENV_TLS_SERVER_NAME, ENV_TOKEN,
 };
+pub use contact::{Contact, ContactGender, ContactPayload, ContactType};
 pub use discovery::{DiscoveryRetry, DEFAULT_AUTHORITY};
 pub use dispatch::ConnectionState;
 pub use error::{Error, Result};
@@ -68,11 +77,18 @@ pub use event::{
     timestamp_to_time, Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic,
     ScanStatus, ServiceError,
 };
+pub use file_box::{FileBox, FileBoxSource};
 pub use handler::Handler;
 pub use ids::{ContactId, MessageId, RoomId};
 pub use message::{Message, MessagePayload, MessageType};
 pub use reconnect::{ExponentialBackoff, ReconnectPolicy};
-pub use room::{Room, RoomEvent, RoomEvents};
+pub use room::{
+    MemberQuery, Room, RoomEvent, RoomEvents, RoomMember, RoomMemberPayload, RoomMemberQueryFilter,
+    RoomPayload,
+};
+pub use room_invitation::{RoomInvitation, RoomInvitationPayload};
+pub use rooms::{RoomQuery, RoomQueryFilter, Rooms};
+pub use say::Sayable;
 pub use tls::WECHATY_ROOT_CA_PEM;
 pub use wechaty::{Events, Wechaty};
 

@@ -12,7 +12,9 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
+use crate::cache::{CacheLimits, Caches};
 use crate::config::WechatyBuilder;
+use crate::contact::Contact;
 use crate::dispatch::{self, ConnectionState, Hub, StreamSettings};
 use crate::error::{Error, Result};
 use crate::event::Event;
@@ -20,6 +22,9 @@ use crate::ids::{ContactId, MessageId, RoomId};
 use crate::message::Message;
 use crate::proto::wechaty::puppet as pb;
 use crate::room::Room;
+use crate::room_invitation::RoomInvitation;
+use crate::rooms::Rooms;
+use crate::say::Sayable;
 use crate::transport::Transport;
 
 /// A bot connected to a Wechaty puppet service.
@@ -57,7 +62,10 @@ struct Inner {
     transport: Mutex<Option<Transport>>,
     endpoint: String,
     hub: Arc<Hub>,
+    caches: Arc<Caches>,
     settings: StreamSettings,
+    /// Payload lookups in flight at once for one list (members, rooms).
+    lookup_limit: usize,
     pump: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -84,16 +92,35 @@ impl Wechaty {
         WechatyBuilder::new()
     }
 
-    pub(crate) fn new(transport: Transport, settings: StreamSettings) -> Self {
+    pub(crate) fn new(
+        transport: Transport,
+        settings: StreamSettings,
+        limits: CacheLimits,
+        lookup_limit: usize,
+    ) -> Self {
+        let hub = Arc::new(Hub::default());
+        let caches = Arc::new(Caches::new(limits));
+        let hook = Arc::clone(&caches);
+        hub.add_invalidator(Arc::new(move |event| hook.invalidate(event)));
         Self {
             inner: Arc::new(Inner {
                 endpoint: transport.endpoint().to_owned(),
                 transport: Mutex::new(Some(transport)),
-                hub: Arc::default(),
+                hub,
+                caches,
                 settings,
+                lookup_limit: lookup_limit.max(1),
                 pump: Mutex::new(None),
             }),
         }
+    }
+
+    pub(crate) fn caches(&self) -> &Caches {
+        &self.inner.caches
+    }
+
+    pub(crate) fn lookup_limit(&self) -> usize {
+        self.inner.lookup_limit
     }
 
     pub(crate) fn transport(&self) -> Result<Transport> {
@@ -294,6 +321,35 @@ impl Wechaty {
     /// A handle to a room. No I/O until you use it.
     pub fn room(&self, id: impl Into<RoomId>) -> Room {
         Room::new(id.into(), self.clone())
+    }
+
+    /// Finding and creating rooms.
+    pub fn rooms(&self) -> Rooms {
+        Rooms::new(self.clone())
+    }
+
+    /// A handle to a contact. No I/O until you use it.
+    pub fn contact(&self, id: impl Into<ContactId>) -> Contact {
+        Contact::new(id.into(), self.clone())
+    }
+
+    /// A handle to a room invitation (the id a `room-invite` event carries).
+    pub fn room_invitation(&self, id: impl Into<String>) -> RoomInvitation {
+        RoomInvitation::new(id.into(), self.clone())
+    }
+
+    /// Sends `something` to a room or contact id.
+    pub(crate) async fn send(
+        &self,
+        conversation_id: &str,
+        something: Sayable,
+    ) -> Result<Option<Message>> {
+        match something {
+            Sayable::Text(text) => {
+                self.send_text(conversation_id.to_owned(), text, Vec::new())
+                    .await
+            }
+        }
     }
 }
 

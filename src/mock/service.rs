@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 use tonic::{Request, Response, Status};
 
-use super::world::{MockContact, MockMessage, MockRoom, MockWorld, State};
+use super::world::{MockContact, MockInvitation, MockMessage, MockRoom, MockWorld, State};
 use crate::ids::{ContactId, RoomId};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet::EventType;
@@ -196,6 +196,7 @@ impl Puppet for MockService {
     ) -> Reply<pb::DirtyPayloadResponse> {
         self.enter("DirtyPayload").await?;
         let request = request.into_inner();
+        self.world.record("DirtyPayload", &request);
         self.world.emit(
             EventType::Dirty,
             json!({ "payloadType": request.r#type, "payloadId": request.id }),
@@ -284,6 +285,241 @@ impl Puppet for MockService {
         Ok(Response::new(message_payload(&message)))
     }
 
+    async fn room_create(
+        &self,
+        request: Request<pb::RoomCreateRequest>,
+    ) -> Reply<pb::RoomCreateResponse> {
+        self.enter("RoomCreate").await?;
+        let request = request.into_inner();
+        self.world.record("RoomCreate", &request);
+        {
+            let state = self.world.state();
+            for id in &request.contact_ids {
+                find_contact(&state, id)?;
+            }
+        }
+        let members = request
+            .contact_ids
+            .into_iter()
+            .map(ContactId::from)
+            .collect();
+        let id = self.world.create_room(members, request.topic);
+        Ok(Response::new(pb::RoomCreateResponse { id: id.to_string() }))
+    }
+
+    #[allow(deprecated)] // reads the old single field too, as upstream
+    async fn room_add(&self, request: Request<pb::RoomAddRequest>) -> Reply<pb::RoomAddResponse> {
+        self.enter("RoomAdd").await?;
+        let request = request.into_inner();
+        self.world.record("RoomAdd", &request);
+        let targets = Self::targets(request.contact_id, request.contact_ids)?;
+        {
+            let state = self.world.state();
+            find_room(&state, &request.id)?;
+            for id in &targets {
+                find_contact(&state, id)?;
+            }
+        }
+        let room = RoomId::from(request.id.as_str());
+        for id in targets {
+            self.world.add_member(&room, ContactId::from(id));
+        }
+        Ok(Response::new(pb::RoomAddResponse {}))
+    }
+
+    #[allow(deprecated)] // reads the old single field too, as upstream
+    async fn room_del(&self, request: Request<pb::RoomDelRequest>) -> Reply<pb::RoomDelResponse> {
+        self.enter("RoomDel").await?;
+        let request = request.into_inner();
+        self.world.record("RoomDel", &request);
+        let targets = Self::targets(request.contact_id, request.contact_ids)?;
+        let me = {
+            let state = self.world.state();
+            for id in &targets {
+                Self::member_of(&state, &request.id, id)?;
+            }
+            state.self_id()
+        };
+        let room = RoomId::from(request.id.as_str());
+        for id in targets {
+            self.world
+                .remove_member(&room, &ContactId::from(id), me.clone());
+        }
+        Ok(Response::new(pb::RoomDelResponse {}))
+    }
+
+    async fn room_quit(
+        &self,
+        request: Request<pb::RoomQuitRequest>,
+    ) -> Reply<pb::RoomQuitResponse> {
+        self.enter("RoomQuit").await?;
+        let id = request.into_inner().id;
+        let me = {
+            let state = self.world.state();
+            let me = state.self_id();
+            Self::member_of(&state, &id, me.as_str())?;
+            me
+        };
+        self.world
+            .remove_member(&RoomId::from(id.as_str()), &me, me.clone());
+        Ok(Response::new(pb::RoomQuitResponse {}))
+    }
+
+    /// Set iff the optional field (or, from old clients, the wrapper) is present.
+    #[allow(deprecated)]
+    async fn room_topic(
+        &self,
+        request: Request<pb::RoomTopicRequest>,
+    ) -> Reply<pb::RoomTopicResponse> {
+        self.enter("RoomTopic").await?;
+        let request = request.into_inner();
+        self.world.record("RoomTopic", &request);
+        let current = find_room(&self.world.state(), &request.id)?.topic.clone();
+        let response = |topic: String| pb::RoomTopicResponse {
+            topic_string_value_deprecated: Some(topic.clone()),
+            topic,
+        };
+        match request.topic.or(request.topic_string_value_deprecated) {
+            Some(topic) => {
+                self.world
+                    .change_topic(&RoomId::from(request.id.as_str()), topic);
+                Ok(Response::new(response(String::new())))
+            }
+            None => Ok(Response::new(response(current))),
+        }
+    }
+
+    /// Set iff the optional field (or, from old clients, the wrapper) is present.
+    #[allow(deprecated)]
+    async fn room_announce(
+        &self,
+        request: Request<pb::RoomAnnounceRequest>,
+    ) -> Reply<pb::RoomAnnounceResponse> {
+        self.enter("RoomAnnounce").await?;
+        let request = request.into_inner();
+        self.world.record("RoomAnnounce", &request);
+        let mut state = self.world.state();
+        find_room(&state, &request.id)?;
+        let room = state
+            .rooms
+            .get_mut(&RoomId::from(request.id.as_str()))
+            .ok_or_else(|| no_payload(&request.id))?;
+        let text = match request.text.or(request.text_string_value_deprecated) {
+            Some(text) => {
+                room.announce = text;
+                String::new()
+            }
+            None => room.announce.clone(),
+        };
+        Ok(Response::new(pb::RoomAnnounceResponse {
+            text_string_value_deprecated: Some(text.clone()),
+            text,
+        }))
+    }
+
+    async fn room_qr_code(
+        &self,
+        request: Request<pb::RoomQrCodeRequest>,
+    ) -> Reply<pb::RoomQrCodeResponse> {
+        self.enter("RoomQRCode").await?;
+        let id = request.into_inner().id;
+        find_room(&self.world.state(), &id)?;
+        Ok(Response::new(pb::RoomQrCodeResponse {
+            qrcode: format!("https://weixin.qq.com/g/mock-{id}"),
+        }))
+    }
+
+    async fn room_avatar(
+        &self,
+        request: Request<pb::RoomAvatarRequest>,
+    ) -> Reply<pb::RoomAvatarResponse> {
+        self.enter("RoomAvatar").await?;
+        let id = request.into_inner().id;
+        find_room(&self.world.state(), &id)?;
+        let file_box = json!({
+            "type": 2, "boxType": 2, "name": format!("{id}.jpg"), "size": -1, "metadata": {},
+            "url": format!("https://example.invalid/avatar/{id}.jpg"),
+        });
+        Ok(Response::new(pb::RoomAvatarResponse {
+            file_box: file_box.to_string(),
+        }))
+    }
+
+    /// Get, or — with a payload (JSON, camelCase) — set, as upstream.
+    #[allow(deprecated)]
+    async fn room_invitation_payload(
+        &self,
+        request: Request<pb::RoomInvitationPayloadRequest>,
+    ) -> Reply<pb::RoomInvitationPayloadResponse> {
+        self.enter("RoomInvitationPayload").await?;
+        let request = request.into_inner();
+        self.world.record("RoomInvitationPayload", &request);
+        let saved = Some(request.payload)
+            .filter(|payload| !payload.is_empty())
+            .or(request
+                .payload_string_value_deprecated
+                .filter(|p| !p.is_empty()));
+        if let Some(json) = saved {
+            let value: serde_json::Value = serde_json::from_str(&json)
+                .map_err(|error| node_error(format!("invalid invitation payload: {error}")))?;
+            let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
+            let mut state = self.world.state();
+            let room = state
+                .invitations
+                .get(&request.id)
+                .map(|known| known.room_id.clone())
+                .unwrap_or_else(|| RoomId::from(format!("{}@chatroom", request.id)));
+            let mut invitation =
+                MockInvitation::new(request.id.clone(), text("inviterId"), room, text("topic"));
+            invitation.member_ids = value["memberIdList"]
+                .as_array()
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(|id| id.as_str())
+                        .map(ContactId::from)
+                        .collect()
+                })
+                .unwrap_or_default();
+            invitation.member_count = value["memberCount"].as_u64().unwrap_or(0) as u32;
+            invitation.timestamp = value["timestamp"].as_u64().unwrap_or(0);
+            state.invitations.insert(request.id, invitation);
+            return Ok(Response::new(pb::RoomInvitationPayloadResponse::default()));
+        }
+        let state = self.world.state();
+        let invitation = state
+            .invitations
+            .get(&request.id)
+            .ok_or_else(|| no_payload(&request.id))?;
+        let ms = invitation.timestamp;
+        Ok(Response::new(pb::RoomInvitationPayloadResponse {
+            id: invitation.id.clone(),
+            inviter_id: invitation.inviter_id.to_string(),
+            topic: invitation.topic.clone(),
+            member_count: invitation.member_count as i32,
+            member_ids: id_strings(&invitation.member_ids),
+            timestamp_uint64_deprecated: ms,
+            avatar: String::new(),
+            invitation: format!("mock-invitation:{}", invitation.id),
+            receiver_id: state.self_id().to_string(),
+            // Like upstream: computed as if the number were milliseconds.
+            receive_time: Some(prost_types::Timestamp {
+                seconds: (ms / 1000) as i64,
+                nanos: ((ms % 1000) * 1_000_000) as i32,
+            }),
+        }))
+    }
+
+    async fn room_invitation_accept(
+        &self,
+        request: Request<pb::RoomInvitationAcceptRequest>,
+    ) -> Reply<pb::RoomInvitationAcceptResponse> {
+        self.enter("RoomInvitationAccept").await?;
+        let id = request.into_inner().id;
+        let invitation = self.world.invitation(&id).ok_or_else(|| no_payload(&id))?;
+        self.world.accept_invitation(&invitation);
+        Ok(Response::new(pb::RoomInvitationAcceptResponse {}))
+    }
+
     #[allow(deprecated)] // the official server fills both id fields
     async fn message_send_text(
         &self,
@@ -291,6 +527,7 @@ impl Puppet for MockService {
     ) -> Reply<pb::MessageSendTextResponse> {
         self.enter("MessageSendText").await?;
         let request = request.into_inner();
+        self.world.record("MessageSendText", &request);
         if request.conversation_id.is_empty() {
             return Err(node_error("conversation id is empty"));
         }
@@ -306,5 +543,28 @@ impl Puppet for MockService {
             id_string_value_deprecated: Some(id.to_string()),
             id: id.to_string(),
         }))
+    }
+}
+
+/// The room RPCs, in a second impl block of helpers the trait methods call.
+impl MockService {
+    fn member_of(state: &State, room: &str, contact: &str) -> Result<(), Status> {
+        let found = find_room(state, room)?;
+        if found.member_ids.contains(&ContactId::from(contact)) {
+            Ok(())
+        } else {
+            Err(node_error(format!(
+                "contact({contact}) is not in the Room({room})"
+            )))
+        }
+    }
+
+    /// The contact ids of an add/del request: the newer repeated field, else the old single one.
+    fn targets(single: String, many: Vec<String>) -> Result<Vec<String>, Status> {
+        let ids: Vec<String> = if many.is_empty() { vec![single] } else { many };
+        if ids.iter().any(String::is_empty) {
+            return Err(node_error("contact id is empty"));
+        }
+        Ok(ids)
     }
 }

@@ -129,6 +129,46 @@ pub struct MockMessage {
     pub timestamp_ms: u64,
 }
 
+/// An invitation of the bot into a room, in the mock world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MockInvitation {
+    /// Its id.
+    pub id: String,
+    /// Who invites.
+    pub inviter_id: ContactId,
+    /// The room (created on accept if it does not exist).
+    pub room_id: RoomId,
+    /// The room's topic.
+    pub topic: String,
+    /// Members the invitation names.
+    pub member_ids: Vec<ContactId>,
+    /// How many members the room has.
+    pub member_count: u32,
+    /// When it was sent: Unix milliseconds (or seconds, as some puppets send).
+    pub timestamp: u64,
+}
+
+impl MockInvitation {
+    /// An invitation from `inviter` into `room` ("topic" `topic`), sent now.
+    pub fn new(
+        id: impl Into<String>,
+        inviter: impl Into<ContactId>,
+        room: impl Into<RoomId>,
+        topic: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            inviter_id: inviter.into(),
+            room_id: room.into(),
+            topic: topic.into(),
+            member_ids: Vec::new(),
+            member_count: 0,
+            timestamp: now_ms(),
+        }
+    }
+}
+
 #[derive(Default)]
 pub(super) struct State {
     pub(super) self_id: Option<ContactId>,
@@ -140,11 +180,20 @@ pub(super) struct State {
     pub(super) sent: Vec<MessageId>,
     pub(super) calls: HashMap<String, u64>,
     pub(super) last_heartbeat: Option<SystemTime>,
+    pub(super) invitations: HashMap<String, MockInvitation>,
+    /// Requests of the RPCs whose fields tests check, as `Debug` text.
+    pub(super) requests: HashMap<String, Vec<String>>,
     next_id: u64,
 }
 
 impl State {
-    fn next_id(&mut self, prefix: &str) -> String {
+    pub(super) fn self_id(&self) -> ContactId {
+        self.self_id
+            .clone()
+            .unwrap_or_else(|| ContactId::from("self"))
+    }
+
+    pub(super) fn next_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}-{}", self.next_id)
     }
@@ -351,6 +400,105 @@ impl MockWorld {
         id
     }
 
+    /// Someone invites the bot into a room: stores the invitation, emits `room-invite`.
+    pub fn invite(&self, invitation: MockInvitation) {
+        let id = invitation.id.clone();
+        self.state().invitations.insert(id.clone(), invitation);
+        self.emit(EventType::RoomInvite, json!({ "roomInvitationId": id }));
+    }
+
+    /// A stored invitation.
+    pub fn invitation(&self, id: &str) -> Option<MockInvitation> {
+        self.state().invitations.get(id).cloned()
+    }
+
+    /// Creates a room of the bot and `members`; returns its id.
+    pub(super) fn create_room(&self, members: Vec<ContactId>, topic: String) -> RoomId {
+        let mut state = self.state();
+        let id = RoomId::from(format!("{}@chatroom", state.next_id("room")));
+        let me = state.self_id();
+        let mut room = MockRoom::new(id.clone(), topic).owner(me.clone());
+        room.member_ids = std::iter::once(me).chain(members).collect();
+        state.rooms.insert(id.clone(), room);
+        id
+    }
+
+    /// Adds `contact` to `room` as the bot would: `room-join` with the bot as inviter.
+    pub(super) fn add_member(&self, room: &RoomId, contact: ContactId) {
+        let inviter = {
+            let mut state = self.state();
+            let me = state.self_id();
+            if let Some(room) = state.rooms.get_mut(room) {
+                if !room.member_ids.contains(&contact) {
+                    room.member_ids.push(contact.clone());
+                }
+            }
+            me
+        };
+        self.emit(
+            EventType::RoomJoin,
+            json!({ "roomId": room, "inviteeIdList": [contact], "inviterId": inviter, "timestamp": now_ms() }),
+        );
+    }
+
+    /// Removes `contact` from `room`: `room-leave` with `remover` as remover.
+    pub(super) fn remove_member(&self, room: &RoomId, contact: &ContactId, remover: ContactId) {
+        if let Some(room) = self.state().rooms.get_mut(room) {
+            room.member_ids.retain(|member| member != contact);
+            room.room_aliases.remove(contact);
+        }
+        self.emit(
+            EventType::RoomLeave,
+            json!({ "roomId": room, "removeeIdList": [contact], "removerId": remover, "timestamp": now_ms() }),
+        );
+    }
+
+    /// Sets the topic as a real puppet does: `room-topic`, then `dirty` for the room.
+    pub(super) fn change_topic(&self, room: &RoomId, topic: String) {
+        let (old, changer) = {
+            let mut state = self.state();
+            let me = state.self_id();
+            let Some(entry) = state.rooms.get_mut(room) else {
+                return;
+            };
+            (std::mem::replace(&mut entry.topic, topic.clone()), me)
+        };
+        self.emit(
+            EventType::RoomTopic,
+            json!({ "roomId": room, "newTopic": topic, "oldTopic": old, "changerId": changer, "timestamp": now_ms() }),
+        );
+        self.emit(
+            EventType::Dirty,
+            json!({ "payloadType": 3, "payloadId": room }),
+        );
+    }
+
+    /// Accepting an invitation: the bot joins the room (created when new): `room-join` with
+    /// the bot as invitee.
+    pub(super) fn accept_invitation(&self, invitation: &MockInvitation) {
+        let me = {
+            let mut state = self.state();
+            let me = state.self_id();
+            let room = state
+                .rooms
+                .entry(invitation.room_id.clone())
+                .or_insert_with(|| {
+                    let mut room =
+                        MockRoom::new(invitation.room_id.clone(), invitation.topic.clone());
+                    room.member_ids = invitation.member_ids.clone();
+                    room
+                });
+            if !room.member_ids.contains(&me) {
+                room.member_ids.push(me.clone());
+            }
+            me
+        };
+        self.emit(
+            EventType::RoomJoin,
+            json!({ "roomId": invitation.room_id, "inviteeIdList": [me], "inviterId": invitation.inviter_id, "timestamp": now_ms() }),
+        );
+    }
+
     /// The messages clients sent, oldest first.
     pub fn sent_messages(&self) -> Vec<MockMessage> {
         let state = self.state();
@@ -364,6 +512,20 @@ impl MockWorld {
     /// A stored message.
     pub fn message(&self, id: &str) -> Option<MockMessage> {
         self.state().messages.get(&MessageId::from(id)).cloned()
+    }
+
+    /// The requests clients sent to `rpc` (for the RPCs that change things, and
+    /// `MessageSendText`), oldest first, in `Debug` form: tests check which fields were set.
+    pub fn requests(&self, rpc: &str) -> Vec<String> {
+        self.state().requests.get(rpc).cloned().unwrap_or_default()
+    }
+
+    pub(super) fn record(&self, rpc: &str, request: &impl fmt::Debug) {
+        self.state()
+            .requests
+            .entry(rpc.to_owned())
+            .or_default()
+            .push(format!("{request:?}"));
     }
 
     /// How many times clients called `rpc` (by its method name, e.g. `"RoomPayload"`).
