@@ -5,16 +5,13 @@
 //! service (no point retrying). Network failures and 5xx are retried a bounded number of times
 //! with exponential backoff. The URL contains the token, so it is never logged or shown.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use serde::Deserialize;
-use tokio::net::TcpStream;
 
 use crate::error::{scrub, Error, Result};
+use crate::http::{self, WebUrl};
 use crate::token::Token;
 
 /// The directory official clients use.
@@ -59,33 +56,23 @@ enum Failure {
 
 /// Where the directory is: `http://…` or `https://…` as written, a bare authority as https.
 struct Directory {
-    https: bool,
-    host: String,
-    port: u16,
+    base: WebUrl,
     /// For messages: the authority as configured.
     label: String,
 }
 
 impl Directory {
     fn parse(authority: &str) -> Result<Self> {
-        let trimmed = authority.trim().trim_end_matches('/');
-        let (https, rest) = if let Some(rest) = trimmed.strip_prefix("http://") {
-            (false, rest)
-        } else {
-            (true, trimmed.strip_prefix("https://").unwrap_or(trimmed))
-        };
-        let uri: http::uri::Authority = rest.parse().map_err(|_| {
-            Error::Config(format!(
-                "the discovery authority {authority:?} is not a host name: check \
-                 WECHATY_PUPPET_SERVICE_AUTHORITY (or --authority)"
-            ))
-        })?;
-        Ok(Self {
-            https,
-            host: uri.host().to_owned(),
-            port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
-            label: trimmed.to_owned(),
-        })
+        let label = authority.trim().trim_end_matches('/').to_owned();
+        let base = WebUrl::parse(&label)
+            .filter(|url| url.path == "/" || url.path.is_empty())
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "the discovery authority {authority:?} is not a host name: check \
+                     WECHATY_PUPPET_SERVICE_AUTHORITY (or --authority)"
+                ))
+            })?;
+        Ok(Self { base, label })
     }
 }
 
@@ -133,31 +120,13 @@ pub(crate) async fn discover(
 }
 
 async fn ask(directory: &Directory, token: &Token) -> Result<String, Failure> {
-    let transient = |error: &dyn std::fmt::Display| Failure::Transient(error.to_string());
-    let tcp = TcpStream::connect((directory.host.as_str(), directory.port))
-        .await
-        .map_err(|e| transient(&e))?;
-    tcp.set_nodelay(true).map_err(|e| transient(&e))?;
-    let request = http::Request::get(format!("/v0/hosties/{}", token.expose()))
-        .header(http::header::HOST, &directory.host)
-        .header(
-            http::header::USER_AGENT,
-            concat!("wechaty-client/", env!("CARGO_PKG_VERSION")),
-        )
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| transient(&e))?;
-    let response = if directory.https {
-        let name = rustls::pki_types::ServerName::try_from(directory.host.clone())
-            .map_err(|e| transient(&e))?;
-        let stream = tokio_rustls::TlsConnector::from(web_tls_config())
-            .connect(name, tcp)
-            .await
-            .map_err(|e| transient(&e))?;
-        send(TokioIo::new(stream), request).await?
-    } else {
-        send(TokioIo::new(tcp), request).await?
+    let url = WebUrl {
+        path: format!("/v0/hosties/{}", token.expose()),
+        ..directory.base.clone()
     };
-    let status = response.status();
+    let (status, body) = http::get(&url, &BTreeMap::new(), MAX_BODY)
+        .await
+        .map_err(Failure::Transient)?;
     if status.is_client_error() {
         return Err(Failure::NotInService);
     }
@@ -166,11 +135,6 @@ async fn ask(directory: &Directory, token: &Token) -> Result<String, Failure> {
             "the directory answered {status}"
         )));
     }
-    let body = Limited::new(response.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|e| Failure::Transient(format!("cannot read the answer: {e}")))?
-        .to_bytes();
     let answer: Answer = serde_json::from_slice(&body)
         .map_err(|e| Failure::Transient(format!("the answer is not the expected JSON: {e}")))?;
     let host = answer
@@ -186,37 +150,4 @@ async fn ask(directory: &Directory, token: &Token) -> Result<String, Failure> {
         }),
         _ => Err(Failure::NotInService),
     }
-}
-
-async fn send<IO>(
-    io: TokioIo<IO>,
-    request: http::Request<Empty<Bytes>>,
-) -> Result<http::Response<hyper::body::Incoming>, Failure>
-where
-    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| Failure::Transient(e.to_string()))?;
-    tokio::spawn(async move {
-        // Ends with the response (the directory closes or we drop the sender).
-        let _ = connection.await;
-    });
-    sender
-        .send_request(request)
-        .await
-        .map_err(|e| Failure::Transient(e.to_string()))
-}
-
-/// The directory is a public web service: the public web roots verify it.
-fn web_tls_config() -> Arc<rustls::ClientConfig> {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let config = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
-        .with_safe_default_protocol_versions()
-        .map(|builder| builder.with_root_certificates(roots).with_no_client_auth());
-    let mut config = config.expect("the ring provider supports the default TLS versions");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Arc::new(config)
 }

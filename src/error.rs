@@ -206,6 +206,15 @@ pub enum Error {
         message: String,
     },
 
+    /// A file's bytes could not be fetched from its URL.
+    #[error("cannot fetch the file {name}: {message}")]
+    FetchFile {
+        /// The file name.
+        name: String,
+        /// What failed.
+        message: String,
+    },
+
     /// An argument cannot work; the message says why.
     #[error("{0}")]
     InvalidArgument(String),

@@ -6,7 +6,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use base64::Engine as _;
+
 use crate::error::{Error, Result};
+use crate::http::{self, WebUrl};
+use crate::proto::wechaty::puppet as pb;
+use crate::wechaty::Wechaty;
+
+/// Largest file [`FileBox::to_bytes`] reads into memory (256 MiB).
+pub const MAX_FILE_BOX_BYTES: usize = 256 * 1024 * 1024;
 
 /// Where a file box's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +123,76 @@ impl FileBox {
             size: wire.size.and_then(|size| u64::try_from(size).ok()),
             md5: wire.md5,
             metadata: wire.metadata.unwrap_or(Value::Object(Default::default())),
+        })
+    }
+
+    /// The file's bytes: decoded (base64), fetched (URL, over HTTP(S) with the public web
+    /// roots) or downloaded from the service (UUID, `Download`). At most
+    /// [`MAX_FILE_BOX_BYTES`]. A QR-code box has no bytes of its own: render its content.
+    pub async fn to_bytes(&self, bot: &Wechaty) -> Result<Vec<u8>> {
+        let too_big = || Error::InvalidData {
+            what: "file",
+            message: format!("{} is larger than {MAX_FILE_BOX_BYTES} bytes", self.name),
+        };
+        match &self.source {
+            FileBoxSource::Base64(data) => base64::engine::general_purpose::STANDARD
+                .decode(data.trim())
+                .map_err(|error| Error::InvalidData {
+                    what: "base64 file",
+                    message: error.to_string(),
+                }),
+            FileBoxSource::Url { url, headers } => {
+                let parsed = WebUrl::parse(url).ok_or_else(|| Error::InvalidData {
+                    what: "file URL",
+                    message: format!("{url:?} is not an http(s) URL"),
+                })?;
+                let fetch_failed = |message: String| Error::FetchFile {
+                    name: self.name.clone(),
+                    message,
+                };
+                let (status, body) = http::get(&parsed, headers, MAX_FILE_BOX_BYTES)
+                    .await
+                    .map_err(fetch_failed)?;
+                if !status.is_success() {
+                    return Err(fetch_failed(format!("the server answered {status}")));
+                }
+                Ok(body.to_vec())
+            }
+            FileBoxSource::QrCode(_) => Err(Error::InvalidArgument(format!(
+                "{} is a QR code: it has content to render, not bytes to fetch",
+                self.name
+            ))),
+            FileBoxSource::Uuid(uuid) => {
+                let transport = bot.transport()?;
+                let request = pb::DownloadRequest { id: uuid.clone() };
+                let mut stream = transport
+                    .puppet()
+                    .download(request)
+                    .await
+                    .map_err(|status| transport.error("Download", &status))?
+                    .into_inner();
+                let mut bytes = Vec::new();
+                while let Some(chunk) = stream
+                    .message()
+                    .await
+                    .map_err(|status| transport.error("Download", &status))?
+                {
+                    if bytes.len() + chunk.chunk.len() > MAX_FILE_BOX_BYTES {
+                        return Err(too_big());
+                    }
+                    bytes.extend_from_slice(&chunk.chunk);
+                }
+                Ok(bytes)
+            }
+        }
+    }
+
+    /// Writes the file's bytes to `path` (see [`to_bytes`](Self::to_bytes)).
+    pub async fn to_file(&self, bot: &Wechaty, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let bytes = self.to_bytes(bot).await?;
+        let path = path.as_ref();
+        tokio::fs::write(path, bytes).await.map_err(|error| {
+            Error::InvalidArgument(format!("cannot write {}: {error}", path.display()))
         })
     }
 

@@ -46,6 +46,7 @@ mod error;
 mod event;
 mod file_box;
 mod handler;
+mod http;
 mod ids;
 mod message;
 mod proto;
@@ -77,7 +78,7 @@ pub use event::{
     timestamp_to_time, Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic,
     ScanStatus, ServiceError,
 };
-pub use file_box::{FileBox, FileBoxSource};
+pub use file_box::{FileBox, FileBoxSource, MAX_FILE_BOX_BYTES};
 pub use handler::Handler;
 pub use ids::{ContactId, MessageId, RoomId};
 pub use message::{Message, MessagePayload, MessageType};

@@ -71,7 +71,8 @@ impl RoomQuery {
         Self::Matching(Arc::new(test))
     }
 
-    fn matches(&self, room: &RoomPayload) -> bool {
+    /// Whether a room's payload matches.
+    pub fn matches(&self, room: &RoomPayload) -> bool {
         let topic = room.topic.as_deref();
         match self {
             Self::All => true,

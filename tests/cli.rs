@@ -179,3 +179,132 @@ fn events_prints_json_lines_and_fails_when_the_timeout_comes_first() {
     // Human output: one line per event.
     assert!(text(&short.stdout).starts_with("heartbeat data="));
 }
+
+fn json_lines(output: &Output) -> Vec<serde_json::Value> {
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn rooms_and_room_verbs() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+
+    let rooms = json_lines(&run(&["rooms"]));
+    assert_eq!(rooms.len(), 2);
+    assert_eq!(rooms[0]["id"], "r1@chatroom");
+    assert_eq!(rooms[0]["member_count"], 4);
+    assert_eq!(rooms[0]["owner_id"], "ann");
+    assert_eq!(
+        json_lines(&run(&["rooms", "Weekend"]))[0]["id"],
+        "r2@chatroom"
+    );
+
+    // By exact topic, then by id.
+    assert_eq!(
+        json_lines(&run(&["room", "Team Room", "topic"]))[0]["topic"],
+        "Team Room"
+    );
+    json_lines(&run(&["room", "r1@chatroom", "topic", "Renamed"]));
+    assert_eq!(
+        json_lines(&run(&["room", "r1@chatroom", "topic"]))[0]["topic"],
+        "Renamed"
+    );
+    json_lines(&run(&["room", "Renamed", "announce", "Be nice"]));
+    assert_eq!(
+        json_lines(&run(&["room", "Renamed", "announce"]))[0]["announce"],
+        "Be nice"
+    );
+
+    let members = json_lines(&run(&["room", "r1@chatroom", "members"]));
+    assert_eq!(members.len(), 4);
+    assert_eq!(members[1]["id"], "ann");
+    assert_eq!(members[1]["room_alias"], "Ali (room nick)");
+    assert_eq!(members[1]["contact_alias"], "Ann (alias)");
+    assert_eq!(members[2]["room_alias"], serde_json::Value::Null);
+    let ann = json_lines(&run(&["room", "r1@chatroom", "members", "Ali (room nick)"]));
+    assert_eq!(ann.len(), 1);
+
+    let said = json_lines(&run(&[
+        "room",
+        "r1@chatroom",
+        "say",
+        "hi",
+        "--mention",
+        "ann",
+    ]));
+    assert!(said[0]["message_id"].is_string());
+    assert_eq!(
+        json_lines(&run(&["room", "r1@chatroom", "has", "dan"]))[0]["has"],
+        false
+    );
+    json_lines(&run(&["room", "r1@chatroom", "add", "dan"]));
+    assert_eq!(
+        json_lines(&run(&["room", "r1@chatroom", "has", "dan"]))[0]["has"],
+        true
+    );
+    json_lines(&run(&["room", "r1@chatroom", "remove", "dan"]));
+    assert_eq!(
+        json_lines(&run(&["room", "r1@chatroom", "alias", "ann"]))[0]["alias"],
+        "Ali (room nick)"
+    );
+    assert_eq!(
+        json_lines(&run(&["room", "r1@chatroom", "alias", "ben"]))[0]["alias"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        json_lines(&run(&["room", "r1@chatroom", "owner"]))[0]["owner_id"],
+        "ann"
+    );
+    assert!(json_lines(&run(&["room", "r1@chatroom", "qr-code"]))[0]["qr_code"].is_string());
+
+    let dir = std::env::temp_dir().join(format!("wechaty-cli-avatar-{}", std::process::id()));
+    let saved = json_lines(&run(&[
+        "room",
+        "r1@chatroom",
+        "avatar",
+        "--output",
+        dir.to_str().unwrap(),
+    ]));
+    assert!(saved[0]["avatar"].is_string());
+    assert!(std::fs::read(&dir).unwrap().starts_with(b"\x89PNG"));
+    let _ = std::fs::remove_file(&dir);
+
+    let created = json_lines(&run(&["room-create", "--topic", "Made", "ann", "ben"]));
+    let id = created[0]["room_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        json_lines(&run(&["room", &id, "topic"]))[0]["topic"],
+        "Made"
+    );
+    json_lines(&run(&["room", &id, "quit"]));
+
+    // A missing room, and a room-create with one contact: exit 1, one line.
+    let missing = run(&["room", "No Such Room", "topic"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("No Such Room"));
+    let lonely = run(&["room-create", "--topic", "Solo", "ann"]);
+    assert_eq!(lonely.status.code(), Some(1));
+    assert!(text(&lonely.stderr).contains("at least 2"));
+}
+
+#[test]
+fn an_ambiguous_topic_lists_the_rooms() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, args);
+    // Two rooms called "Twin".
+    for _ in 0..2 {
+        assert!(run(&["room-create", "--topic", "Twin", "ann", "ben"])
+            .status
+            .success());
+    }
+    let output = run(&["room", "Twin", "topic"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("2 rooms") && stderr.contains("@chatroom"),
+        "{stderr}"
+    );
+}

@@ -251,8 +251,11 @@ async fn qr_code_owner_avatar_alias() {
     assert!(room.qr_code().await.unwrap().contains("r1@chatroom"));
     assert_eq!(room.owner().await.unwrap().unwrap().id().as_str(), "ann");
     let avatar = room.avatar().await.unwrap();
-    assert!(matches!(avatar.source, FileBoxSource::Url { .. }));
-    assert_eq!(avatar.name, "r1@chatroom.jpg");
+    assert!(matches!(avatar.source, FileBoxSource::Base64(_)));
+    assert_eq!(avatar.name, "r1@chatroom.png");
+    let png = avatar.to_bytes(&bot).await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    assert_eq!(avatar.size, Some(png.len() as u64));
     assert_eq!(
         room.alias(&bot.contact("ann")).await.unwrap().as_deref(),
         Some("Ali (room nick)")

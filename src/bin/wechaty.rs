@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use tokio_stream::{Stream, StreamExt};
 use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, DEFAULT_TOKEN};
 use wechaty_client::{
-    Event, RoomAnnounce, RoomEvent, RoomJoin, RoomLeave, RoomTopic, Wechaty, WechatyBuilder,
-    ENV_TOKEN,
+    Contact, Event, MemberQuery, Room, RoomAnnounce, RoomEvent, RoomJoin, RoomLeave, RoomQuery,
+    RoomTopic, Wechaty, WechatyBuilder, ENV_TOKEN,
 };
 
 /// How long `ding` waits for its `dong`.
@@ -69,6 +69,27 @@ enum Command {
         /// Data to send (default: a random nonce)
         data: Option<String>,
     },
+    /// List rooms: all, or those whose id or exact topic is QUERY
+    Rooms {
+        /// A room id or exact topic
+        query: Option<String>,
+    },
+    /// Act on one room, found by id or else by exact topic
+    Room {
+        /// A room id or exact topic
+        query: String,
+        #[command(subcommand)]
+        verb: RoomVerb,
+    },
+    /// Create a room with at least two contacts
+    RoomCreate {
+        /// The new room's topic
+        #[arg(long)]
+        topic: String,
+        /// Contact ids (two or more)
+        #[arg(required = true, num_args = 1..)]
+        ids: Vec<String>,
+    },
     /// Print events from the service as they come (does not call Start)
     Events {
         /// Only this room's events (a room id)
@@ -99,6 +120,65 @@ enum Command {
         /// Serve the world and timeline of a scenario file
         #[arg(long, value_name = "FILE")]
         scenario: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoomVerb {
+    /// Print the topic, or set it to NEW
+    Topic {
+        /// The new topic
+        new: Option<String>,
+    },
+    /// Print the announcement, or set it to TEXT
+    Announce {
+        /// The new announcement
+        text: Option<String>,
+    },
+    /// Send a text, optionally mentioning members
+    Say {
+        /// The text
+        text: String,
+        /// A contact id to @-mention (repeatable)
+        #[arg(long = "mention", value_name = "ID")]
+        mentions: Vec<String>,
+    },
+    /// List members: all, or those whose name, room alias or contact alias is QUERY
+    Members {
+        /// Exact name, room alias or contact alias
+        query: Option<String>,
+    },
+    /// Add a contact
+    Add {
+        /// The contact id
+        id: String,
+    },
+    /// Remove a member
+    Remove {
+        /// The contact id
+        id: String,
+    },
+    /// The bot leaves the room
+    Quit,
+    /// Print the room's QR code content
+    QrCode,
+    /// Print the owner's id
+    Owner,
+    /// Print a member's room alias
+    Alias {
+        /// The contact id
+        id: String,
+    },
+    /// Whether a contact is a member
+    Has {
+        /// The contact id
+        id: String,
+    },
+    /// Save the room's avatar
+    Avatar {
+        /// Where to write it
+        #[arg(long, value_name = "FILE")]
+        output: std::path::PathBuf,
     },
 }
 
@@ -151,6 +231,38 @@ async fn run(cli: Cli) -> Result<()> {
                 &format!("dong {data} in {ms:.1} ms"),
             );
         }
+        Command::Rooms { query } => {
+            let bot = connect(&cli.global).await?;
+            let query = query.map(RoomQuery::from).unwrap_or(RoomQuery::All);
+            let payloads = bot.rooms().payloads().await?;
+            for payload in payloads.iter().filter(|payload| query.matches(payload)) {
+                out.line(
+                    &json!({
+                        "id": payload.id,
+                        "topic": payload.topic,
+                        "member_count": payload.member_ids.len(),
+                        "owner_id": payload.owner_id,
+                    }),
+                    &format!(
+                        "{}  {}  ({} members)",
+                        payload.id,
+                        payload.topic.as_deref().unwrap_or("(no topic)"),
+                        payload.member_ids.len()
+                    ),
+                );
+            }
+        }
+        Command::Room { query, verb } => {
+            let bot = connect(&cli.global).await?;
+            let room = resolve_room(&bot, &query).await?;
+            room_verb(&bot, &room, verb, &out).await?;
+        }
+        Command::RoomCreate { topic, ids } => {
+            let bot = connect(&cli.global).await?;
+            let contacts: Vec<Contact> = ids.into_iter().map(|id| bot.contact(id)).collect();
+            let room = bot.rooms().create(&contacts, &topic).await?;
+            out.value("room_id", room.id().as_str(), room.id().as_str());
+        }
         Command::Events {
             room,
             count,
@@ -183,6 +295,132 @@ async fn run(cli: Cli) -> Result<()> {
                 (true, _, _) => Some(MockTls::stock()),
             };
             serve_mock(&cli.global, port, tls).await?;
+        }
+    }
+    Ok(())
+}
+
+/// cli.md's resolution: an exact room id first, else rooms whose raw topic is exactly QUERY;
+/// none or several is an error.
+async fn resolve_room(bot: &Wechaty, query: &str) -> Result<Room> {
+    let payloads = bot.rooms().payloads().await?;
+    if payloads.iter().any(|payload| payload.id.as_str() == query) {
+        return Ok(bot.room(query));
+    }
+    let matching: Vec<&str> = payloads
+        .iter()
+        .filter(|payload| payload.topic.as_deref() == Some(query))
+        .map(|payload| payload.id.as_str())
+        .collect();
+    match matching.as_slice() {
+        [id] => Ok(bot.room(*id)),
+        [] => {
+            // Some services list only part of their rooms: try the id directly.
+            let room = bot.room(query);
+            match room.payload().await {
+                Ok(_) => Ok(room),
+                Err(_) => bail!("no room has the id or the exact topic {query:?}"),
+            }
+        }
+        several => bail!(
+            "{} rooms have the topic {query:?}: use an id ({})",
+            several.len(),
+            several.join(", ")
+        ),
+    }
+}
+
+async fn room_verb(bot: &Wechaty, room: &Room, verb: RoomVerb, out: &Output) -> Result<()> {
+    match verb {
+        RoomVerb::Topic { new: Some(new) } => {
+            room.set_topic(&new).await?;
+            out.value("topic", &new, &new);
+        }
+        RoomVerb::Topic { new: None } => {
+            let topic = room.topic().await?;
+            out.value("topic", &topic, &topic);
+        }
+        RoomVerb::Announce { text: Some(text) } => {
+            room.set_announce(&text).await?;
+            out.value("announce", &text, &text);
+        }
+        RoomVerb::Announce { text: None } => {
+            let text = room.announce().await?;
+            out.line(&json!({ "announce": text }), text.as_deref().unwrap_or(""));
+        }
+        RoomVerb::Say { text, mentions } => {
+            let contacts: Vec<Contact> = mentions.into_iter().map(|id| bot.contact(id)).collect();
+            let sent = room.say_with_mentions(&text, &contacts).await?;
+            let id = sent.as_ref().map(|message| message.id().to_string());
+            out.line(
+                &json!({ "message_id": id }),
+                &format!("sent{}", id.map(|id| format!(" {id}")).unwrap_or_default()),
+            );
+        }
+        RoomVerb::Members { query } => {
+            let query = query.map(MemberQuery::from).unwrap_or(MemberQuery::All);
+            for member in room.member_details(query).await? {
+                out.line(
+                    &json!({
+                        "id": member.contact.id(),
+                        "name": member.name,
+                        "room_alias": member.room_alias,
+                        "contact_alias": member.contact_alias,
+                    }),
+                    &format!(
+                        "{}  {}{}",
+                        member.contact.id(),
+                        member.name.as_deref().unwrap_or(""),
+                        member
+                            .room_alias
+                            .as_deref()
+                            .map(|alias| format!(" ({alias})"))
+                            .unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        RoomVerb::Add { id } => {
+            room.add(&bot.contact(id.as_str())).await?;
+            out.value("added", &id, &format!("added {id}"));
+        }
+        RoomVerb::Remove { id } => {
+            room.remove(&bot.contact(id.as_str())).await?;
+            out.value("removed", &id, &format!("removed {id}"));
+        }
+        RoomVerb::Quit => {
+            room.quit().await?;
+            out.value("quit", room.id().as_str(), &format!("left {}", room.id()));
+        }
+        RoomVerb::QrCode => {
+            let code = room.qr_code().await?;
+            out.value("qr_code", &code, &code);
+        }
+        RoomVerb::Owner => {
+            let owner = room.owner().await?.map(|owner| owner.id().to_string());
+            out.line(
+                &json!({ "owner_id": owner }),
+                owner.as_deref().unwrap_or("(unknown)"),
+            );
+        }
+        RoomVerb::Alias { id } => {
+            let alias = room.alias(&bot.contact(id)).await?;
+            out.line(
+                &json!({ "alias": alias }),
+                alias.as_deref().unwrap_or("(none)"),
+            );
+        }
+        RoomVerb::Has { id } => {
+            let has = room.has(&bot.contact(id)).await?;
+            out.line(&json!({ "has": has }), if has { "yes" } else { "no" });
+        }
+        RoomVerb::Avatar { output } => {
+            let avatar = room.avatar().await?;
+            avatar.to_file(bot, &output).await?;
+            out.line(
+                &json!({ "avatar": output.display().to_string(), "name": avatar.name }),
+                &format!("saved {} to {}", avatar.name, output.display()),
+            );
         }
     }
     Ok(())

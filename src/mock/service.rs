@@ -3,6 +3,7 @@
 use std::pin::Pin;
 use std::time::Duration;
 
+use base64::Engine as _;
 use serde_json::json;
 use tonic::{Request, Response, Status};
 
@@ -17,6 +18,15 @@ pub(crate) type BoxStream<T> =
     Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 type Reply<T> = Result<Response<T>, Status>;
+
+/// Every mock room's avatar: a 1×1 transparent PNG.
+pub(crate) const MOCK_AVATAR_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
 
 /// The official server sends `ready` this long after the replayed `login`.
 const READY_REPLAY_DELAY: Duration = Duration::from_millis(100);
@@ -436,9 +446,10 @@ impl Puppet for MockService {
         self.enter("RoomAvatar").await?;
         let id = request.into_inner().id;
         find_room(&self.world.state(), &id)?;
+        // Inline bytes, so that saving an avatar works offline (real services send URLs).
         let file_box = json!({
-            "type": 2, "boxType": 2, "name": format!("{id}.jpg"), "size": -1, "metadata": {},
-            "url": format!("https://example.invalid/avatar/{id}.jpg"),
+            "type": 1, "boxType": 1, "name": format!("{id}.png"), "size": MOCK_AVATAR_PNG.len(),
+            "metadata": {}, "base64": base64::engine::general_purpose::STANDARD.encode(MOCK_AVATAR_PNG),
         });
         Ok(Response::new(pb::RoomAvatarResponse {
             file_box: file_box.to_string(),
