@@ -11,7 +11,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::Stream;
 
-use crate::contact::{Contact, ContactPayload};
+use crate::contact::Contact;
 use crate::dispatch::{Hub, RoomSignal};
 use crate::error::{Error, Result};
 use crate::event::{Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
@@ -479,21 +479,25 @@ impl Room {
         need_contact: bool,
     ) -> Result<Option<RoomMember>> {
         let contact = self.bot.contact(id.clone());
-        let member = if need_member {
-            match skip_gone(self.member_payload(&id).await, &id)? {
-                Some(member) => Some(member),
-                None => return Ok(None),
+        // Both kinds at once: a member costs one round trip, not two.
+        let (member, contact_payload) = tokio::join!(
+            async {
+                match need_member {
+                    true => self.member_payload(&id).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
+                match need_contact {
+                    true => contact.payload().await.map(Some),
+                    false => Ok(None),
+                }
             }
-        } else {
-            None
-        };
-        let contact_payload: Option<Arc<ContactPayload>> = if need_contact {
-            match skip_gone(contact.payload().await, &id)? {
-                Some(payload) => Some(payload),
-                None => return Ok(None),
-            }
-        } else {
-            None
+        );
+        let (Some(member), Some(contact_payload)) =
+            (skip_gone(member, &id)?, skip_gone(contact_payload, &id)?)
+        else {
+            return Ok(None);
         };
         let name = contact_payload
             .as_ref()

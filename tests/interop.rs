@@ -594,3 +594,200 @@ async fn the_stream_comes_back_after_the_official_server_restarts() {
     assert_eq!(topic.new_topic, "Back");
     assert!(bot.is_logged_in());
 }
+
+#[tokio::test]
+async fn the_room_api_against_the_official_server() {
+    let official = Official::plaintext();
+    let bot = official.bot().await;
+    let mut events = bot.events();
+    bot.start().await.unwrap();
+    next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
+
+    let rooms = bot.rooms();
+    assert_eq!(
+        rooms
+            .find_all(wechaty_client::RoomQuery::All)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let team = rooms.find("Team Room").await.unwrap().unwrap();
+    assert_eq!(team.id().as_str(), "r1@chatroom");
+    assert_eq!(team.owner().await.unwrap().unwrap().id().as_str(), "ann");
+    assert_eq!(
+        team.alias(&bot.contact("ann")).await.unwrap().as_deref(),
+        Some("Ali (room nick)")
+    );
+    assert!(team.has(&bot.contact("ben")).await.unwrap());
+    assert!(!team.has(&bot.contact("dan")).await.unwrap());
+    assert_eq!(
+        team.member("Ann (alias)")
+            .await
+            .unwrap()
+            .unwrap()
+            .id()
+            .as_str(),
+        "ann"
+    );
+    assert!(team.qr_code().await.unwrap().contains("r1@chatroom"));
+    let avatar = team.avatar().await.unwrap();
+    assert!(matches!(
+        avatar.source,
+        wechaty_client::FileBoxSource::Url { .. }
+    ));
+
+    // Topic: set sticks (with the harness's puppet), and the dirty echo refreshes our cache.
+    team.set_topic("Interop Topic").await.unwrap();
+    next_matching(&mut events, |e| matches!(e, Event::Dirty { .. })).await;
+    assert_eq!(team.topic().await.unwrap(), "Interop Topic");
+
+    team.set_announce("Be kind").await.unwrap();
+    assert_eq!(team.announce().await.unwrap().as_deref(), Some("Be kind"));
+
+    // Say with a mention: the visible text and the ids reach the puppet.
+    team.say_with_mentions("hello", &[bot.contact("ann")])
+        .await
+        .unwrap();
+    let sent = official.calls("messageSendText");
+    let last = sent.last().unwrap();
+    assert_eq!(last[0], "r1@chatroom");
+    assert_eq!(last[1], "@Ali (room nick) hello");
+    assert_eq!(last[2], json!(["ann"]));
+
+    // Add and remove: the official server reads our fields and streams the events.
+    let mut room_events = team.events();
+    team.add(&bot.contact("dan")).await.unwrap();
+    assert!(matches!(
+        timeout(WAIT, room_events.next()).await.unwrap().unwrap(),
+        wechaty_client::RoomEvent::Join(_)
+    ));
+    assert!(team.has(&bot.contact("dan")).await.unwrap());
+    team.remove(&bot.contact("dan")).await.unwrap();
+    assert!(!team.has(&bot.contact("dan")).await.unwrap());
+    assert!(team.remove(&bot.contact("dan")).await.is_err());
+
+    // The 500-member room.
+    let big = bot.room("r500@chatroom");
+    let members = big
+        .member_details(wechaty_client::MemberQuery::All)
+        .await
+        .unwrap();
+    assert_eq!(members.len(), 500);
+    assert_eq!(
+        members.iter().filter(|m| m.room_alias.is_some()).count(),
+        50
+    );
+    assert_eq!(big.member_list("Nick m010").await.unwrap().len(), 1);
+
+    // A missing room is the server's error, first line only.
+    let error = bot.room("nope@chatroom").topic().await.unwrap_err();
+    assert!(matches!(error, Error::Rpc { .. }), "{error:?}");
+    assert!(!error.to_string().contains('\n'));
+}
+
+#[tokio::test]
+async fn invitations_from_the_official_server() {
+    let official = Official::plaintext();
+    let bot = official.bot().await;
+    let mut events = bot.events();
+    bot.start().await.unwrap();
+    next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
+    official.control(
+        "POST",
+        "/invite",
+        json!({"id": "inv-1", "inviterId": "ann", "roomId": "r2@chatroom", "topic": "Weekend", "memberIdList": ["ben", "dan"]}),
+    );
+    let Event::RoomInvite { room_invitation_id } =
+        next_matching(&mut events, |e| matches!(e, Event::RoomInvite { .. })).await
+    else {
+        unreachable!()
+    };
+    let invitation = bot.room_invitation(room_invitation_id);
+    assert_eq!(invitation.topic().await.unwrap(), "Weekend");
+    assert_eq!(invitation.member_count().await.unwrap(), 2);
+    assert_eq!(
+        invitation.inviter().await.unwrap().unwrap().id().as_str(),
+        "ann"
+    );
+    assert!(invitation.age().await.unwrap() < Duration::from_secs(60));
+    invitation.accept().await.unwrap();
+    let Event::RoomJoin(join) =
+        next_matching(&mut events, |e| matches!(e, Event::RoomJoin(_))).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(join.invitee_ids, [ContactId::from("self")]);
+}
+
+#[test]
+fn the_cli_room_commands_against_the_official_server() {
+    let official = Official::plaintext();
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_wechaty"))
+            .args([
+                "--endpoint",
+                &official.endpoint,
+                "--token",
+                TOKEN,
+                "--no-tls",
+                "--json",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .map(|line| serde_json::from_str::<Value>(line).unwrap())
+                .collect::<Vec<_>>(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, rooms, _) = run(&["rooms"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(rooms.len(), 3);
+    let big = rooms
+        .iter()
+        .find(|room| room["id"] == "r500@chatroom")
+        .unwrap();
+    assert_eq!(big["member_count"], 500);
+
+    assert_eq!(run(&["room", "Weekend", "topic"]).1[0]["topic"], "Weekend");
+    assert_eq!(
+        run(&["room", "Weekend", "topic", "Long Weekend"]).0,
+        Some(0)
+    );
+    assert_eq!(
+        run(&["room", "r2@chatroom", "topic"]).1[0]["topic"],
+        "Long Weekend"
+    );
+
+    let started = std::time::Instant::now();
+    let (code, members, stderr) = run(&["room", "Big Room", "members"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(members.len(), 500);
+    eprintln!(
+        "cold members of the 500-member room via the CLI: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(members[1]["room_alias"], "Nick m000");
+
+    let (code, said, _) = run(&["room", "Team Room", "say", "hi", "--mention", "ann"]);
+    assert_eq!(code, Some(0));
+    assert!(said[0].get("message_id").is_some());
+    assert_eq!(
+        official.calls("messageSendText").last().unwrap()[1],
+        "@Ali (room nick) hi"
+    );
+    assert_eq!(
+        run(&["room", "Team Room", "alias", "ann"]).1[0]["alias"],
+        "Ali (room nick)"
+    );
+    assert_eq!(run(&["room", "Team Room", "has", "dan"]).1[0]["has"], false);
+    assert_eq!(run(&["room", "Team Room", "owner"]).1[0]["owner_id"], "ann");
+    let (code, _, stderr) = run(&["room", "No Such Room", "owner"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("No Such Room"), "{stderr}");
+}

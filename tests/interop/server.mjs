@@ -10,6 +10,7 @@
 // The control port is plain HTTP for the tests (JSON in, JSON out):
 //   POST /say   {"from": id, "to": id | "room": id, "text": s}   someone sends a text
 //   POST /emit  {"name": event name, "payload": {...}}            the puppet emits an event
+//   POST /invite {"id", "inviterId", "roomId", "topic", "memberIdList"}  an invitation arrives
 //   GET  /calls                                                   puppet calls seen so far
 //   POST /calls/clear
 // SIGTERM / SIGINT: clean exit.
@@ -80,6 +81,7 @@ const MEMBER_EXTRA = {
 
 const { PuppetServer } = await import('wechaty-puppet-service')
 const { PuppetMock, mock } = await import('wechaty-puppet-mock')
+const PUPPET = await import('wechaty-puppet')
 
 // Puppet calls the tests can inspect, in order.
 const calls = []
@@ -89,10 +91,65 @@ const RECORDED = [
   'roomInvitationAccept', 'dirtyPayload', 'ding', 'logout',
 ]
 
+// Where the stock PuppetMock does not act like a real puppet, this subclass does:
+// - room aliases and inviters of members (the stock one drops them);
+// - a topic set sticks and streams room-topic then dirty (the stock one only dirties);
+// - add/del change the member list and stream room-join/room-leave (the stock ones do nothing);
+// - announcements are kept per room (the stock one answers a fixed text);
+// - invitations exist (made through the control port) and accepting one joins the room.
+const announcements = new Map()
+const invitations = new Map()
+
 class InteropPuppet extends PuppetMock {
   async roomMemberRawPayload (roomId, contactId) {
     const base = await super.roomMemberRawPayload(roomId, contactId)
     return { ...base, ...(MEMBER_EXTRA[roomId]?.[contactId] ?? {}) }
+  }
+
+  async roomTopic (roomId, topic) {
+    const payload = this.mocker.roomPayload(roomId)
+    if (typeof topic === 'undefined') { return payload.topic }
+    this.mocker.roomPayload(roomId, { ...payload, topic })
+    this.emit('room-topic', { roomId, newTopic: topic, oldTopic: payload.topic, changerId: this.currentUserId, timestamp: Date.now() })
+    await this.dirtyPayload(PUPPET.types.Payload.Room, roomId)
+  }
+
+  async changeMembers (roomId, change) {
+    const payload = this.mocker.roomPayload(roomId)
+    this.mocker.roomPayload(roomId, { ...payload, memberIdList: change(payload.memberIdList) })
+    await this.dirtyPayload(PUPPET.types.Payload.Room, roomId)
+    await this.dirtyPayload(PUPPET.types.Payload.RoomMember, roomId)
+  }
+
+  async roomAdd (roomId, contactId) {
+    await this.changeMembers(roomId, ids => ids.includes(contactId) ? ids : [...ids, contactId])
+    this.emit('room-join', { roomId, inviteeIdList: [contactId], inviterId: this.currentUserId, timestamp: Date.now() })
+  }
+
+  async roomDel (roomId, contactId) {
+    const payload = this.mocker.roomPayload(roomId)
+    if (!payload.memberIdList.includes(contactId)) {
+      throw new Error(`contact(${contactId}) is not in the Room(${roomId})`)
+    }
+    await this.changeMembers(roomId, ids => ids.filter(id => id !== contactId))
+    this.emit('room-leave', { roomId, removeeIdList: [contactId], removerId: this.currentUserId, timestamp: Date.now() })
+  }
+
+  async roomAnnounce (roomId, text) {
+    if (typeof text === 'undefined') { return announcements.get(roomId) ?? '' }
+    announcements.set(roomId, text)
+  }
+
+  async roomInvitationRawPayload (id) {
+    const invitation = invitations.get(id)
+    if (!invitation) { throw new Error(`no payload found for id ${id}`) }
+    return invitation
+  }
+
+  async roomInvitationAccept (id) {
+    const invitation = await this.roomInvitationRawPayload(id)
+    await this.changeMembers(invitation.roomId, ids => [...ids, this.currentUserId])
+    this.emit('room-join', { roomId: invitation.roomId, inviteeIdList: [this.currentUserId], inviterId: invitation.inviterId, timestamp: Date.now() })
   }
 }
 for (const name of RECORDED) {
@@ -155,6 +212,15 @@ const control = http.createServer(async (request, response) => {
       const talker = mocker.ContactMock.load(from)
       const conversation = room ? mocker.RoomMock.load(room) : mocker.ContactMock.load(to || 'self')
       talker.say(text).to(conversation)
+      return reply(200, { ok: true })
+    }
+    if (request.method === 'POST' && request.url === '/invite') {
+      const { id, inviterId, roomId, topic, memberIdList } = await readJson(request)
+      invitations.set(id, {
+        id, inviterId, roomId, topic, memberIdList, memberCount: memberIdList.length,
+        timestamp: Date.now(), avatar: '', invitation: '', receiverId: puppet.currentUserId,
+      })
+      puppet.emit('room-invite', { roomInvitationId: id })
       return reply(200, { ok: true })
     }
     if (request.method === 'POST' && request.url === '/emit') {
