@@ -62,6 +62,24 @@ fn lagged(missed: u64) {
     tracing::warn!(missed, "a handler fell behind and missed events");
 }
 
+/// A handler over the bot's events: `pick` chooses the events (and what of them to pass);
+/// lag is logged.
+fn spawn_on_events<T, F, Fut>(bot: &Wechaty, pick: fn(Event) -> Option<T>, handler: F) -> Handler
+where
+    T: Send + 'static,
+    F: Fn(T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let picked = bot.events().filter_map(move |event| match event {
+        Event::Lagged { missed } => {
+            lagged(missed);
+            None
+        }
+        other => pick(other),
+    });
+    spawn(Box::pin(picked), Some, handler)
+}
+
 macro_rules! bot_handler {
     ($(#[$doc:meta])* $name:ident, $arg:ty, $pattern:pat => $value:expr) => {
         $(#[$doc])*
@@ -70,12 +88,8 @@ macro_rules! bot_handler {
             F: Fn($arg) -> Fut + Send + Sync + 'static,
             Fut: Future<Output = ()> + Send + 'static,
         {
-            spawn(self.events(), |event| match event {
+            spawn_on_events(self, |event| match event {
                 $pattern => Some($value),
-                Event::Lagged { missed } => {
-                    lagged(missed);
-                    None
-                }
                 _ => None,
             }, handler)
         }
@@ -112,14 +126,10 @@ impl Wechaty {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let bot = self.clone();
-        spawn(
-            self.events(),
+        spawn_on_events(
+            self,
             |event| match event {
                 Event::Message { message_id } => Some(message_id),
-                Event::Lagged { missed } => {
-                    lagged(missed);
-                    None
-                }
                 _ => None,
             },
             move |id| handler(bot.message(id)),
@@ -154,14 +164,10 @@ impl Wechaty {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let bot = self.clone();
-        spawn(
-            self.events(),
+        spawn_on_events(
+            self,
             |event| match event {
                 Event::RoomInvite { room_invitation_id } => Some(room_invitation_id),
-                Event::Lagged { missed } => {
-                    lagged(missed);
-                    None
-                }
                 _ => None,
             },
             move |id| handler(bot.room_invitation(id)),

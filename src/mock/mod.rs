@@ -145,29 +145,12 @@ impl MockBuilder {
         };
         let mut background = Vec::new();
         let served = match &self.tls {
-            None => {
-                let incoming = TcpListenerStream::new(listener);
-                tokio::spawn(async move {
-                    let result = router
-                        .serve_with_incoming_shutdown(incoming, shutdown)
-                        .await;
-                    if let Err(error) = result {
-                        tracing::warn!(%error, "the mock puppet service stopped with an error");
-                    }
-                })
-            }
+            None => spawn_serve(router, TcpListenerStream::new(listener), shutdown),
             Some(tls) => {
                 let (ready, accepting) = tls::accept(listener, tls)?;
                 background.push(accepting);
                 let incoming = tokio_stream::wrappers::ReceiverStream::new(ready);
-                tokio::spawn(async move {
-                    let result = router
-                        .serve_with_incoming_shutdown(incoming, shutdown)
-                        .await;
-                    if let Err(error) = result {
-                        tracing::warn!(%error, "the mock puppet service stopped with an error");
-                    }
-                })
+                spawn_serve(router, incoming, shutdown)
             }
         };
         if let Some(interval) = self.heartbeat_interval {
@@ -184,6 +167,35 @@ impl MockBuilder {
             background,
         })
     }
+}
+
+/// Serves `router` over `incoming` connections (plain TCP or TLS) until `shutdown`.
+fn spawn_serve<I, IO, E>(
+    router: tonic::transport::server::Router<
+        tower::layer::util::Stack<auth::TokenCheckLayer, tower::layer::util::Identity>,
+    >,
+    incoming: I,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> JoinHandle<()>
+where
+    I: tokio_stream::Stream<Item = Result<IO, E>> + Send + 'static,
+    IO: tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + tonic::transport::server::Connected
+        + Unpin
+        + Send
+        + 'static,
+    IO::ConnectInfo: Clone + Send + Sync + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    tokio::spawn(async move {
+        if let Err(error) = router
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
+        {
+            tracing::warn!(%error, "the mock puppet service stopped with an error");
+        }
+    })
 }
 
 /// A running mock service. Dropping it stops the server.
