@@ -16,5 +16,7 @@ fn main() -> io::Result<()> {
         .server_mod_attribute("grpc.health.v1", r#"#[cfg(feature = "mock")]"#)
         // RPCs the mock does not model answer `Unimplemented` instead of forcing a stub each.
         .generate_default_stubs(true)
+        // File chunks as `Bytes`: Upload/Download pass them on without copying.
+        .bytes(".")
         .compile_fds(descriptors)
 }

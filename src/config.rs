@@ -41,6 +41,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 100;
 /// Default largest gRPC message, both ways: the 4 MiB every official peer uses.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+/// Default size up to which files are sent inline (base64 in the message); bigger ones are
+/// uploaded in chunks first. Well under the 4 MiB message limit, base64 growth included.
+pub const DEFAULT_INLINE_FILE_LIMIT: usize = 256 * 1024;
 /// Default number of payload lookups one list (members, rooms) runs at once.
 pub const DEFAULT_MAX_CONCURRENT_LOOKUPS: usize = 32;
 /// Default longest silence on the Event stream before it is reopened.
@@ -87,6 +90,7 @@ pub struct WechatyBuilder {
     pub(crate) reconnect: Arc<dyn ReconnectPolicy>,
     pub(crate) cache_limits: CacheLimits,
     pub(crate) max_concurrent_lookups: usize,
+    pub(crate) inline_file_limit: usize,
     /// A setting from the environment that could not be read; reported by `build()`.
     pub(crate) env_error: Option<String>,
 }
@@ -111,6 +115,7 @@ impl Default for WechatyBuilder {
             reconnect: Arc::new(ExponentialBackoff::default()),
             cache_limits: CacheLimits::default(),
             max_concurrent_lookups: DEFAULT_MAX_CONCURRENT_LOOKUPS,
+            inline_file_limit: DEFAULT_INLINE_FILE_LIMIT,
             env_error: None,
         }
     }
@@ -135,6 +140,7 @@ impl fmt::Debug for WechatyBuilder {
             .field("watchdog", &self.watchdog)
             .field("cache_limits", &self.cache_limits)
             .field("max_concurrent_lookups", &self.max_concurrent_lookups)
+            .field("inline_file_limit", &self.inline_file_limit)
             .finish_non_exhaustive()
     }
 }
@@ -297,6 +303,14 @@ impl WechatyBuilder {
         self
     }
 
+    /// Files up to this many bytes are sent inline; bigger ones are streamed with `Upload` in
+    /// chunks and sent by id (default 256 KiB). Keep it well under the message size limit:
+    /// base64 adds a third.
+    pub fn inline_file_limit(mut self, bytes: usize) -> Self {
+        self.inline_file_limit = bytes;
+        self
+    }
+
     /// Validates the settings, discovers the endpoint from the token when none is given, and
     /// prepares the connection. The connection itself opens on the first call, and re-opens by
     /// itself if it breaks.
@@ -353,6 +367,7 @@ impl WechatyBuilder {
             settings,
             self.cache_limits,
             self.max_concurrent_lookups,
+            self.inline_file_limit,
         ))
     }
 

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::ids::{non_empty, ContactId};
+use crate::message::Message;
 use crate::proto::wechaty::puppet as pb;
+use crate::say::Sayable;
 use crate::wechaty::Wechaty;
 
 /// A contact (a WeChat user or account). Creating the handle does no I/O; the payload is
@@ -77,6 +79,11 @@ impl Contact {
     /// The alias the bot gave this contact.
     pub async fn alias(&self) -> Result<Option<String>> {
         Ok(self.payload().await?.alias.clone())
+    }
+
+    /// Sends `something` (text, a card, a file, a link…) to this contact directly.
+    pub async fn say(&self, something: impl Into<Sayable>) -> Result<Option<Message>> {
+        self.bot.send(self.id.as_str(), something.into()).await
     }
 
     /// Whether this is the logged-in account.

@@ -2,19 +2,30 @@
 //! (protocol.md §8): `type`/`boxType` 1 base64, 2 URL, 3 QR code, 7 UUID.
 
 use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use tokio_stream::StreamExt;
 
 use crate::error::{Error, Result};
 use crate::http::{self, WebUrl};
 use crate::proto::wechaty::puppet as pb;
 use crate::wechaty::Wechaty;
 
-/// Largest file [`FileBox::to_bytes`] reads into memory (256 MiB).
+/// Largest file [`FileBox::to_bytes`] reads into memory, and largest URL download (256 MiB).
 pub const MAX_FILE_BOX_BYTES: usize = 256 * 1024 * 1024;
+/// Size of the pieces a file is uploaded in: well under the 4 MiB message limit.
+pub(crate) const UPLOAD_CHUNK: usize = 1024 * 1024;
+
+fn base64_engine() -> &'static base64::engine::GeneralPurpose {
+    &base64::engine::general_purpose::STANDARD
+}
 
 /// Where a file box's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +44,10 @@ pub enum FileBoxSource {
     QrCode(String),
     /// A file stored on the service under this id (`Upload` / `Download`).
     Uuid(String),
+    /// A local file, read when it is sent or its bytes are asked for.
+    File(PathBuf),
+    /// Bytes in memory.
+    Bytes(Bytes),
 }
 
 /// A file: its name, where its bytes are, and metadata.
@@ -90,6 +105,68 @@ struct Wire {
 }
 
 impl FileBox {
+    fn with(name: impl Into<String>, source: FileBoxSource, size: Option<u64>) -> Self {
+        Self {
+            name: name.into(),
+            source,
+            size,
+            md5: None,
+            metadata: Value::Object(Default::default()),
+        }
+    }
+
+    /// A file at a URL; named after the URL's last path segment.
+    pub fn from_url(url: impl Into<String>) -> Self {
+        let url = url.into();
+        let name = url
+            .split(['?', '#'])
+            .next()
+            .and_then(|path| path.rsplit('/').next())
+            .filter(|name| !name.is_empty() && !name.contains(':'))
+            .unwrap_or("file")
+            .to_owned();
+        Self::with(
+            name,
+            FileBoxSource::Url {
+                url,
+                headers: BTreeMap::new(),
+            },
+            None,
+        )
+    }
+
+    /// A local file (read when sent; big files are uploaded in chunks, never held whole).
+    pub fn from_file(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref().to_path_buf();
+        let name = path.file_name().map_or_else(
+            || "file".to_owned(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        Self::with(name, FileBoxSource::File(path), None)
+    }
+
+    /// Bytes in memory, with a file name.
+    pub fn from_bytes(name: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
+        let size = bytes.len() as u64;
+        Self::with(name, FileBoxSource::Bytes(bytes), Some(size))
+    }
+
+    /// Base64 text, with a file name.
+    pub fn from_base64(name: impl Into<String>, base64: impl Into<String>) -> Self {
+        Self::with(name, FileBoxSource::Base64(base64.into()), None)
+    }
+
+    /// A QR code's content.
+    pub fn from_qr_code(content: impl Into<String>) -> Self {
+        Self::with("qrcode.png", FileBoxSource::QrCode(content.into()), None)
+    }
+
+    /// A file stored on the service (what `Upload` returned).
+    pub fn from_uuid(uuid: impl Into<String>, name: impl Into<String>) -> Self {
+        Self::with(name, FileBoxSource::Uuid(uuid.into()), None)
+    }
+
     /// Parses the JSON a service sends (`MessageFile`, `RoomAvatar`, …).
     pub fn from_json(json: &str) -> Result<Self> {
         let invalid = |message: String| Error::InvalidData {
@@ -135,12 +212,18 @@ impl FileBox {
             message: format!("{} is larger than {MAX_FILE_BOX_BYTES} bytes", self.name),
         };
         match &self.source {
-            FileBoxSource::Base64(data) => base64::engine::general_purpose::STANDARD
-                .decode(data.trim())
-                .map_err(|error| Error::InvalidData {
-                    what: "base64 file",
-                    message: error.to_string(),
-                }),
+            FileBoxSource::File(path) => tokio::fs::read(path).await.map_err(|error| {
+                Error::InvalidArgument(format!("cannot read {}: {error}", path.display()))
+            }),
+            FileBoxSource::Bytes(bytes) => Ok(bytes.to_vec()),
+            FileBoxSource::Base64(data) => {
+                base64_engine()
+                    .decode(data.trim())
+                    .map_err(|error| Error::InvalidData {
+                        what: "base64 file",
+                        message: error.to_string(),
+                    })
+            }
             FileBoxSource::Url { url, headers } => {
                 let parsed = WebUrl::parse(url).ok_or_else(|| Error::InvalidData {
                     what: "file URL",
@@ -187,17 +270,117 @@ impl FileBox {
         }
     }
 
-    /// Writes the file's bytes to `path` (see [`to_bytes`](Self::to_bytes)).
-    pub async fn to_file(&self, bot: &Wechaty, path: impl AsRef<std::path::Path>) -> Result<()> {
-        let bytes = self.to_bytes(bot).await?;
+    /// Writes the file to `path` and returns its size. UUID and URL boxes are streamed to disk
+    /// chunk by chunk, never held whole in memory.
+    pub async fn to_file(&self, bot: &Wechaty, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
-        tokio::fs::write(path, bytes).await.map_err(|error| {
+        let cannot_write = |error: std::io::Error| {
             Error::InvalidArgument(format!("cannot write {}: {error}", path.display()))
-        })
+        };
+        match &self.source {
+            FileBoxSource::Uuid(uuid) => {
+                let transport = bot.transport()?;
+                let failed = |status: tonic::Status| transport.error("Download", &status);
+                let mut chunks = transport
+                    .puppet()
+                    .download(pb::DownloadRequest { id: uuid.clone() })
+                    .await
+                    .map_err(failed)?
+                    .into_inner();
+                let mut file = tokio::fs::File::create(path).await.map_err(cannot_write)?;
+                let mut written = 0u64;
+                while let Some(chunk) = chunks.message().await.map_err(failed)? {
+                    file.write_all(&chunk.chunk).await.map_err(cannot_write)?;
+                    written += chunk.chunk.len() as u64;
+                }
+                file.flush().await.map_err(cannot_write)?;
+                Ok(written)
+            }
+            FileBoxSource::Url { url, headers } => {
+                let parsed = WebUrl::parse(url).ok_or_else(|| Error::InvalidData {
+                    what: "file URL",
+                    message: format!("{url:?} is not an http(s) URL"),
+                })?;
+                let fetch_failed = |message: String| Error::FetchFile {
+                    name: self.name.clone(),
+                    message,
+                };
+                let (status, mut body) =
+                    http::open(&parsed, headers).await.map_err(fetch_failed)?;
+                if !status.is_success() {
+                    return Err(fetch_failed(format!("the server answered {status}")));
+                }
+                let mut file = tokio::fs::File::create(path).await.map_err(cannot_write)?;
+                let mut written = 0u64;
+                while let Some(frame) = body.frame().await {
+                    let frame = frame.map_err(|error| fetch_failed(error.to_string()))?;
+                    if let Some(data) = frame.data_ref() {
+                        written += data.len() as u64;
+                        if written > MAX_FILE_BOX_BYTES as u64 {
+                            return Err(fetch_failed(format!(
+                                "larger than {MAX_FILE_BOX_BYTES} bytes"
+                            )));
+                        }
+                        file.write_all(data).await.map_err(cannot_write)?;
+                    }
+                }
+                file.flush().await.map_err(cannot_write)?;
+                Ok(written)
+            }
+            _ => {
+                let bytes = self.to_bytes(bot).await?;
+                tokio::fs::write(path, &bytes).await.map_err(cannot_write)?;
+                Ok(bytes.len() as u64)
+            }
+        }
     }
 
-    /// The JSON form, with both `type` and `boxType` as file-box 1.x writes them.
-    pub fn to_json(&self) -> String {
+    /// What goes on the wire: URL, UUID, QR-code and base64 boxes as they are; local files and
+    /// bytes inline (base64) up to `inline_limit` bytes, else uploaded in chunks (`Upload`) and
+    /// sent as a UUID box.
+    pub(crate) async fn prepare(&self, bot: &Wechaty, inline_limit: usize) -> Result<FileBox> {
+        let inline = |bytes: &[u8]| {
+            let mut inline = self.clone();
+            inline.size = Some(bytes.len() as u64);
+            inline.source = FileBoxSource::Base64(base64_engine().encode(bytes));
+            inline
+        };
+        let (size, uuid) = match &self.source {
+            FileBoxSource::Bytes(bytes) if bytes.len() <= inline_limit => return Ok(inline(bytes)),
+            FileBoxSource::Bytes(bytes) => {
+                let pieces: Vec<std::io::Result<Bytes>> = (0..bytes.len())
+                    .step_by(UPLOAD_CHUNK)
+                    .map(|start| Ok(bytes.slice(start..bytes.len().min(start + UPLOAD_CHUNK))))
+                    .collect();
+                (
+                    bytes.len() as u64,
+                    upload(bot, tokio_stream::iter(pieces)).await?,
+                )
+            }
+            FileBoxSource::File(path) => {
+                let cannot_read = |error: std::io::Error| {
+                    Error::InvalidArgument(format!("cannot read {}: {error}", path.display()))
+                };
+                let file = tokio::fs::File::open(path).await.map_err(cannot_read)?;
+                let size = file.metadata().await.map_err(cannot_read)?.len();
+                if size <= inline_limit as u64 {
+                    return Ok(inline(&tokio::fs::read(path).await.map_err(cannot_read)?));
+                }
+                let chunks = tokio_util::io::ReaderStream::with_capacity(file, UPLOAD_CHUNK);
+                (size, upload(bot, chunks).await?)
+            }
+            _ => return Ok(self.clone()),
+        };
+        let mut uploaded = self.clone();
+        uploaded.size = Some(size);
+        uploaded.source = FileBoxSource::Uuid(uuid);
+        Ok(uploaded)
+    }
+
+    /// The JSON form, with both `type` and `boxType` as file-box 1.x writes them. Bytes go
+    /// inline as base64; a local file cannot travel as JSON (send it with `say`, which
+    /// uploads it, or read it into [`from_bytes`](Self::from_bytes)).
+    pub fn to_json(&self) -> Result<String> {
         let mut wire = Wire {
             name: Some(self.name.clone()),
             size: Some(self.size.map_or(-1, |size| size as i64)),
@@ -225,11 +408,60 @@ impl FileBox {
                 wire.uuid = Some(uuid.clone());
                 7
             }
+            FileBoxSource::Bytes(bytes) => {
+                wire.size = Some(bytes.len() as i64);
+                wire.base64 = Some(base64_engine().encode(bytes));
+                1
+            }
+            FileBoxSource::File(path) => {
+                return Err(Error::InvalidArgument(format!(
+                    "{} is a local file: it travels by upload, not as JSON",
+                    path.display()
+                )))
+            }
         };
         wire.kind = Some(kind);
         wire.box_type = Some(kind);
-        serde_json::to_string(&wire).expect("a FileBox always serialises")
+        serde_json::to_string(&wire).map_err(|error| Error::InvalidData {
+            what: "FileBox",
+            message: error.to_string(),
+        })
     }
+}
+
+/// Streams `chunks` to the service with `Upload`; returns the id it stored them under. No
+/// deadline: a big file takes as long as it takes.
+async fn upload<S>(bot: &Wechaty, chunks: S) -> Result<String>
+where
+    S: tokio_stream::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+{
+    let transport = bot.transport()?;
+    let read_error: Arc<Mutex<Option<std::io::Error>>> = Arc::default();
+    let slot = Arc::clone(&read_error);
+    let requests = chunks.map_while(move |chunk| match chunk {
+        Ok(chunk) => Some(pb::UploadRequest { chunk }),
+        Err(error) => {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+            None
+        }
+    });
+    let response = transport.puppet().upload(requests).await;
+    if let Some(error) = read_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(Error::InvalidArgument(format!(
+            "cannot read the file to upload: {error}"
+        )));
+    }
+    let id = response
+        .map_err(|status| transport.error("Upload", &status))?
+        .into_inner()
+        .id;
+    if id.is_empty() {
+        return Err(Error::InvalidData {
+            what: "Upload answer",
+            message: "the service returned no id".into(),
+        });
+    }
+    Ok(id)
 }
 
 #[cfg(test)]
@@ -245,7 +477,10 @@ mod tests {
             r#"{"type":7,"name":"big.bin","uuid":"83bf5e20-5d53-4645-b305-e92d4990a218","size":5}"#,
         ] {
             let parsed = FileBox::from_json(json).unwrap();
-            assert_eq!(FileBox::from_json(&parsed.to_json()).unwrap(), parsed);
+            assert_eq!(
+                FileBox::from_json(&parsed.to_json().unwrap()).unwrap(),
+                parsed
+            );
         }
     }
 
@@ -264,7 +499,32 @@ mod tests {
         }
         let written = FileBox::from_json(r#"{"type":3,"name":"q","qrCode":"c"}"#)
             .unwrap()
-            .to_json();
+            .to_json()
+            .unwrap();
         assert!(written.contains(r#""boxType":3"#) && written.contains(r#""type":3"#));
+    }
+}
+
+#[cfg(test)]
+mod constructor_tests {
+    use super::*;
+
+    #[test]
+    fn names_and_sources() {
+        assert_eq!(
+            FileBox::from_url("https://x.example/a/b.pdf?sig=1").name,
+            "b.pdf"
+        );
+        assert_eq!(FileBox::from_url("https://x.example/").name, "file");
+        assert_eq!(FileBox::from_file("/tmp/report.txt").name, "report.txt");
+        let bytes = FileBox::from_bytes("a.bin", vec![1u8, 2, 3]);
+        assert_eq!(bytes.size, Some(3));
+        let json = bytes.to_json().unwrap();
+        assert!(json.contains(r#""base64":"AQID""#), "{json}");
+        assert!(FileBox::from_file("/tmp/x").to_json().is_err());
+        assert_eq!(
+            FileBox::from_qr_code("hi").source,
+            FileBoxSource::QrCode("hi".into())
+        );
     }
 }

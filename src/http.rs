@@ -52,6 +52,20 @@ pub(crate) async fn get(
     headers: &BTreeMap<String, String>,
     max_body: usize,
 ) -> Result<(http::StatusCode, Bytes), Failure> {
+    let (status, body) = open(url, headers).await?;
+    let body = Limited::new(body, max_body)
+        .collect()
+        .await
+        .map_err(|e| format!("cannot read the answer: {e}"))?
+        .to_bytes();
+    Ok((status, body))
+}
+
+/// `GET url`: the status and the body as it arrives.
+pub(crate) async fn open(
+    url: &WebUrl,
+    headers: &BTreeMap<String, String>,
+) -> Result<(http::StatusCode, hyper::body::Incoming), Failure> {
     let tcp = TcpStream::connect((url.host.as_str(), url.port))
         .await
         .map_err(|e| e.to_string())?;
@@ -80,12 +94,7 @@ pub(crate) async fn get(
         send(TokioIo::new(tcp), request).await?
     };
     let status = response.status();
-    let body = Limited::new(response.into_body(), max_body)
-        .collect()
-        .await
-        .map_err(|e| format!("cannot read the answer: {e}"))?
-        .to_bytes();
-    Ok((status, body))
+    Ok((status, response.into_body()))
 }
 
 fn host_header(url: &WebUrl) -> String {

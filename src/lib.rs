@@ -49,6 +49,7 @@ mod handler;
 mod http;
 mod ids;
 mod message;
+mod mini_program;
 mod proto;
 mod reconnect;
 mod room;
@@ -58,6 +59,7 @@ mod say;
 mod tls;
 mod token;
 mod transport;
+mod url_link;
 mod wechaty;
 
 #[cfg(feature = "mock")]
@@ -65,10 +67,10 @@ pub mod mock;
 
 pub use cache::CacheLimits;
 pub use config::{
-    WechatyBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOUT,
-    DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_CONCURRENT_LOOKUPS, DEFAULT_MAX_MESSAGE_SIZE,
-    DEFAULT_WATCHDOG, ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT,
-    ENV_TLS_SERVER_NAME, ENV_TOKEN,
+    WechatyBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INLINE_FILE_LIMIT,
+    DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_CONCURRENT_LOOKUPS,
+    DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_WATCHDOG, ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS,
+    ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
 };
 pub use contact::{Contact, ContactGender, ContactPayload, ContactType};
 pub use discovery::{DiscoveryRetry, DEFAULT_AUTHORITY};
@@ -81,7 +83,8 @@ pub use event::{
 pub use file_box::{FileBox, FileBoxSource, MAX_FILE_BOX_BYTES};
 pub use handler::Handler;
 pub use ids::{ContactId, MessageId, RoomId};
-pub use message::{Message, MessagePayload, MessageType};
+pub use message::{ImageType, Message, MessagePayload, MessageType};
+pub use mini_program::MiniProgram;
 pub use reconnect::{ExponentialBackoff, ReconnectPolicy};
 pub use room::{
     MemberQuery, Room, RoomEvent, RoomEvents, RoomMember, RoomMemberPayload, RoomMemberQueryFilter,
@@ -89,8 +92,9 @@ pub use room::{
 };
 pub use room_invitation::{RoomInvitation, RoomInvitationPayload};
 pub use rooms::{RoomQuery, RoomQueryFilter, Rooms};
-pub use say::Sayable;
+pub use say::{Conversation, Sayable};
 pub use tls::WECHATY_ROOT_CA_PEM;
+pub use url_link::UrlLink;
 pub use wechaty::{Events, Wechaty};
 
 /// The gRPC status code carried by [`Error::Rpc`].

@@ -4,11 +4,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::contact::Contact;
 use crate::error::{Error, Result};
 use crate::event::timestamp_to_time;
+use crate::file_box::FileBox;
 use crate::ids::{non_empty, ContactId, MessageId, RoomId};
+use crate::mini_program::MiniProgram;
 use crate::proto::wechaty::puppet as pb;
+use crate::say::{Conversation, Sayable};
 use crate::transport::Transport;
+use crate::url_link::UrlLink;
 use crate::wechaty::Wechaty;
 
 /// A message. Creating the handle does no I/O; its methods call the service.
@@ -66,23 +71,192 @@ impl Message {
         fetch_payload(&self.bot.transport()?, &self.id).await
     }
 
-    /// Sends `text` into the conversation this message belongs to: its room, or else a direct
-    /// chat with its talker. Returns the sent message when the service reports its id.
-    pub async fn reply(&self, text: impl Into<String>) -> Result<Option<Message>> {
+    /// The conversation this message belongs to: its room, else the other side of the direct
+    /// chat (the talker, or the listener for the bot's own messages).
+    pub async fn conversation_id(&self) -> Result<String> {
         let payload = self.payload().await?;
-        let conversation = payload
+        let me = self.bot.current_user();
+        let other = match (&payload.talker_id, &payload.listener_id) {
+            (Some(talker), Some(listener)) if Some(talker) == me.as_ref() => Some(listener),
+            (Some(talker), _) => Some(talker),
+            (None, listener) => listener.as_ref(),
+        };
+        payload
             .room_id
             .as_ref()
             .map(RoomId::to_string)
-            .or_else(|| payload.talker_id.as_ref().map(ContactId::to_string))
+            .or_else(|| other.map(ContactId::to_string))
             .ok_or_else(|| Error::InvalidData {
                 what: "message payload",
                 message: format!("message {} has neither a room nor a talker", self.id),
-            })?;
-        self.bot
-            .send_text(conversation, text.into(), Vec::new())
-            .await
+            })
     }
+
+    /// Sends `something` (text, a card, a file, a link…) into this message's conversation.
+    /// Returns the sent message when the service reports its id.
+    pub async fn say(&self, something: impl Into<Sayable>) -> Result<Option<Message>> {
+        let conversation = self.conversation_id().await?;
+        self.bot.send(&conversation, something.into()).await
+    }
+
+    /// The same as [`say`](Self::say): answers in the same conversation.
+    pub async fn reply(&self, something: impl Into<Sayable>) -> Result<Option<Message>> {
+        self.say(something).await
+    }
+
+    /// Forwards this message to a room or contact (`MessageForward`).
+    #[allow(deprecated)] // old servers answer in the wrapper
+    pub async fn forward(&self, to: &impl Conversation) -> Result<Option<Message>> {
+        let request = pb::MessageForwardRequest {
+            message_id: self.id.to_string(),
+            conversation_id: to.conversation_id().to_owned(),
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageForward", request, |mut c, r| async move {
+                c.message_forward(r).await
+            })
+            .await?;
+        Ok(
+            sent_id(response.id, response.id_string_value_deprecated)
+                .map(|id| self.bot.message(id)),
+        )
+    }
+
+    /// Whether the bot is @-mentioned.
+    pub async fn mention_self(&self) -> Result<bool> {
+        let Some(me) = self.bot.current_user() else {
+            return Ok(false);
+        };
+        Ok(self.payload().await?.mention_ids.contains(&me))
+    }
+
+    /// The file of a file, image, video, audio or emoticon message (`MessageFile`; images
+    /// fall back to `MessageImage` when the service has no file for them).
+    pub async fn to_file_box(&self) -> Result<FileBox> {
+        let request = pb::MessageFileRequest {
+            id: self.id.to_string(),
+        };
+        let transport = self.bot.transport()?;
+        let file = transport
+            .unary("MessageFile", request, |mut c, r| async move {
+                c.message_file(r).await
+            })
+            .await;
+        match file {
+            Ok(response) if !response.file_box.is_empty() => FileBox::from_json(&response.file_box),
+            other => {
+                if self.payload().await?.kind == MessageType::Image {
+                    return self.to_image(ImageType::Hd).await;
+                }
+                let response = other?;
+                FileBox::from_json(&response.file_box)
+            }
+        }
+    }
+
+    /// The image of an image message, in the size asked (`MessageImage`).
+    pub async fn to_image(&self, size: ImageType) -> Result<FileBox> {
+        let request = pb::MessageImageRequest {
+            id: self.id.to_string(),
+            r#type: size as i32,
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageImage", request, |mut c, r| async move {
+                c.message_image(r).await
+            })
+            .await?;
+        FileBox::from_json(&response.file_box)
+    }
+
+    /// The contact of a contact-card message (`MessageContact`).
+    pub async fn to_contact(&self) -> Result<Contact> {
+        let request = pb::MessageContactRequest {
+            id: self.id.to_string(),
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageContact", request, |mut c, r| async move {
+                c.message_contact(r).await
+            })
+            .await?;
+        let id = non_empty(response.id).ok_or_else(|| Error::InvalidData {
+            what: "contact card",
+            message: format!("message {} carries no contact", self.id),
+        })?;
+        Ok(self.bot.contact(id))
+    }
+
+    /// The link of a URL message (`MessageUrl`).
+    #[allow(deprecated)] // old servers answer with JSON in the deprecated field
+    pub async fn to_url_link(&self) -> Result<UrlLink> {
+        let request = pb::MessageUrlRequest {
+            id: self.id.to_string(),
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageUrl", request, |mut c, r| async move {
+                c.message_url(r).await
+            })
+            .await?;
+        match response.url_link {
+            Some(link) if !link.url.is_empty() => Ok(UrlLink::from_wire(link)),
+            _ => serde_json::from_str(&response.url_link_deprecated).map_err(|error| {
+                Error::InvalidData {
+                    what: "URL link",
+                    message: format!("message {}: {error}", self.id),
+                }
+            }),
+        }
+    }
+
+    /// The card of a mini program message (`MessageMiniProgram`).
+    #[allow(deprecated)] // old servers answer with JSON in the deprecated field
+    pub async fn to_mini_program(&self) -> Result<MiniProgram> {
+        let request = pb::MessageMiniProgramRequest {
+            id: self.id.to_string(),
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageMiniProgram", request, |mut c, r| async move {
+                c.message_mini_program(r).await
+            })
+            .await?;
+        match response.mini_program {
+            Some(card) if card != pb::MiniProgramPayload::default() => {
+                Ok(MiniProgram::from_wire(card))
+            }
+            _ => MiniProgram::from_json(&response.mini_program_deprecated).map_err(|error| {
+                Error::InvalidData {
+                    what: "mini program",
+                    message: format!("message {}: {error}", self.id),
+                }
+            }),
+        }
+    }
+}
+
+/// Sizes of an image message's picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImageType {
+    /// A small preview.
+    Thumbnail = 1,
+    /// The picture as shown.
+    Hd = 2,
+    /// The original file.
+    Artwork = 3,
+}
+
+/// New servers put a sent message's id in `id`, old ones only in the deprecated wrapper.
+fn sent_id(id: String, wrapper: Option<String>) -> Option<String> {
+    non_empty(id).or_else(|| wrapper.and_then(non_empty))
 }
 
 /// `MessagePayload` for `id`.
@@ -97,7 +271,74 @@ pub(crate) async fn fetch_payload(transport: &Transport, id: &MessageId) -> Resu
 }
 
 impl Wechaty {
+    /// Sends `something` to a room or contact id, each kind through its RPC.
+    #[allow(deprecated)] // the JSON fields too, for servers before the typed ones
+    pub(crate) async fn send(
+        &self,
+        conversation_id: &str,
+        something: Sayable,
+    ) -> Result<Option<Message>> {
+        let conversation_id = conversation_id.to_owned();
+        let transport = self.transport()?;
+        let id = match something {
+            Sayable::Text(text) => return self.send_text(conversation_id, text, Vec::new()).await,
+            Sayable::Contact(contact) => {
+                let request = pb::MessageSendContactRequest {
+                    conversation_id,
+                    contact_id: contact.to_string(),
+                };
+                let response = transport
+                    .unary("MessageSendContact", request, |mut c, r| async move {
+                        c.message_send_contact(r).await
+                    })
+                    .await?;
+                sent_id(response.id, response.id_string_value_deprecated)
+            }
+            Sayable::File(file) => {
+                let ready = file.prepare(self, self.inline_file_limit()).await?;
+                let request = pb::MessageSendFileRequest {
+                    conversation_id,
+                    file_box: ready.to_json()?,
+                };
+                let response = transport
+                    .unary("MessageSendFile", request, |mut c, r| async move {
+                        c.message_send_file(r).await
+                    })
+                    .await?;
+                sent_id(response.id, response.id_string_value_deprecated)
+            }
+            Sayable::UrlLink(link) => {
+                let request = pb::MessageSendUrlRequest {
+                    conversation_id,
+                    url_link_deprecated: link.to_legacy_json(),
+                    url_link: Some(link.to_wire()),
+                };
+                let response = transport
+                    .unary("MessageSendUrl", request, |mut c, r| async move {
+                        c.message_send_url(r).await
+                    })
+                    .await?;
+                sent_id(response.id, response.id_string_value_deprecated)
+            }
+            Sayable::MiniProgram(card) => {
+                let request = pb::MessageSendMiniProgramRequest {
+                    conversation_id,
+                    mini_program_deprecated: card.to_json(),
+                    mini_program: Some(card.to_wire()),
+                };
+                let response = transport
+                    .unary("MessageSendMiniProgram", request, |mut c, r| async move {
+                        c.message_send_mini_program(r).await
+                    })
+                    .await?;
+                sent_id(response.id, response.id_string_value_deprecated)
+            }
+        };
+        Ok(id.map(|id| self.message(id)))
+    }
+
     /// `MessageSendText` into a room or direct chat; `mentions` go in `mentional_ids`.
+    #[allow(deprecated)] // old servers answer in the wrapper
     pub(crate) async fn send_text(
         &self,
         conversation_id: String,
@@ -115,11 +356,7 @@ impl Wechaty {
                 c.message_send_text(r).await
             })
             .await?;
-        // New servers fill `id`; old ones only the deprecated wrapper.
-        #[allow(deprecated)]
-        let id = non_empty(response.id)
-            .or_else(|| response.id_string_value_deprecated.and_then(non_empty));
-        Ok(id.map(|id| self.message(id)))
+        Ok(sent_id(response.id, response.id_string_value_deprecated).map(|id| self.message(id)))
     }
 }
 

@@ -24,7 +24,6 @@ use crate::proto::wechaty::puppet as pb;
 use crate::room::Room;
 use crate::room_invitation::RoomInvitation;
 use crate::rooms::Rooms;
-use crate::say::Sayable;
 use crate::transport::Transport;
 
 /// A bot connected to a Wechaty puppet service.
@@ -66,6 +65,8 @@ struct Inner {
     settings: StreamSettings,
     /// Payload lookups in flight at once for one list (members, rooms).
     lookup_limit: usize,
+    /// Files up to this size are sent inline; bigger ones are uploaded.
+    inline_file_limit: usize,
     pump: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -97,6 +98,7 @@ impl Wechaty {
         settings: StreamSettings,
         limits: CacheLimits,
         lookup_limit: usize,
+        inline_file_limit: usize,
     ) -> Self {
         let hub = Arc::new(Hub::default());
         let caches = Arc::new(Caches::new(limits));
@@ -110,6 +112,7 @@ impl Wechaty {
                 caches,
                 settings,
                 lookup_limit: lookup_limit.max(1),
+                inline_file_limit,
                 pump: Mutex::new(None),
             }),
         }
@@ -121,6 +124,10 @@ impl Wechaty {
 
     pub(crate) fn lookup_limit(&self) -> usize {
         self.inner.lookup_limit
+    }
+
+    pub(crate) fn inline_file_limit(&self) -> usize {
+        self.inner.inline_file_limit
     }
 
     pub(crate) fn transport(&self) -> Result<Transport> {
@@ -336,20 +343,6 @@ impl Wechaty {
     /// A handle to a room invitation (the id a `room-invite` event carries).
     pub fn room_invitation(&self, id: impl Into<String>) -> RoomInvitation {
         RoomInvitation::new(id.into(), self.clone())
-    }
-
-    /// Sends `something` to a room or contact id.
-    pub(crate) async fn send(
-        &self,
-        conversation_id: &str,
-        something: Sayable,
-    ) -> Result<Option<Message>> {
-        match something {
-            Sayable::Text(text) => {
-                self.send_text(conversation_id.to_owned(), text, Vec::new())
-                    .await
-            }
-        }
     }
 }
 

@@ -48,7 +48,7 @@ use crate::proto::wechaty::puppet_server::PuppetServer;
 
 pub use faults::Faults;
 pub use tls::MockTls;
-pub use world::{MockContact, MockInvitation, MockMessage, MockRoom, MockWorld};
+pub use world::{MockAttachment, MockContact, MockInvitation, MockMessage, MockRoom, MockWorld};
 
 /// The token the mock accepts when none is configured. Its `insecure` prefix is the server name
 /// of the official default certificate.

@@ -7,11 +7,20 @@ use base64::Engine as _;
 use serde_json::json;
 use tonic::{Request, Response, Status};
 
-use super::world::{MockContact, MockInvitation, MockMessage, MockRoom, MockWorld, State};
+use super::world::{
+    MockAttachment, MockContact, MockInvitation, MockMessage, MockRoom, MockWorld, State,
+};
+use crate::file_box::{FileBox, FileBoxSource};
+use crate::ids::MessageId;
 use crate::ids::{ContactId, RoomId};
+use crate::message::MessageType;
+use crate::mini_program::MiniProgram;
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet::EventType;
 use crate::proto::wechaty::puppet_server::Puppet;
+use crate::url_link::UrlLink;
+use tokio::io::AsyncWriteExt;
+use tokio_stream::StreamExt;
 
 /// A boxed response stream, as the generated server traits take them.
 pub(crate) type BoxStream<T> =
@@ -27,6 +36,32 @@ pub(crate) const MOCK_AVATAR_PNG: &[u8] = &[
     0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
     0x42, 0x60, 0x82,
 ];
+
+/// Pieces a stored file is downloaded in.
+const DOWNLOAD_CHUNK: usize = 1024 * 1024;
+
+/// `MessageSend*Response`s and `MessageForwardResponse` carry the id twice.
+macro_rules! sent_response {
+    ($response:ident, $id:expr) => {{
+        #[allow(deprecated)]
+        let response = pb::$response {
+            id_string_value_deprecated: Some($id.to_string()),
+            id: $id.to_string(),
+        };
+        response
+    }};
+}
+
+/// The message type a file is sent as, by its extension.
+fn file_kind(name: &str) -> MessageType {
+    let extension = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match extension.as_str() {
+        "jpg" | "jpeg" | "png" | "gif" | "webp" => MessageType::Image,
+        "mp4" | "mov" => MessageType::Video,
+        "sil" | "silk" | "mp3" | "amr" => MessageType::Audio,
+        _ => MessageType::Attachment,
+    }
+}
 
 /// The official server sends `ready` this long after the replayed `login`.
 const READY_REPLAY_DELAY: Duration = Duration::from_millis(100);
@@ -108,9 +143,13 @@ fn room_payload(room: &MockRoom) -> pb::RoomPayloadResponse {
 #[allow(deprecated)] // the official server fills the deprecated timestamp too
 fn message_payload(message: &MockMessage) -> pb::MessagePayloadResponse {
     let ms = message.timestamp_ms;
+    let filename = match &message.attachment {
+        Some(MockAttachment::File(file)) => file.name.clone(),
+        _ => String::new(),
+    };
     pb::MessagePayloadResponse {
         id: message.id.to_string(),
-        filename: String::new(),
+        filename,
         text: message.text.clone(),
         timestamp_deprecated: ms,
         r#type: message.kind.to_wire(),
@@ -531,6 +570,236 @@ impl Puppet for MockService {
         Ok(Response::new(pb::RoomInvitationAcceptResponse {}))
     }
 
+    async fn message_send_contact(
+        &self,
+        request: Request<pb::MessageSendContactRequest>,
+    ) -> Reply<pb::MessageSendContactResponse> {
+        self.enter("MessageSendContact").await?;
+        let request = request.into_inner();
+        self.world.record("MessageSendContact", &request);
+        find_contact(&self.world.state(), &request.contact_id)?;
+        let card = MockAttachment::Contact(ContactId::from(request.contact_id.as_str()));
+        let id = self.sent(&request.conversation_id, MessageType::Contact, card)?;
+        Ok(Response::new(sent_response!(
+            MessageSendContactResponse,
+            id
+        )))
+    }
+
+    async fn message_send_file(
+        &self,
+        request: Request<pb::MessageSendFileRequest>,
+    ) -> Reply<pb::MessageSendFileResponse> {
+        self.enter("MessageSendFile").await?;
+        let request = request.into_inner();
+        self.world.record("MessageSendFile", &request);
+        let file = FileBox::from_json(&request.file_box)
+            .map_err(|error| node_error(format!("invalid file box: {error}")))?;
+        if let FileBoxSource::Uuid(uuid) = &file.source {
+            self.world
+                .upload_path(uuid)
+                .ok_or_else(|| node_error(format!("no uploaded file {uuid}")))?;
+        }
+        let kind = file_kind(&file.name);
+        let id = self.sent(&request.conversation_id, kind, MockAttachment::File(file))?;
+        Ok(Response::new(sent_response!(MessageSendFileResponse, id)))
+    }
+
+    #[allow(deprecated)] // old clients send JSON in the deprecated field
+    async fn message_send_url(
+        &self,
+        request: Request<pb::MessageSendUrlRequest>,
+    ) -> Reply<pb::MessageSendUrlResponse> {
+        self.enter("MessageSendUrl").await?;
+        let request = request.into_inner();
+        self.world.record("MessageSendUrl", &request);
+        let link = match request.url_link {
+            Some(link) => UrlLink::from_wire(link),
+            None => serde_json::from_str(&request.url_link_deprecated)
+                .map_err(|error| node_error(format!("invalid url link: {error}")))?,
+        };
+        let id = self.sent(
+            &request.conversation_id,
+            MessageType::Url,
+            MockAttachment::UrlLink(link),
+        )?;
+        Ok(Response::new(sent_response!(MessageSendUrlResponse, id)))
+    }
+
+    #[allow(deprecated)] // old clients send JSON in the deprecated field
+    async fn message_send_mini_program(
+        &self,
+        request: Request<pb::MessageSendMiniProgramRequest>,
+    ) -> Reply<pb::MessageSendMiniProgramResponse> {
+        self.enter("MessageSendMiniProgram").await?;
+        let request = request.into_inner();
+        self.world.record("MessageSendMiniProgram", &request);
+        let card = match request.mini_program {
+            Some(card) => MiniProgram::from_wire(card),
+            None => MiniProgram::from_json(&request.mini_program_deprecated)
+                .map_err(|error| node_error(error.to_string()))?,
+        };
+        let id = self.sent(
+            &request.conversation_id,
+            MessageType::MiniProgram,
+            MockAttachment::MiniProgram(card),
+        )?;
+        Ok(Response::new(sent_response!(
+            MessageSendMiniProgramResponse,
+            id
+        )))
+    }
+
+    #[allow(deprecated)] // the official server fills both id fields
+    async fn message_forward(
+        &self,
+        request: Request<pb::MessageForwardRequest>,
+    ) -> Reply<pb::MessageForwardResponse> {
+        self.enter("MessageForward").await?;
+        let request = request.into_inner();
+        self.world.record("MessageForward", &request);
+        let original = self
+            .world
+            .message(&request.message_id)
+            .ok_or_else(|| no_payload(&request.message_id))?;
+        let id = self.world.record_sent(
+            &request.conversation_id,
+            original.kind,
+            original.text,
+            Vec::new(),
+            original.attachment,
+        );
+        Ok(Response::new(sent_response!(MessageForwardResponse, id)))
+    }
+
+    async fn message_file(
+        &self,
+        request: Request<pb::MessageFileRequest>,
+    ) -> Reply<pb::MessageFileResponse> {
+        self.enter("MessageFile").await?;
+        let file_box = self.attached_file(&request.into_inner().id)?;
+        Ok(Response::new(pb::MessageFileResponse { file_box }))
+    }
+
+    async fn message_image(
+        &self,
+        request: Request<pb::MessageImageRequest>,
+    ) -> Reply<pb::MessageImageResponse> {
+        self.enter("MessageImage").await?;
+        let file_box = self.attached_file(&request.into_inner().id)?;
+        Ok(Response::new(pb::MessageImageResponse { file_box }))
+    }
+
+    async fn message_contact(
+        &self,
+        request: Request<pb::MessageContactRequest>,
+    ) -> Reply<pb::MessageContactResponse> {
+        self.enter("MessageContact").await?;
+        let id = request.into_inner().id;
+        match self
+            .world
+            .message(&id)
+            .ok_or_else(|| no_payload(&id))?
+            .attachment
+        {
+            Some(MockAttachment::Contact(contact)) => {
+                Ok(Response::new(pb::MessageContactResponse {
+                    id: contact.to_string(),
+                }))
+            }
+            _ => Err(node_error(format!("message {id} is not a contact card"))),
+        }
+    }
+
+    #[allow(deprecated)] // the official server fills both fields
+    async fn message_url(
+        &self,
+        request: Request<pb::MessageUrlRequest>,
+    ) -> Reply<pb::MessageUrlResponse> {
+        self.enter("MessageUrl").await?;
+        let id = request.into_inner().id;
+        match self
+            .world
+            .message(&id)
+            .ok_or_else(|| no_payload(&id))?
+            .attachment
+        {
+            Some(MockAttachment::UrlLink(link)) => Ok(Response::new(pb::MessageUrlResponse {
+                url_link_deprecated: serde_json::to_string(&link).unwrap_or_default(),
+                url_link: Some(link.to_wire()),
+            })),
+            _ => Err(node_error(format!("message {id} is not a url link"))),
+        }
+    }
+
+    #[allow(deprecated)] // the official server fills both fields
+    async fn message_mini_program(
+        &self,
+        request: Request<pb::MessageMiniProgramRequest>,
+    ) -> Reply<pb::MessageMiniProgramResponse> {
+        self.enter("MessageMiniProgram").await?;
+        let id = request.into_inner().id;
+        match self
+            .world
+            .message(&id)
+            .ok_or_else(|| no_payload(&id))?
+            .attachment
+        {
+            Some(MockAttachment::MiniProgram(card)) => {
+                Ok(Response::new(pb::MessageMiniProgramResponse {
+                    mini_program_deprecated: card.to_json(),
+                    mini_program: Some(card.to_wire()),
+                }))
+            }
+            _ => Err(node_error(format!("message {id} is not a mini program"))),
+        }
+    }
+
+    /// Stores the chunks in a file as they come; answers the id to download them by.
+    async fn upload(
+        &self,
+        request: Request<tonic::Streaming<pb::UploadRequest>>,
+    ) -> Reply<pb::UploadResponse> {
+        self.enter("Upload").await?;
+        let mut chunks = request.into_inner();
+        let (id, path) = self
+            .world
+            .new_upload()
+            .map_err(|error| node_error(format!("cannot store the upload: {error}")))?;
+        let mut file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|error| node_error(format!("cannot store the upload: {error}")))?;
+        while let Some(chunk) = chunks.message().await? {
+            file.write_all(&chunk.chunk)
+                .await
+                .map_err(|error| node_error(format!("cannot store the upload: {error}")))?;
+        }
+        file.flush()
+            .await
+            .map_err(|error| node_error(format!("cannot store the upload: {error}")))?;
+        Ok(Response::new(pb::UploadResponse { id }))
+    }
+
+    /// Streams a stored file back in chunks (it can be downloaded any number of times).
+    async fn download(
+        &self,
+        request: Request<pb::DownloadRequest>,
+    ) -> Reply<BoxStream<pb::DownloadResponse>> {
+        self.enter("Download").await?;
+        let id = request.into_inner().id;
+        let path = self.world.upload_path(&id).ok_or_else(|| no_payload(&id))?;
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|error| node_error(format!("cannot read {id}: {error}")))?;
+        let chunks =
+            tokio_util::io::ReaderStream::with_capacity(file, DOWNLOAD_CHUNK).map(|chunk| {
+                chunk
+                    .map(|chunk| pb::DownloadResponse { chunk })
+                    .map_err(|error| node_error(format!("cannot read the file: {error}")))
+            });
+        Ok(Response::new(Box::pin(chunks)))
+    }
+
     #[allow(deprecated)] // the official server fills both id fields
     async fn message_send_text(
         &self,
@@ -547,9 +816,13 @@ impl Puppet for MockService {
             .into_iter()
             .map(ContactId::from)
             .collect();
-        let id = self
-            .world
-            .record_sent_text(&request.conversation_id, request.text, mentions);
+        let id = self.world.record_sent(
+            &request.conversation_id,
+            MessageType::Text,
+            request.text,
+            mentions,
+            None,
+        );
         Ok(Response::new(pb::MessageSendTextResponse {
             id_string_value_deprecated: Some(id.to_string()),
             id: id.to_string(),
@@ -557,8 +830,45 @@ impl Puppet for MockService {
     }
 }
 
-/// The room RPCs, in a second impl block of helpers the trait methods call.
+/// Helpers the trait methods call.
 impl MockService {
+    /// Records a message the client sent (after checking its conversation exists).
+    fn sent(
+        &self,
+        conversation: &str,
+        kind: MessageType,
+        attachment: MockAttachment,
+    ) -> Result<MessageId, Status> {
+        {
+            let state = self.world.state();
+            if !state.rooms.contains_key(&RoomId::from(conversation)) {
+                find_contact(&state, conversation)?;
+            }
+        }
+        Ok(self.world.record_sent(
+            conversation,
+            kind,
+            String::new(),
+            Vec::new(),
+            Some(attachment),
+        ))
+    }
+
+    /// The FileBox JSON of a message's file.
+    fn attached_file(&self, id: &str) -> Result<String, Status> {
+        match self
+            .world
+            .message(id)
+            .ok_or_else(|| no_payload(id))?
+            .attachment
+        {
+            Some(MockAttachment::File(file)) => file
+                .to_json()
+                .map_err(|error| node_error(error.to_string())),
+            _ => Err(node_error(format!("message {id} has no file"))),
+        }
+    }
+
     fn member_of(state: &State, room: &str, contact: &str) -> Result<(), Status> {
         let found = find_room(state, room)?;
         if found.member_ids.contains(&ContactId::from(contact)) {

@@ -7,13 +7,18 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use std::path::PathBuf;
+
 use serde_json::json;
 
 use super::faults::Faults;
 use super::hub::EventHub;
+use crate::file_box::{FileBox, FileBoxSource};
 use crate::ids::{ContactId, MessageId, RoomId};
 use crate::message::MessageType;
+use crate::mini_program::MiniProgram;
 use crate::proto::wechaty::puppet::EventType;
+use crate::url_link::UrlLink;
 
 /// A contact in the mock world.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,8 +112,22 @@ impl MockRoom {
     }
 }
 
+/// What a non-text message carries.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum MockAttachment {
+    /// A file (image, video, audio, attachment…): served by `MessageFile`/`MessageImage`.
+    File(FileBox),
+    /// A contact card: served by `MessageContact`.
+    Contact(ContactId),
+    /// A link card: served by `MessageUrl`.
+    UrlLink(UrlLink),
+    /// A mini program card: served by `MessageMiniProgram`.
+    MiniProgram(MiniProgram),
+}
+
 /// A message stored in the mock world: received by the bot or sent by it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MockMessage {
     /// Its id.
@@ -127,6 +146,8 @@ pub struct MockMessage {
     pub mention_ids: Vec<ContactId>,
     /// Unix milliseconds.
     pub timestamp_ms: u64,
+    /// What a non-text message carries.
+    pub attachment: Option<MockAttachment>,
 }
 
 /// An invitation of the bot into a room, in the mock world.
@@ -181,6 +202,8 @@ pub(super) struct State {
     pub(super) calls: HashMap<String, u64>,
     pub(super) last_heartbeat: Option<SystemTime>,
     pub(super) invitations: HashMap<String, MockInvitation>,
+    /// Uploaded files: id → where the mock keeps the bytes.
+    pub(super) uploads: HashMap<String, PathBuf>,
     /// Requests of the RPCs whose fields tests check, as `Debug` text.
     pub(super) requests: HashMap<String, Vec<String>>,
     next_id: u64,
@@ -203,6 +226,14 @@ struct Shared {
     state: Mutex<State>,
     hub: EventHub,
     faults: Faults,
+    /// Uploaded files live here, removed with the world.
+    uploads_dir: PathBuf,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.uploads_dir);
+    }
 }
 
 /// The mock's world. Cheap to clone: clones share the state, so a test keeps a handle while the
@@ -239,6 +270,11 @@ impl MockWorld {
                 state: Mutex::default(),
                 hub: EventHub::default(),
                 faults: Faults::default(),
+                uploads_dir: std::env::temp_dir().join(format!(
+                    "wechaty-mock-{}-{}",
+                    std::process::id(),
+                    WORLDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                )),
             }),
         }
     }
@@ -340,64 +376,161 @@ impl MockWorld {
         room: Option<&str>,
         text: impl Into<String>,
     ) -> MessageId {
-        let mut state = self.state();
-        let id = MessageId::from(state.next_id("msg"));
-        let listener_id = if room.is_none() {
-            state.self_id.clone()
+        self.receive(talker, room, MessageType::Text, text, None)
+    }
+
+    /// Someone sends the bot a message of any type: in `room` when given, else directly. A
+    /// file attachment given as bytes or a local file is stored like an upload and served as a
+    /// UUID box. Emits the `message` event; returns the message id.
+    pub fn receive(
+        &self,
+        talker: impl Into<ContactId>,
+        room: Option<&str>,
+        kind: MessageType,
+        text: impl Into<String>,
+        attachment: Option<MockAttachment>,
+    ) -> MessageId {
+        let attachment = attachment.map(|attachment| self.stored(attachment));
+        let talker = talker.into();
+        let listener = if room.is_none() {
+            Some(self.state().self_id())
         } else {
             None
         };
-        let message = MockMessage {
-            id: id.clone(),
-            kind: MessageType::Text,
-            text: text.into(),
-            talker_id: talker.into(),
-            listener_id,
-            room_id: room.map(RoomId::from),
-            mention_ids: Vec::new(),
-            timestamp_ms: now_ms(),
-        };
-        state.messages.insert(id.clone(), message);
-        drop(state);
-        self.emit(EventType::Message, json!({ "messageId": id }));
-        id
+        self.add_message(
+            talker,
+            listener,
+            room.map(RoomId::from),
+            kind,
+            text.into(),
+            Vec::new(),
+            attachment,
+            false,
+        )
     }
 
-    /// Stores a message a client sent and emits its `message` event, as the official server
-    /// does for the bot's own messages.
-    pub(super) fn record_sent_text(
+    /// Bytes and local files in a file attachment become stored uploads.
+    fn stored(&self, attachment: MockAttachment) -> MockAttachment {
+        let MockAttachment::File(file) = &attachment else {
+            return attachment;
+        };
+        let bytes = match &file.source {
+            FileBoxSource::Bytes(bytes) => bytes.to_vec(),
+            FileBoxSource::File(path) => std::fs::read(path).unwrap_or_default(),
+            _ => return attachment,
+        };
+        match self.store_upload(&bytes) {
+            Ok(uuid) => {
+                let mut stored = FileBox::from_uuid(uuid, file.name.clone());
+                stored.size = Some(bytes.len() as u64);
+                MockAttachment::File(stored)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the mock cannot store an attachment");
+                attachment
+            }
+        }
+    }
+
+    /// Stores a message and emits its `message` event.
+    #[allow(clippy::too_many_arguments)]
+    fn add_message(
         &self,
-        conversation_id: &str,
+        talker_id: ContactId,
+        listener_id: Option<ContactId>,
+        room_id: Option<RoomId>,
+        kind: MessageType,
         text: String,
         mention_ids: Vec<ContactId>,
+        attachment: Option<MockAttachment>,
+        sent: bool,
     ) -> MessageId {
         let mut state = self.state();
         let id = MessageId::from(state.next_id("msg"));
-        let talker_id = state
-            .self_id
-            .clone()
-            .unwrap_or_else(|| ContactId::from("self"));
-        let room = RoomId::from(conversation_id);
-        let (room_id, listener_id) = if state.rooms.contains_key(&room) {
-            (Some(room), None)
-        } else {
-            (None, Some(ContactId::from(conversation_id)))
-        };
         let message = MockMessage {
             id: id.clone(),
-            kind: MessageType::Text,
+            kind,
             text,
             talker_id,
             listener_id,
             room_id,
             mention_ids,
             timestamp_ms: now_ms(),
+            attachment,
         };
         state.messages.insert(id.clone(), message);
-        state.sent.push(id.clone());
+        if sent {
+            state.sent.push(id.clone());
+        }
         drop(state);
         self.emit(EventType::Message, json!({ "messageId": id }));
         id
+    }
+
+    /// Stores a message a client sent into `conversation_id` (a room or a contact) and emits
+    /// its `message` event, as the official server does for the bot's own messages.
+    pub(super) fn record_sent(
+        &self,
+        conversation_id: &str,
+        kind: MessageType,
+        text: String,
+        mention_ids: Vec<ContactId>,
+        attachment: Option<MockAttachment>,
+    ) -> MessageId {
+        let (talker, room_id, listener_id) = {
+            let state = self.state();
+            let room = RoomId::from(conversation_id);
+            if state.rooms.contains_key(&room) {
+                (state.self_id(), Some(room), None)
+            } else {
+                (
+                    state.self_id(),
+                    None,
+                    Some(ContactId::from(conversation_id)),
+                )
+            }
+        };
+        self.add_message(
+            talker,
+            listener_id,
+            room_id,
+            kind,
+            text,
+            mention_ids,
+            attachment,
+            true,
+        )
+    }
+
+    /// Keeps `bytes` as an uploaded file; returns its id.
+    pub(super) fn store_upload(&self, bytes: &[u8]) -> std::io::Result<String> {
+        let (id, path) = self.new_upload()?;
+        std::fs::write(&path, bytes)?;
+        Ok(id)
+    }
+
+    /// A fresh upload id and the file that will hold it.
+    pub(super) fn new_upload(&self) -> std::io::Result<(String, PathBuf)> {
+        std::fs::create_dir_all(&self.shared.uploads_dir)?;
+        let mut state = self.state();
+        let id = format!(
+            "{:08x}-mock-{}",
+            std::process::id(),
+            state.next_id("upload")
+        );
+        let path = self.shared.uploads_dir.join(&id);
+        state.uploads.insert(id.clone(), path.clone());
+        Ok((id, path))
+    }
+
+    /// Where an uploaded file is kept.
+    pub(super) fn upload_path(&self, id: &str) -> Option<PathBuf> {
+        self.state().uploads.get(id).cloned()
+    }
+
+    /// The bytes of an uploaded file (for tests; the service streams them with `Download`).
+    pub fn uploaded(&self, id: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.upload_path(id)?).ok()
     }
 
     /// Someone invites the bot into a room: stores the invitation, emits `room-invite`.
@@ -587,6 +720,9 @@ impl MockWorld {
         }
     }
 }
+
+/// Numbers the worlds of this process, for their upload folders.
+static WORLDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn now_ms() -> u64 {
     SystemTime::now()

@@ -1,0 +1,253 @@
+//! Messages and files against the mock: every kind of `say`, receiving every kind, files both
+//! ways (inline and uploaded), forward and mentions.
+
+use std::time::Duration;
+
+use tokio::time::timeout;
+use tokio_stream::StreamExt;
+use wechaty_client::mock::{MockAttachment, MockPuppetService, MockServer, MockWorld};
+use wechaty_client::{
+    ContactId, Error, Event, FileBox, FileBoxSource, MessageType, MiniProgram, UrlLink, Wechaty,
+};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn setup() -> (MockServer, Wechaty) {
+    let server = MockPuppetService::builder()
+        .token("insecure_messages")
+        .world(MockWorld::demo())
+        .heartbeat_interval(None)
+        .serve()
+        .await
+        .unwrap();
+    let bot = server
+        .bot_builder()
+        .inline_file_limit(1024)
+        .build()
+        .await
+        .unwrap();
+    let mut events = bot.events();
+    bot.start().await.unwrap();
+    timeout(WAIT, async {
+        while !matches!(events.next().await, Some(Event::Ready { .. })) {}
+    })
+    .await
+    .unwrap();
+    (server, bot)
+}
+
+#[tokio::test]
+async fn every_kind_of_say_uses_its_rpc() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let room = bot.room("r1@chatroom");
+
+    room.say("text").await.unwrap();
+    assert!(world
+        .requests("MessageSendText")
+        .pop()
+        .unwrap()
+        .contains(r#"text: "text""#));
+
+    room.say(&bot.contact("ben")).await.unwrap();
+    let card = world.requests("MessageSendContact").pop().unwrap();
+    assert!(card.contains(r#"contact_id: "ben""#), "{card}");
+
+    let link = UrlLink::create(
+        "An SDK",
+        "https://x.example/t.png",
+        "wechaty-client",
+        "https://x.example",
+    );
+    room.say(link.clone()).await.unwrap();
+    let url = world.requests("MessageSendUrl").pop().unwrap();
+    assert!(url.contains(r#"title: "wechaty-client""#), "{url}");
+    assert!(
+        url.contains(r#"url_link_deprecated: "{"#),
+        "both fields: {url}"
+    );
+
+    let mini =
+        MiniProgram::from_json(r#"{"appid":"wx1","title":"Shop","pagePath":"pages/i"}"#).unwrap();
+    room.say(mini).await.unwrap();
+    let sent = world.requests("MessageSendMiniProgram").pop().unwrap();
+    assert!(sent.contains(r#"page_path: "pages/i""#), "{sent}");
+
+    // A small in-memory file goes inline; a URL box passes through.
+    room.say(FileBox::from_bytes("hi.txt", &b"hello"[..]))
+        .await
+        .unwrap();
+    let inline = world.requests("MessageSendFile").pop().unwrap();
+    assert!(
+        inline.contains(r#"\"type\":1"#) && inline.contains("aGVsbG8="),
+        "{inline}"
+    );
+    room.say(FileBox::from_url("https://x.example/a.pdf"))
+        .await
+        .unwrap();
+    let passed = world.requests("MessageSendFile").pop().unwrap();
+    assert!(passed.contains(r#"\"type\":2"#), "{passed}");
+    assert_eq!(world.calls("Upload"), 0);
+
+    // Bigger than the inline limit (1 KiB here): uploaded, then sent as a UUID box.
+    let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+    let sent = bot
+        .contact("ann")
+        .say(FileBox::from_bytes("big.bin", big.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(world.calls("Upload"), 1);
+    let by_uuid = world.requests("MessageSendFile").pop().unwrap();
+    assert!(by_uuid.contains(r#"\"type\":7"#), "{by_uuid}");
+    let file = sent.to_file_box().await.unwrap();
+    let FileBoxSource::Uuid(uuid) = &file.source else {
+        panic!("expected a UUID box, got {file:?}")
+    };
+    assert_eq!(world.uploaded(uuid).unwrap(), big);
+    assert_eq!(file.to_bytes(&bot).await.unwrap(), big);
+    assert_eq!(sent.payload().await.unwrap().kind, MessageType::Attachment);
+}
+
+#[tokio::test]
+async fn every_kind_of_message_can_be_read() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let mut events = bot.events();
+    let png = b"\x89PNG pretend".to_vec();
+    world.receive(
+        "ann",
+        Some("r1@chatroom"),
+        MessageType::Image,
+        "",
+        Some(MockAttachment::File(FileBox::from_bytes(
+            "cat.png",
+            png.clone(),
+        ))),
+    );
+    world.receive(
+        "ann",
+        None,
+        MessageType::Contact,
+        "",
+        Some(MockAttachment::Contact("ben".into())),
+    );
+    let link = UrlLink::create("d", "", "t", "https://x.example");
+    world.receive(
+        "ann",
+        None,
+        MessageType::Url,
+        "",
+        Some(MockAttachment::UrlLink(link.clone())),
+    );
+    let mini = MiniProgram::from_json(r#"{"appid":"wx1","title":"Shop"}"#).unwrap();
+    world.receive(
+        "ann",
+        None,
+        MessageType::MiniProgram,
+        "",
+        Some(MockAttachment::MiniProgram(mini.clone())),
+    );
+    world.receive("ann", None, MessageType::Other(99), "future", None);
+
+    let mut messages = Vec::new();
+    while messages.len() < 5 {
+        if let Some(Event::Message { message_id }) = timeout(WAIT, events.next()).await.unwrap() {
+            messages.push(bot.message(message_id));
+        }
+    }
+    let image = &messages[0];
+    assert_eq!(image.payload().await.unwrap().kind, MessageType::Image);
+    assert_eq!(
+        image.payload().await.unwrap().filename.as_deref(),
+        Some("cat.png")
+    );
+    let file = image.to_file_box().await.unwrap();
+    assert_eq!(file.to_bytes(&bot).await.unwrap(), png);
+    let path = std::env::temp_dir().join(format!("wechaty-msg-{}.png", std::process::id()));
+    assert_eq!(file.to_file(&bot, &path).await.unwrap(), png.len() as u64);
+    assert_eq!(std::fs::read(&path).unwrap(), png);
+    let _ = std::fs::remove_file(&path);
+
+    assert_eq!(messages[1].to_contact().await.unwrap().id().as_str(), "ben");
+    assert_eq!(messages[2].to_url_link().await.unwrap(), link);
+    assert_eq!(messages[3].to_mini_program().await.unwrap(), mini);
+    assert_eq!(
+        messages[4].payload().await.unwrap().kind,
+        MessageType::Other(99)
+    );
+    // Asking a text for a file is the service's error.
+    assert!(messages[4].to_file_box().await.is_err());
+}
+
+#[tokio::test]
+async fn a_malformed_file_box_from_the_service_is_a_clear_error() {
+    let (server, bot) = setup().await;
+    let mut events = bot.events();
+    // A URL box without a URL.
+    server.world().receive(
+        "ann",
+        None,
+        MessageType::Attachment,
+        "",
+        Some(MockAttachment::File(FileBox::from_url(""))),
+    );
+    let Some(Event::Message { message_id }) = timeout(WAIT, events.next()).await.unwrap() else {
+        panic!("expected the message")
+    };
+    let error = bot.message(message_id).to_file_box().await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::InvalidData {
+                what: "FileBox JSON",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("url"), "{error}");
+}
+
+#[tokio::test]
+async fn forward_reply_and_mentions() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let original = world.receive_text("ann", None, "pass it on");
+    let message = bot.message(original);
+    let forwarded = message
+        .forward(&bot.room("r2@chatroom"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        forwarded.payload().await.unwrap().room_id.unwrap().as_str(),
+        "r2@chatroom"
+    );
+    assert!(world
+        .requests("MessageForward")
+        .pop()
+        .unwrap()
+        .contains(r#"conversation_id: "r2@chatroom""#));
+
+    // A reply to a direct message goes to the talker; to the bot's own, to the listener.
+    let reply = message.reply("got it").await.unwrap().unwrap();
+    assert_eq!(
+        reply.payload().await.unwrap().listener_id,
+        Some(ContactId::from("ann"))
+    );
+    let again = reply.say("and again").await.unwrap().unwrap();
+    assert_eq!(
+        again.payload().await.unwrap().listener_id,
+        Some(ContactId::from("ann"))
+    );
+
+    let room = bot.room("r1@chatroom");
+    let mention = room
+        .say_with_mentions("hey me", &[bot.contact("bot")])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(mention.mention_self().await.unwrap());
+    assert!(!reply.mention_self().await.unwrap());
+}
