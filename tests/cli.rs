@@ -308,3 +308,68 @@ fn an_ambiguous_topic_lists_the_rooms() {
         "{stderr}"
     );
 }
+
+#[test]
+fn say_files_links_cards_and_read_messages_back() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+    let dir = std::env::temp_dir().join(format!("wechaty-cli-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("notes.bin");
+    let bytes: Vec<u8> = (0..700_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    std::fs::write(&source, &bytes).unwrap();
+
+    let sent = json_lines(&run(&[
+        "room",
+        "r1@chatroom",
+        "say",
+        "--file",
+        source.to_str().unwrap(),
+    ]));
+    let id = sent[0]["message_id"].as_str().unwrap().to_owned();
+    let payload = json_lines(&run(&["message", &id]));
+    assert_eq!(payload[0]["type"], "attachment");
+    assert_eq!(payload[0]["filename"], "notes.bin");
+    assert_eq!(payload[0]["room_id"], "r1@chatroom");
+    let target = dir.join("back.bin");
+    let saved = json_lines(&run(&[
+        "message",
+        &id,
+        "download",
+        "--output",
+        target.to_str().unwrap(),
+    ]));
+    assert_eq!(saved[0]["bytes"], 700_000);
+    assert_eq!(std::fs::read(&target).unwrap(), bytes);
+
+    let link = json_lines(&run(&[
+        "room",
+        "r1@chatroom",
+        "say",
+        "--url-link",
+        "Docs",
+        "https://docs.rs",
+        "--description",
+        "read",
+    ]));
+    let link_id = link[0]["message_id"].as_str().unwrap().to_owned();
+    assert_eq!(json_lines(&run(&["message", &link_id]))[0]["type"], "url");
+    let card = json_lines(&run(&["room", "r1@chatroom", "say", "--contact", "ben"]));
+    let card_id = card[0]["message_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        json_lines(&run(&["message", &card_id]))[0]["type"],
+        "contact"
+    );
+
+    // Nothing to say, or two things at once: usage errors.
+    assert_eq!(run(&["room", "r1@chatroom", "say"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["room", "r1@chatroom", "say", "hi", "--contact", "ben"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let missing = run(&["message", "no-such-message"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

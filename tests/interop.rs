@@ -791,3 +791,103 @@ fn the_cli_room_commands_against_the_official_server() {
     assert_eq!(code, Some(1));
     assert!(stderr.contains("No Such Room"), "{stderr}");
 }
+
+#[tokio::test]
+async fn files_links_and_cards_through_the_official_server() {
+    let official = Official::plaintext();
+    let bot = official.bot().await;
+    let mut events = bot.events();
+    bot.start().await.unwrap();
+    next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
+    let room = bot.room("r1@chatroom");
+
+    // A 6 MiB file: bigger than one gRPC message, so it must go through Upload.
+    let dir = std::env::temp_dir().join(format!("wechaty-interop-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("six.bin");
+    let bytes: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&path, &bytes).unwrap();
+    room.say(wechaty_client::FileBox::from_file(&path))
+        .await
+        .unwrap();
+    let sent = official.calls("messageSendFile");
+    let file = &sent.last().unwrap()[1];
+    assert_eq!(file["type"], 7, "sent as a UUID box: {file}");
+    assert_eq!(file["name"], "six.bin");
+    // The official server kept what we uploaded: download it back by the same UUID.
+    let uuid = file["uuid"].as_str().unwrap();
+    let back = wechaty_client::FileBox::from_uuid(uuid, "six.bin");
+    assert_eq!(back.to_bytes(&bot).await.unwrap(), bytes);
+
+    // A small file goes inline.
+    room.say(wechaty_client::FileBox::from_bytes(
+        "small.txt",
+        &b"hello"[..],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        official.calls("messageSendFile").last().unwrap()[1]["type"],
+        1
+    );
+
+    let link = wechaty_client::UrlLink::create("d", "", "Docs", "https://docs.rs");
+    room.say(link).await.unwrap();
+    let url = official.calls("messageSendUrl");
+    assert_eq!(url.last().unwrap()[1]["url"], "https://docs.rs");
+    assert_eq!(url.last().unwrap()[1]["title"], "Docs");
+
+    room.say(&bot.contact("ben")).await.unwrap();
+    assert_eq!(
+        official.calls("messageSendContact").last().unwrap()[1],
+        "ben"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cli_say_file_link_and_card_against_the_official_server() {
+    let official = Official::plaintext();
+    let dir = std::env::temp_dir().join(format!("wechaty-interop-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("six.bin");
+    std::fs::write(&path, vec![7u8; 6 * 1024 * 1024]).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wechaty"))
+            .args([
+                "--endpoint",
+                &official.endpoint,
+                "--token",
+                TOKEN,
+                "--no-tls",
+                "--json",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let file = run(&["room", "Team Room", "say", "--file", path.to_str().unwrap()]);
+    assert!(
+        file.status.success(),
+        "{}",
+        String::from_utf8_lossy(&file.stderr)
+    );
+    assert_eq!(
+        official.calls("messageSendFile").last().unwrap()[1]["type"],
+        7
+    );
+    let link = run(&[
+        "room",
+        "Team Room",
+        "say",
+        "--url-link",
+        "Docs",
+        "https://docs.rs",
+    ]);
+    assert!(link.status.success());
+    assert_eq!(official.calls("messageSendUrl").len(), 1);
+    let card = run(&["room", "Team Room", "say", "--contact", "ben"]);
+    assert!(card.status.success());
+    assert_eq!(official.calls("messageSendContact").len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -14,8 +14,9 @@ use serde_json::{json, Value};
 use tokio_stream::{Stream, StreamExt};
 use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, DEFAULT_TOKEN};
 use wechaty_client::{
-    Contact, Event, MemberQuery, Room, RoomAnnounce, RoomEvent, RoomJoin, RoomLeave, RoomQuery,
-    RoomTopic, Wechaty, WechatyBuilder, ENV_TOKEN,
+    Contact, Event, FileBox, MemberQuery, MessagePayload, MessageType, Room, RoomAnnounce,
+    RoomEvent, RoomJoin, RoomLeave, RoomQuery, RoomTopic, UrlLink, Wechaty, WechatyBuilder,
+    ENV_TOKEN,
 };
 
 /// How long `ding` waits for its `dong`.
@@ -90,6 +91,13 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         ids: Vec<String>,
     },
+    /// Print a message's payload, or act on the message
+    Message {
+        /// The message id
+        id: String,
+        #[command(subcommand)]
+        action: Option<MessageAction>,
+    },
     /// Print events from the service as they come (does not call Start)
     Events {
         /// Only this room's events (a room id)
@@ -124,6 +132,16 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum MessageAction {
+    /// Save the message's file (file, image, video, audio)
+    Download {
+        /// Where to write it
+        #[arg(long, value_name = "FILE")]
+        output: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum RoomVerb {
     /// Print the topic, or set it to NEW
     Topic {
@@ -135,13 +153,29 @@ enum RoomVerb {
         /// The new announcement
         text: Option<String>,
     },
-    /// Send a text, optionally mentioning members
+    /// Send a text (optionally mentioning members), a file, a link card or a contact card
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["text", "file", "url_link", "contact"])))]
     Say {
         /// The text
-        text: String,
-        /// A contact id to @-mention (repeatable)
-        #[arg(long = "mention", value_name = "ID")]
+        text: Option<String>,
+        /// A contact id to @-mention in the text (repeatable)
+        #[arg(long = "mention", value_name = "ID", requires = "text")]
         mentions: Vec<String>,
+        /// Send this file (big files are uploaded in chunks)
+        #[arg(long, value_name = "PATH")]
+        file: Option<std::path::PathBuf>,
+        /// Send a link card
+        #[arg(long, num_args = 2, value_names = ["TITLE", "URL"])]
+        url_link: Option<Vec<String>>,
+        /// The link card's description
+        #[arg(long, value_name = "D", requires = "url_link")]
+        description: Option<String>,
+        /// The link card's thumbnail URL
+        #[arg(long, value_name = "URL", requires = "url_link")]
+        thumbnail: Option<String>,
+        /// Send this contact's card
+        #[arg(long, value_name = "ID")]
+        contact: Option<String>,
     },
     /// List members: all, or those whose name, room alias or contact alias is QUERY
     Members {
@@ -263,6 +297,24 @@ async fn run(cli: Cli) -> Result<()> {
             let room = bot.rooms().create(&contacts, &topic).await?;
             out.value("room_id", room.id().as_str(), room.id().as_str());
         }
+        Command::Message { id, action } => {
+            let bot = connect(&cli.global).await?;
+            let message = bot.message(id.as_str());
+            match action {
+                None => {
+                    let payload = message.payload().await?;
+                    out.line(&message_json(&payload), &human_message(&payload));
+                }
+                Some(MessageAction::Download { output }) => {
+                    let file = message.to_file_box().await?;
+                    let bytes = file.to_file(&bot, &output).await?;
+                    out.line(
+                        &json!({ "output": output.display().to_string(), "name": file.name, "bytes": bytes }),
+                        &format!("saved {} ({bytes} bytes) to {}", file.name, output.display()),
+                    );
+                }
+            }
+        }
         Command::Events {
             room,
             count,
@@ -348,9 +400,35 @@ async fn room_verb(bot: &Wechaty, room: &Room, verb: RoomVerb, out: &Output) -> 
             let text = room.announce().await?;
             out.line(&json!({ "announce": text }), text.as_deref().unwrap_or(""));
         }
-        RoomVerb::Say { text, mentions } => {
-            let contacts: Vec<Contact> = mentions.into_iter().map(|id| bot.contact(id)).collect();
-            let sent = room.say_with_mentions(&text, &contacts).await?;
+        RoomVerb::Say {
+            text,
+            mentions,
+            file,
+            url_link,
+            description,
+            thumbnail,
+            contact,
+        } => {
+            let sent = match (text, file, url_link, contact) {
+                (Some(text), ..) => {
+                    let contacts: Vec<Contact> =
+                        mentions.into_iter().map(|id| bot.contact(id)).collect();
+                    room.say_with_mentions(&text, &contacts).await?
+                }
+                (_, Some(path), ..) => room.say(FileBox::from_file(path)).await?,
+                (_, _, Some(link), _) => {
+                    let (title, url) = (link[0].clone(), link[1].clone());
+                    let card = UrlLink::create(
+                        description.unwrap_or_default(),
+                        thumbnail.unwrap_or_default(),
+                        title,
+                        url,
+                    );
+                    room.say(card).await?
+                }
+                (_, _, _, Some(id)) => room.say(&bot.contact(id)).await?,
+                _ => bail!("say needs TEXT, --file, --url-link or --contact"),
+            };
             let id = sent.as_ref().map(|message| message.id().to_string());
             out.line(
                 &json!({ "message_id": id }),
@@ -516,6 +594,56 @@ fn room_event_json(event: &RoomEvent) -> Value {
     };
     value["type"] = json!(name);
     value
+}
+
+fn message_json(payload: &MessagePayload) -> Value {
+    json!({
+        "id": payload.id,
+        "type": message_type_name(payload.kind),
+        "type_code": payload.kind.to_wire(),
+        "text": payload.text,
+        "filename": payload.filename,
+        "talker_id": payload.talker_id,
+        "listener_id": payload.listener_id,
+        "room_id": payload.room_id,
+        "mention_ids": payload.mention_ids,
+        "timestamp_ms": payload.date.map(millis),
+    })
+}
+
+/// The snake_case name of a message type (`"text"`, `"mini_program"`, `"unknown"` for
+/// numbers this client does not know).
+fn message_type_name(kind: MessageType) -> String {
+    let debug = format!("{kind:?}");
+    if debug.starts_with("Other") {
+        return "unknown".into();
+    }
+    let mut name = String::new();
+    for (index, c) in debug.chars().enumerate() {
+        if c.is_uppercase() && index > 0 {
+            name.push('_');
+        }
+        name.push(c.to_ascii_lowercase());
+    }
+    name
+}
+
+fn human_message(payload: &MessagePayload) -> String {
+    let from = payload.talker_id.as_ref().map_or("?", |id| id.as_str());
+    let place = payload
+        .room_id
+        .as_ref()
+        .map(|room| format!(" in {room}"))
+        .unwrap_or_default();
+    let body = payload
+        .text
+        .clone()
+        .or_else(|| payload.filename.clone())
+        .unwrap_or_default();
+    format!(
+        "[{}] {from}{place}: {body}",
+        message_type_name(payload.kind)
+    )
 }
 
 fn millis(date: SystemTime) -> u64 {
