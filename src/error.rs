@@ -215,6 +215,10 @@ pub enum Error {
         message: String,
     },
 
+    /// A scenario's expectations were not met (see `testing::ScenarioRun`).
+    #[error("the scenario failed: {}", .0.join("; "))]
+    ScenarioFailed(Vec<String>),
+
     /// An argument cannot work; the message says why.
     #[error("{0}")]
     InvalidArgument(String),

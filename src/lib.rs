@@ -8,7 +8,8 @@
 //!   `WECHATY_PUPPET_SERVICE_*` environment variables), [`start`](Wechaty::start) it, and read
 //!   typed [`Event`]s from [`Wechaty::events`].
 //! - [`Message`] handles do the message RPCs.
-//! - [`mock`] is a real gRPC puppet service in the crate, for tests and offline examples.
+//! - [`mock`] is a real gRPC puppet service in the crate, for tests and offline examples;
+//!   [`testing`] runs a scenario (a world, a timeline, expectations) against your bot.
 //! - Every failure is an [`Error`]; none of them ever shows the token.
 //!
 //! ```no_run
@@ -64,6 +65,8 @@ mod wechaty;
 
 #[cfg(feature = "mock")]
 pub mod mock;
+#[cfg(feature = "mock")]
+pub mod testing;
 
 pub use cache::CacheLimits;
 pub use config::{

@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use tokio_stream::{Stream, StreamExt};
-use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, DEFAULT_TOKEN};
+use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, Scenario, DEFAULT_TOKEN};
 use wechaty_client::{
     Contact, Event, FileBox, MemberQuery, MessagePayload, MessageType, Room, RoomAnnounce,
     RoomEvent, RoomJoin, RoomLeave, RoomQuery, RoomTopic, UrlLink, Wechaty, WechatyBuilder,
@@ -338,15 +338,13 @@ async fn run(cli: Cli) -> Result<()> {
             tls_key,
             scenario,
         } => {
-            if scenario.is_some() {
-                bail!("`mock --scenario` is not supported by this version yet: the mock serves its demo world");
-            }
+            let scenario = scenario.map(Scenario::from_file).transpose()?;
             let tls = match (tls, tls_cert, tls_key) {
                 (false, _, _) => None,
                 (true, Some(cert), Some(key)) => Some(MockTls::from_files(&cert, &key)?),
                 (true, _, _) => Some(MockTls::stock()),
             };
-            serve_mock(&cli.global, port, tls).await?;
+            serve_mock(&cli.global, port, tls, scenario).await?;
         }
     }
     Ok(())
@@ -730,7 +728,12 @@ async fn connect(global: &Global) -> Result<Wechaty> {
     Ok(builder.build().await?)
 }
 
-async fn serve_mock(global: &Global, port: u16, tls: Option<MockTls>) -> Result<()> {
+async fn serve_mock(
+    global: &Global,
+    port: u16,
+    tls: Option<MockTls>,
+    scenario: Option<Scenario>,
+) -> Result<()> {
     let token = match global
         .token
         .clone()
@@ -744,10 +747,13 @@ async fn serve_mock(global: &Global, port: u16, tls: Option<MockTls>) -> Result<
             DEFAULT_TOKEN.to_owned()
         }
     };
+    let world = scenario
+        .as_ref()
+        .map_or_else(MockWorld::demo, Scenario::world);
     let mut builder = MockPuppetService::builder()
         .token(token)
         .port(port)
-        .world(MockWorld::demo());
+        .world(world.clone());
     if let Some(tls) = tls {
         builder = builder.tls(tls);
     }
@@ -755,11 +761,41 @@ async fn serve_mock(global: &Global, port: u16, tls: Option<MockTls>) -> Result<
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {}", server.endpoint())?;
     stdout.flush()?;
+    if let Some(scenario) = scenario {
+        // Plays when a bot opens the Event stream, and again for each new one.
+        tokio::spawn(play_for_each_bot(scenario, world));
+    }
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;
     server.shutdown().await;
     Ok(())
+}
+
+/// Plays the scenario's timeline each time a bot connects; reports its expectations on stderr.
+async fn play_for_each_bot(scenario: Scenario, world: MockWorld) {
+    loop {
+        while !world.has_event_stream() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        eprintln!("scenario: a bot connected, playing the timeline");
+        let started = tokio::time::Instant::now();
+        scenario.play(&world).await;
+        let unmet = scenario.unmet(&world, started).await;
+        if unmet.is_empty() {
+            eprintln!(
+                "scenario: PASS ({} expectations met)",
+                scenario.expect.len()
+            );
+        }
+        for failure in unmet {
+            eprintln!("scenario: FAIL {failure}");
+        }
+        while world.has_event_stream() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 /// A random-enough nonce without a random-number dependency.

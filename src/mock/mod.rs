@@ -28,6 +28,7 @@ mod auth;
 mod faults;
 mod health;
 mod hub;
+mod scenario;
 mod service;
 mod tls;
 mod world;
@@ -47,6 +48,10 @@ use crate::proto::health::health_server::HealthServer;
 use crate::proto::wechaty::puppet_server::PuppetServer;
 
 pub use faults::Faults;
+pub use scenario::{
+    ContactSpec, Expectation, InviteStep, JoinStep, LeaveStep, RoomSpec, SaidExpectation, SayStep,
+    Scenario, Step, TopicStep, WorldSpec,
+};
 pub use tls::MockTls;
 pub use world::{MockAttachment, MockContact, MockInvitation, MockMessage, MockRoom, MockWorld};
 

@@ -699,7 +699,7 @@ impl MockWorld {
         self.hub().fail(tonic::Status::new(code, message));
     }
 
-    pub(super) fn emit(&self, kind: EventType, payload: serde_json::Value) {
+    pub(crate) fn emit(&self, kind: EventType, payload: serde_json::Value) {
         if kind == EventType::Heartbeat {
             self.state().last_heartbeat = Some(SystemTime::now());
         }

@@ -1,0 +1,83 @@
+//! A bot author's scenario test, as the `testing` docs describe it: passes when the bot does
+//! what the scenario expects, fails (naming what was missed) when it does not.
+
+use tokio_stream::StreamExt;
+use wechaty_client::mock::Scenario;
+use wechaty_client::testing::ScenarioRun;
+use wechaty_client::{Error, Event, Wechaty};
+
+const SCENARIO: &str = r#"{
+  "world": {
+    "self": "bot",
+    "contacts": [{"id": "bot", "name": "Bot"}, {"id": "ann", "name": "Ann"}],
+    "rooms": [{"id": "r1@chatroom", "topic": "Team", "members": ["bot", "ann"]}]
+  },
+  "timeline": [{"after_ms": 50, "say": {"from": "ann", "room": "r1@chatroom", "text": "ding"}}],
+  "expect": [{"within_ms": 1500, "said": {"room": "r1@chatroom", "text": "dong"}}]
+}"#;
+
+/// The bot under test.
+async fn ding_dong(bot: Wechaty, answer: &'static str) -> wechaty_client::Result<()> {
+    let mut events = bot.events();
+    bot.start().await?;
+    while let Some(event) = events.next().await {
+        if let Event::Message { message_id } = event {
+            let message = bot.message(message_id);
+            if message.payload().await?.text.as_deref() == Some("ding") {
+                message.reply(answer).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bot_that_answers_passes() {
+    let run = ScenarioRun::start(Scenario::from_json(SCENARIO).unwrap())
+        .await
+        .unwrap();
+    let bot = run.bot_builder().build().await.unwrap();
+    tokio::spawn(ding_dong(bot, "dong"));
+    run.play_and_verify().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bot_that_answers_wrong_fails_with_what_it_missed() {
+    let run = ScenarioRun::start(Scenario::from_json(SCENARIO).unwrap())
+        .await
+        .unwrap();
+    let bot = run.bot_builder().build().await.unwrap();
+    tokio::spawn(ding_dong(bot, "pong"));
+    let error = run.play_and_verify().await.unwrap_err();
+    let Error::ScenarioFailed(unmet) = &error else {
+        panic!("expected a scenario failure, got {error:?}")
+    };
+    assert_eq!(unmet.len(), 1);
+    assert!(
+        unmet[0].contains(r#"said "dong" in r1@chatroom"#),
+        "{}",
+        unmet[0]
+    );
+}
+
+#[tokio::test]
+async fn no_bot_at_all_is_reported() {
+    let scenario = Scenario::from_json(SCENARIO).unwrap();
+    let run = ScenarioRun::start(scenario).await.unwrap();
+    tokio::time::pause();
+    let error = run.play_and_verify().await.unwrap_err();
+    assert!(
+        error.to_string().contains("no bot opened the Event stream"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn the_shipped_room_bot_scenario_loads() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/room_bot.json");
+    let scenario = Scenario::from_file(path).unwrap();
+    let world = scenario.world();
+    assert_eq!(world.current_user().unwrap().as_str(), "bot");
+    assert_eq!(world.room("r1@chatroom").unwrap().topic, "Team Room");
+    assert!(Scenario::from_file("/no/such/scenario.json").is_err());
+}
