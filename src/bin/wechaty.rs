@@ -115,6 +115,9 @@ enum Command {
         /// Port to listen on (0: any free port)
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Address to listen on (0.0.0.0 in a container)
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+        bind: std::net::IpAddr,
         /// Serve TLS (default certificate: the stock gateway one, CN=insecure, signed by the
         /// public Wechaty root CA, which clients trust by default)
         #[arg(long)]
@@ -333,6 +336,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Mock {
             port,
+            bind,
             tls,
             tls_cert,
             tls_key,
@@ -344,7 +348,7 @@ async fn run(cli: Cli) -> Result<()> {
                 (true, Some(cert), Some(key)) => Some(MockTls::from_files(&cert, &key)?),
                 (true, _, _) => Some(MockTls::stock()),
             };
-            serve_mock(&cli.global, port, tls, scenario).await?;
+            serve_mock(&cli.global, bind, port, tls, scenario).await?;
         }
     }
     Ok(())
@@ -730,6 +734,7 @@ async fn connect(global: &Global) -> Result<Wechaty> {
 
 async fn serve_mock(
     global: &Global,
+    bind: std::net::IpAddr,
     port: u16,
     tls: Option<MockTls>,
     scenario: Option<Scenario>,
@@ -752,6 +757,7 @@ async fn serve_mock(
         .map_or_else(MockWorld::demo, Scenario::world);
     let mut builder = MockPuppetService::builder()
         .token(token)
+        .host(bind)
         .port(port)
         .world(world.clone());
     if let Some(tls) = tls {
@@ -759,7 +765,7 @@ async fn serve_mock(
     }
     let server = builder.serve().await?;
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on {}", server.endpoint())?;
+    writeln!(stdout, "listening on {}", server.addr())?;
     stdout.flush()?;
     if let Some(scenario) = scenario {
         // Plays when a bot opens the Event stream, and again for each new one.

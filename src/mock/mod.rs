@@ -33,7 +33,7 @@ mod service;
 mod tls;
 mod world;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -71,6 +71,7 @@ impl MockPuppetService {
     pub fn builder() -> MockBuilder {
         MockBuilder {
             token: DEFAULT_TOKEN.to_owned(),
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             world: MockWorld::new(),
             heartbeat_interval: Some(DEFAULT_HEARTBEAT_INTERVAL),
@@ -83,6 +84,7 @@ impl MockPuppetService {
 #[derive(Debug)]
 pub struct MockBuilder {
     token: String,
+    host: IpAddr,
     port: u16,
     world: MockWorld,
     heartbeat_interval: Option<Duration>,
@@ -99,6 +101,13 @@ impl MockBuilder {
     /// The token clients must present.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = token.into();
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1`; `0.0.0.0` in a container, so that other
+    /// containers reach it).
+    pub fn host(mut self, host: IpAddr) -> Self {
+        self.host = host;
         self
     }
 
@@ -123,7 +132,7 @@ impl MockBuilder {
 
     /// Binds the port and serves in a background task until [`MockServer::shutdown`] or drop.
     pub async fn serve(self) -> Result<MockServer> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port))
+        let listener = TcpListener::bind((self.host, self.port))
             .await
             .map_err(|error| {
                 Error::Config(format!(
@@ -222,9 +231,14 @@ impl MockServer {
         self.addr
     }
 
-    /// `127.0.0.1:<port>`, ready for [`WechatyBuilder::endpoint`].
+    /// `HOST:PORT` to connect to, ready for [`WechatyBuilder::endpoint`] (`127.0.0.1` when
+    /// listening on all addresses).
     pub fn endpoint(&self) -> String {
-        self.addr.to_string()
+        if self.addr.ip().is_unspecified() {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.addr.port()).to_string()
+        } else {
+            self.addr.to_string()
+        }
     }
 
     /// The token it accepts.
