@@ -372,7 +372,7 @@ impl WechatyBuilder {
     }
 
     /// The TLS connector: trusted roots and the server name to expect.
-    fn tls_connector(&self, token: &Token) -> Result<TlsConnector> {
+    pub(crate) fn tls_connector(&self, token: &Token) -> Result<TlsConnector> {
         let server_name = match &self.tls_server_name {
             Some(name) => name.trim().to_ascii_lowercase(),
             None => token.server_name().ok_or_else(|| {

@@ -303,7 +303,7 @@ impl Error {
 }
 
 impl Error {
-    fn from_tls(failure: TlsFailure, endpoint: &str) -> Self {
+    pub(crate) fn from_tls(failure: TlsFailure, endpoint: &str) -> Self {
         let endpoint = endpoint.to_owned();
         match failure {
             TlsFailure::Untrusted => Error::TlsUntrusted { endpoint },

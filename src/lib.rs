@@ -43,6 +43,7 @@ mod config;
 mod contact;
 mod discovery;
 mod dispatch;
+mod doctor;
 mod error;
 mod event;
 mod file_box;
@@ -78,6 +79,7 @@ pub use config::{
 pub use contact::{Contact, ContactGender, ContactPayload, ContactType};
 pub use discovery::{DiscoveryRetry, DEFAULT_AUTHORITY};
 pub use dispatch::ConnectionState;
+pub use doctor::{Check, Outcome};
 pub use error::{Error, Result};
 pub use event::{
     timestamp_to_time, Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic,

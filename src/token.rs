@@ -38,7 +38,6 @@ impl Token {
 
     /// The server name the official client derives from a token: everything before the last
     /// `_`, lower-cased (`puppet_wxwork_abc` ⇒ `puppet_wxwork`). `None` without an `_`.
-    #[allow(dead_code)] // used by TLS, which the secure-connection work wires in
     pub(crate) fn server_name(&self) -> Option<String> {
         let (prefix, _) = self.0.rsplit_once('_')?;
         (!prefix.is_empty()).then(|| prefix.to_ascii_lowercase())

@@ -96,7 +96,6 @@ impl Transport {
     }
 
     /// The health client (`grpc.health.v1.Health`; the service does not check the token there).
-    #[allow(dead_code)] // the doctor command and health checks use it
     pub(crate) fn health(&self) -> HealthClient<Channel> {
         self.health.clone()
     }

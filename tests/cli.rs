@@ -373,3 +373,32 @@ fn say_files_links_cards_and_read_messages_back() {
     assert_eq!(missing.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn doctor_passes_every_step_and_names_the_failing_one() {
+    let mock = MockProcess::start();
+    let good = mock.run(TOKEN, &["--json", "doctor"]);
+    let steps = json_lines(&good);
+    let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "settings",
+            "discovery",
+            "tcp",
+            "tls",
+            "authentication",
+            "health",
+            "event stream",
+            "version"
+        ]
+    );
+    assert!(steps.iter().all(|s| s["status"] != "FAIL"), "{steps:?}");
+
+    let wrong = mock.run("insecure_doctor-s3cret", &["doctor"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    let stdout = text(&wrong.stdout);
+    assert!(stdout.contains("FAIL authentication"), "{stdout}");
+    assert!(stdout.contains("WECHATY_PUPPET_SERVICE_TOKEN"), "{stdout}");
+    assert!(!stdout.contains("s3cret") && !text(&wrong.stderr).contains("s3cret"));
+}

@@ -891,3 +891,56 @@ fn cli_say_file_link_and_card_against_the_official_server() {
     assert_eq!(official.calls("messageSendContact").len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn doctor_against_the_official_server() {
+    let token = "insecure_team_doctor";
+    let tls = Official::start(true, token);
+    let plain = Official::plaintext();
+    let doctor = |endpoint: &str, token: &str, extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_wechaty"))
+            .args(["--endpoint", endpoint, "--token", token])
+            .args(extra)
+            .arg("doctor")
+            .env_remove("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT")
+            .env_remove("WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME")
+            .env_remove("WECHATY_PUPPET_SERVICE_TLS_CA_CERT")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, report) = doctor(&tls.endpoint, token, &["--tls-server-name", "insecure"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report.contains("PASS tls: certificate CN=insecure (X.509 v1) issued by wechaty-root-ca"),
+        "{report}"
+    );
+    assert!(!report.contains("FAIL"), "{report}");
+
+    let (code, report) = doctor(&tls.endpoint, token, &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        report.contains("FAIL tls")
+            && report.contains("WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME=insecure"),
+        "{report}"
+    );
+
+    let (code, report) = doctor(
+        &tls.endpoint,
+        "insecure_team_s3cret",
+        &["--tls-server-name", "insecure"],
+    );
+    assert_eq!(code, Some(1));
+    assert!(report.contains("FAIL authentication"), "{report}");
+    assert!(!report.contains("s3cret"), "{report}");
+
+    let (code, report) = doctor(&plain.endpoint, TOKEN, &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        report.contains("FAIL tls") && report.contains("--no-tls"),
+        "{report}"
+    );
+}

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tokio_stream::{Stream, StreamExt};
 use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, Scenario, DEFAULT_TOKEN};
 use wechaty_client::{
-    Contact, Event, FileBox, MemberQuery, MessagePayload, MessageType, Room, RoomAnnounce,
+    Contact, Event, FileBox, MemberQuery, MessagePayload, MessageType, Outcome, Room, RoomAnnounce,
     RoomEvent, RoomJoin, RoomLeave, RoomQuery, RoomTopic, UrlLink, Wechaty, WechatyBuilder,
     ENV_TOKEN,
 };
@@ -91,6 +91,8 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         ids: Vec<String>,
     },
+    /// Check the connection step by step (settings, discovery, TCP, TLS, auth, health, events)
+    Doctor,
     /// Print a message's payload, or act on the message
     Message {
         /// The message id
@@ -299,6 +301,32 @@ async fn run(cli: Cli) -> Result<()> {
             let contacts: Vec<Contact> = ids.into_iter().map(|id| bot.contact(id)).collect();
             let room = bot.rooms().create(&contacts, &topic).await?;
             out.value("room_id", room.id().as_str(), room.id().as_str());
+        }
+        Command::Doctor => {
+            let checks = builder(&cli.global).doctor().await;
+            let mut failed = false;
+            for check in &checks {
+                let status = match check.outcome {
+                    Outcome::Pass => "PASS",
+                    Outcome::Fail => {
+                        failed = true;
+                        "FAIL"
+                    }
+                    _ => "SKIP",
+                };
+                let hint = check
+                    .hint
+                    .as_deref()
+                    .map(|hint| format!("\n     hint: {hint}"))
+                    .unwrap_or_default();
+                out.line(
+                    &json!({ "step": check.step, "status": status, "detail": check.detail, "hint": check.hint }),
+                    &format!("{status} {}: {}{hint}", check.step, check.detail),
+                );
+            }
+            if failed {
+                bail!("a step failed (see above)");
+            }
         }
         Command::Message { id, action } => {
             let bot = connect(&cli.global).await?;
@@ -708,8 +736,13 @@ fn human_event(event: &Value) -> String {
     line
 }
 
-/// The builder from the environment, overridden by the command line.
+/// The bot from the settings.
 async fn connect(global: &Global) -> Result<Wechaty> {
+    Ok(builder(global).build().await?)
+}
+
+/// The builder from the environment, overridden by the command line.
+fn builder(global: &Global) -> WechatyBuilder {
     let mut builder = WechatyBuilder::from_env();
     if let Some(endpoint) = &global.endpoint {
         builder = builder.endpoint(endpoint);
@@ -729,7 +762,7 @@ async fn connect(global: &Global) -> Result<Wechaty> {
     if let Some(name) = &global.tls_server_name {
         builder = builder.tls_server_name(name);
     }
-    Ok(builder.build().await?)
+    builder
 }
 
 async fn serve_mock(

@@ -132,6 +132,18 @@ impl TlsConnector {
         }
     }
 
+    /// The handshake alone, over an open TCP stream (for diagnostics).
+    pub(crate) async fn handshake(
+        &self,
+        tcp: TcpStream,
+    ) -> Result<TlsStream<TcpStream>, TlsFailure> {
+        let expected = self.server_name.to_str().into_owned();
+        tokio_rustls::TlsConnector::from(Arc::clone(&self.config))
+            .connect(self.server_name.clone(), tcp)
+            .await
+            .map_err(|error| TlsFailure::classify(&error, &expected))
+    }
+
     async fn connect(self, uri: http::Uri) -> Result<TokioIo<TlsStream<TcpStream>>, BoxError> {
         let host = uri
             .host()

@@ -119,6 +119,8 @@ pub(crate) struct Certificate<'a> {
     pub(crate) signature: &'a [u8],
     /// The subject's common names, in order.
     pub(crate) common_names: Vec<String>,
+    /// The issuer's common names.
+    pub(crate) issuer_common_names: Vec<String>,
     pub(crate) has_subject_alt_name: bool,
 }
 
@@ -182,6 +184,7 @@ impl<'a> Certificate<'a> {
             signature_algorithm,
             signature,
             common_names: common_names(subject.contents)?,
+            issuer_common_names: common_names(issuer.contents)?,
             has_subject_alt_name,
         })
     }
