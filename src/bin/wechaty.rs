@@ -467,7 +467,8 @@ async fn room_verb(bot: &Wechaty, room: &Room, verb: RoomVerb, out: &Output) -> 
         }
         RoomVerb::Members { query } => {
             let query = query.map(MemberQuery::from).unwrap_or(MemberQuery::All);
-            for member in room.member_details(query).await? {
+            let members = with_progress("loading members", room.member_details(query)).await?;
+            for member in members {
                 out.line(
                     &json!({
                         "id": member.contact.id(),
@@ -532,6 +533,35 @@ async fn room_verb(bot: &Wechaty, room: &Room, verb: RoomVerb, out: &Output) -> 
         }
     }
     Ok(())
+}
+
+/// Runs `work`, showing `what` and the seconds elapsed on stderr while it takes more than a
+/// moment — only when stderr is a terminal, so scripts and pipes see nothing.
+async fn with_progress<T>(what: &str, work: impl std::future::Future<Output = T>) -> T {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return work.await;
+    }
+    tokio::pin!(work);
+    let started = tokio::time::Instant::now();
+    let mut ticks = tokio::time::interval_at(
+        started + Duration::from_millis(300),
+        Duration::from_millis(250),
+    );
+    let mut shown = false;
+    let result = loop {
+        tokio::select! {
+            result = &mut work => break result,
+            _ = ticks.tick() => {
+                shown = true;
+                eprint!("\r{what}… {:.1} s", started.elapsed().as_secs_f64());
+            }
+        }
+    };
+    if shown {
+        eprint!("\r\x1b[2K");
+    }
+    result
 }
 
 /// Prints events until `count` were printed, `limit` passed, Ctrl-C, or the stream ended.
