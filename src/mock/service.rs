@@ -696,12 +696,7 @@ impl Puppet for MockService {
     ) -> Reply<pb::MessageContactResponse> {
         self.enter("MessageContact").await?;
         let id = request.into_inner().id;
-        match self
-            .world
-            .message(&id)
-            .ok_or_else(|| no_payload(&id))?
-            .attachment
-        {
+        match self.attachment(&id)? {
             Some(MockAttachment::Contact(contact)) => {
                 Ok(Response::new(pb::MessageContactResponse {
                     id: contact.to_string(),
@@ -718,12 +713,7 @@ impl Puppet for MockService {
     ) -> Reply<pb::MessageUrlResponse> {
         self.enter("MessageUrl").await?;
         let id = request.into_inner().id;
-        match self
-            .world
-            .message(&id)
-            .ok_or_else(|| no_payload(&id))?
-            .attachment
-        {
+        match self.attachment(&id)? {
             Some(MockAttachment::UrlLink(link)) => Ok(Response::new(pb::MessageUrlResponse {
                 url_link_deprecated: serde_json::to_string(&link).unwrap_or_default(),
                 url_link: Some(link.to_wire()),
@@ -739,12 +729,7 @@ impl Puppet for MockService {
     ) -> Reply<pb::MessageMiniProgramResponse> {
         self.enter("MessageMiniProgram").await?;
         let id = request.into_inner().id;
-        match self
-            .world
-            .message(&id)
-            .ok_or_else(|| no_payload(&id))?
-            .attachment
-        {
+        match self.attachment(&id)? {
             Some(MockAttachment::MiniProgram(card)) => {
                 Ok(Response::new(pb::MessageMiniProgramResponse {
                     mini_program_deprecated: card.to_json(),
@@ -854,14 +839,18 @@ impl MockService {
         ))
     }
 
-    /// The FileBox JSON of a message's file.
-    fn attached_file(&self, id: &str) -> Result<String, Status> {
-        match self
+    /// What a stored message carries.
+    fn attachment(&self, id: &str) -> Result<Option<MockAttachment>, Status> {
+        Ok(self
             .world
             .message(id)
             .ok_or_else(|| no_payload(id))?
-            .attachment
-        {
+            .attachment)
+    }
+
+    /// The FileBox JSON of a message's file.
+    fn attached_file(&self, id: &str) -> Result<String, Status> {
+        match self.attachment(id)? {
             Some(MockAttachment::File(file)) => file
                 .to_json()
                 .map_err(|error| node_error(error.to_string())),
