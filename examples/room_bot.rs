@@ -35,7 +35,7 @@ async fn main() -> Result<()> {
         println!("connecting to the puppet service; Ctrl-C to stop");
         tokio::select! {
             result = run(bot.clone()) => result?,
-            _ = tokio::signal::ctrl_c() => println!("bye"),
+            () = shutdown() => println!("bye"),
         }
         bot.stop();
         return Ok(());
@@ -61,11 +61,27 @@ async fn main() -> Result<()> {
             "--forever: still running against {}; Ctrl-C to stop",
             run_.server().endpoint()
         );
-        tokio::signal::ctrl_c().await?;
+        shutdown().await;
     }
     running.abort();
     bot.stop();
     verdict.context("the room bot did not do what the scenario expects")
+}
+
+/// Ctrl-C, or SIGTERM (what `docker stop` sends).
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The bot itself: only the public API, as in production.
