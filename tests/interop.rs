@@ -680,6 +680,16 @@ async fn the_room_api_against_the_official_server() {
     );
     assert_eq!(big.member_list("Nick m010").await.unwrap().len(), 1);
 
+    // Create (a ready room) and quit.
+    let created = rooms
+        .create(&[bot.contact("ann"), bot.contact("ben")], "Made Here")
+        .await
+        .unwrap();
+    assert_eq!(created.topic().await.unwrap(), "Made Here");
+    assert!(created.has(&bot.contact("ann")).await.unwrap());
+    created.quit().await.unwrap();
+    assert!(!created.has(&bot.contact("self")).await.unwrap());
+
     // A missing room is the server's error, first line only.
     let error = bot.room("nope@chatroom").topic().await.unwrap_err();
     assert!(matches!(error, Error::Rpc { .. }), "{error:?}");

@@ -96,8 +96,10 @@ const RECORDED = [
 // - a topic set sticks and streams room-topic then dirty (the stock one only dirties);
 // - add/del change the member list and stream room-join/room-leave (the stock ones do nothing);
 // - announcements are kept per room (the stock one answers a fixed text);
-// - invitations exist (made through the control port) and accepting one joins the room.
+// - invitations exist (made through the control port) and accepting one joins the room;
+// - create makes a real room (the stock one returns a fake id) and quit leaves it.
 const announcements = new Map()
+let createdRooms = 0
 const invitations = new Map()
 
 class InteropPuppet extends PuppetMock {
@@ -133,6 +135,19 @@ class InteropPuppet extends PuppetMock {
     }
     await this.changeMembers(roomId, ids => ids.filter(id => id !== contactId))
     this.emit('room-leave', { roomId, removeeIdList: [contactId], removerId: this.currentUserId, timestamp: Date.now() })
+  }
+
+  async roomCreate (contactIdList, topic) {
+    const id = `created-${++createdRooms}@chatroom`
+    const me = this.currentUserId
+    this.mocker.createRoom({ id, topic, avatar: '', handle: '', ownerId: me, adminIdList: [me], memberIdList: [me, ...contactIdList] })
+    return id
+  }
+
+  async roomQuit (roomId) {
+    const me = this.currentUserId
+    await this.changeMembers(roomId, ids => ids.filter(id => id !== me))
+    this.emit('room-leave', { roomId, removeeIdList: [me], removerId: me, timestamp: Date.now() })
   }
 
   async roomAnnounce (roomId, text) {
