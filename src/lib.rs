@@ -7,7 +7,10 @@
 //! - [`Wechaty`] is the bot: build it with [`WechatyBuilder`] (or from the
 //!   `WECHATY_PUPPET_SERVICE_*` environment variables), [`start`](Wechaty::start) it, and read
 //!   typed [`Event`]s from [`Wechaty::events`].
-//! - [`Message`] handles do the message RPCs.
+//! - [`Room`] and [`Rooms`] (`bot.rooms()`) are python-wechaty's Room API, every method; rooms,
+//!   contacts and members are cached and refreshed when the service says they changed.
+//! - [`Message`] handles read what arrives; `say` sends text, contact cards, [`FileBox`]es of
+//!   any size, [`UrlLink`]s and [`MiniProgram`]s.
 //! - [`mock`] is a real gRPC puppet service in the crate, for tests and offline examples;
 //!   [`testing`] runs a scenario (a world, a timeline, expectations) against your bot.
 //! - Every failure is an [`Error`]; none of them ever shows the token.
@@ -104,6 +107,9 @@ pub use wechaty::{Events, Wechaty};
 
 /// The gRPC status code carried by [`Error::Rpc`].
 pub use tonic::Code;
+
+/// Regular expressions for [`RoomQuery::TopicRegex`].
+pub use regex::Regex;
 
 /// The README's examples, compiled and run as doc tests so they stay true.
 #[cfg(doctest)]
