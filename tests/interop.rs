@@ -115,6 +115,15 @@ impl Official {
     async fn bot(&self) -> Wechaty {
         self.builder().build().await.unwrap()
     }
+
+    /// A started bot, past the replay of its first stream.
+    async fn started(&self) -> (Wechaty, Events) {
+        let bot = self.bot().await;
+        let mut events = bot.events();
+        bot.start().await.unwrap();
+        next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
+        (bot, events)
+    }
 }
 
 impl Drop for Official {
@@ -300,10 +309,10 @@ async fn room_events_fired_on_the_service_arrive_decoded() {
     bot.connect().await.unwrap();
     next_matching(&mut events, |e| matches!(e, Event::Login { .. })).await;
 
-    official.control(
-        "POST",
-        "/emit",
-        json!({"name": "room-join", "payload": {"roomId": "r1@chatroom", "inviteeIdList": ["dan"], "inviterId": "ann", "timestamp": 1_795_626_223_867u64}}),
+    emit(
+        &official,
+        "room-join",
+        json!({"roomId": "r1@chatroom", "inviteeIdList": ["dan"], "inviterId": "ann", "timestamp": 1_795_626_223_867u64}),
     );
     let Event::RoomJoin(join) =
         next_matching(&mut events, |e| matches!(e, Event::RoomJoin(_))).await
@@ -314,10 +323,10 @@ async fn room_events_fired_on_the_service_arrive_decoded() {
     assert_eq!(join.invitee_ids, [ContactId::from("dan")]);
     assert_eq!(join.inviter_id, Some(ContactId::from("ann")));
 
-    official.control(
-        "POST",
-        "/emit",
-        json!({"name": "room-topic", "payload": {"roomId": "r1@chatroom", "newTopic": "New", "oldTopic": "Team Room", "changerId": "ann", "timestamp": 1_795_626_224u64}}),
+    emit(
+        &official,
+        "room-topic",
+        json!({"roomId": "r1@chatroom", "newTopic": "New", "oldTopic": "Team Room", "changerId": "ann", "timestamp": 1_795_626_224u64}),
     );
     let Event::RoomTopic(topic) =
         next_matching(&mut events, |e| matches!(e, Event::RoomTopic(_))).await
@@ -329,10 +338,10 @@ async fn room_events_fired_on_the_service_arrive_decoded() {
         ("New", "Team Room")
     );
 
-    official.control(
-        "POST",
-        "/emit",
-        json!({"name": "room-leave", "payload": {"roomId": "r2@chatroom", "removeeIdList": ["dan"], "removerId": "self", "timestamp": 1_795_626_247_744u64}}),
+    emit(
+        &official,
+        "room-leave",
+        json!({"roomId": "r2@chatroom", "removeeIdList": ["dan"], "removerId": "self", "timestamp": 1_795_626_247_744u64}),
     );
     let Event::RoomLeave(leave) =
         next_matching(&mut events, |e| matches!(e, Event::RoomLeave(_))).await
@@ -341,10 +350,10 @@ async fn room_events_fired_on_the_service_arrive_decoded() {
     };
     assert_eq!(leave.removee_ids, [ContactId::from("dan")]);
 
-    official.control(
-        "POST",
-        "/emit",
-        json!({"name": "room-invite", "payload": {"roomInvitationId": "inv-1"}}),
+    emit(
+        &official,
+        "room-invite",
+        json!({"roomInvitationId": "inv-1"}),
     );
     assert_eq!(
         next_matching(&mut events, |e| matches!(e, Event::RoomInvite { .. })).await,
@@ -598,10 +607,7 @@ async fn the_stream_comes_back_after_the_official_server_restarts() {
 #[tokio::test]
 async fn the_room_api_against_the_official_server() {
     let official = Official::plaintext();
-    let bot = official.bot().await;
-    let mut events = bot.events();
-    bot.start().await.unwrap();
-    next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
+    let (bot, mut events) = official.started().await;
 
     let rooms = bot.rooms();
     assert_eq!(
@@ -699,10 +705,7 @@ async fn the_room_api_against_the_official_server() {
 #[tokio::test]
 async fn invitations_from_the_official_server() {
     let official = Official::plaintext();
-    let bot = official.bot().await;
-    let mut events = bot.events();
-    bot.start().await.unwrap();
-    next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
+    let (bot, mut events) = official.started().await;
     official.control(
         "POST",
         "/invite",
@@ -805,10 +808,7 @@ fn the_cli_room_commands_against_the_official_server() {
 #[tokio::test]
 async fn files_links_and_cards_through_the_official_server() {
     let official = Official::plaintext();
-    let bot = official.bot().await;
-    let mut events = bot.events();
-    bot.start().await.unwrap();
-    next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
+    let (bot, _events) = official.started().await;
     let room = bot.room("r1@chatroom");
 
     // A 6 MiB file: bigger than one gRPC message, so it must go through Upload.
