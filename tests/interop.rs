@@ -112,6 +112,13 @@ impl Official {
             .no_tls(true)
     }
 
+    /// The `wechaty` binary aimed at this (plaintext) server.
+    fn cli(&self, token: &str) -> Command {
+        let mut command = wechaty(&self.endpoint, token);
+        command.arg("--no-tls");
+        command
+    }
+
     async fn bot(&self) -> Wechaty {
         self.builder().build().await.unwrap()
     }
@@ -124,6 +131,18 @@ impl Official {
         next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
         (bot, events)
     }
+}
+
+/// The `wechaty` binary aimed at `endpoint` with `token`, ignoring the caller's environment.
+fn wechaty(endpoint: &str, token: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wechaty"));
+    command.args(["--endpoint", endpoint, "--token", token]);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("WECHATY_PUPPET_SERVICE_") {
+            command.env_remove(name);
+        }
+    }
+    command
 }
 
 impl Drop for Official {
@@ -367,20 +386,7 @@ async fn room_events_fired_on_the_service_arrive_decoded() {
 #[test]
 fn the_cli_talks_to_the_official_server() {
     let official = Official::plaintext();
-    let run = |token: &str, args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_wechaty"))
-            .args([
-                "--endpoint",
-                &official.endpoint,
-                "--token",
-                token,
-                "--no-tls",
-            ])
-            .args(args)
-            .env_remove("WECHATY_PUPPET_SERVICE_TOKEN")
-            .output()
-            .unwrap()
-    };
+    let run = |token: &str, args: &[&str]| official.cli(token).args(args).output().unwrap();
     let version = run(TOKEN, &["--json", "version"]);
     assert!(version.status.success());
     let value: Value = serde_json::from_slice(&version.stdout).unwrap();
@@ -404,16 +410,7 @@ fn the_cli_talks_to_the_official_server() {
     // TLS with the built-in certificate: the name must be given for a two-underscore token.
     let token = "insecure_team_cli";
     let tls = Official::start(true, token);
-    let run_tls = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_wechaty"))
-            .args(["--endpoint", &tls.endpoint, "--token", token])
-            .args(args)
-            .env_remove("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT")
-            .env_remove("WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME")
-            .env_remove("WECHATY_PUPPET_SERVICE_TLS_CA_CERT")
-            .output()
-            .unwrap()
-    };
+    let run_tls = |args: &[&str]| wechaty(&tls.endpoint, token).args(args).output().unwrap();
     assert!(run_tls(&["--tls-server-name", "insecure", "version"])
         .status
         .success());
@@ -426,15 +423,9 @@ fn the_cli_talks_to_the_official_server() {
 
 /// A `wechaty` child process whose stdout lines arrive on a channel.
 fn cli_lines(official: &Official, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wechaty"))
-        .args([
-            "--endpoint",
-            &official.endpoint,
-            "--token",
-            TOKEN,
-            "--no-tls",
-            "--json",
-        ])
+    let mut child = official
+        .cli(TOKEN)
+        .arg("--json")
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -737,15 +728,9 @@ async fn invitations_from_the_official_server() {
 fn the_cli_room_commands_against_the_official_server() {
     let official = Official::plaintext();
     let run = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_wechaty"))
-            .args([
-                "--endpoint",
-                &official.endpoint,
-                "--token",
-                TOKEN,
-                "--no-tls",
-                "--json",
-            ])
+        let output = official
+            .cli(TOKEN)
+            .arg("--json")
             .args(args)
             .output()
             .unwrap();
@@ -863,15 +848,9 @@ fn cli_say_file_link_and_card_against_the_official_server() {
     let path = dir.join("six.bin");
     std::fs::write(&path, vec![7u8; 6 * 1024 * 1024]).unwrap();
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_wechaty"))
-            .args([
-                "--endpoint",
-                &official.endpoint,
-                "--token",
-                TOKEN,
-                "--no-tls",
-                "--json",
-            ])
+        official
+            .cli(TOKEN)
+            .arg("--json")
             .args(args)
             .output()
             .unwrap()
@@ -908,13 +887,9 @@ fn doctor_against_the_official_server() {
     let tls = Official::start(true, token);
     let plain = Official::plaintext();
     let doctor = |endpoint: &str, token: &str, extra: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_wechaty"))
-            .args(["--endpoint", endpoint, "--token", token])
+        let output = wechaty(endpoint, token)
             .args(extra)
             .arg("doctor")
-            .env_remove("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT")
-            .env_remove("WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME")
-            .env_remove("WECHATY_PUPPET_SERVICE_TLS_CA_CERT")
             .output()
             .unwrap();
         (
