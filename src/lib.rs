@@ -67,6 +67,8 @@ mod transport;
 mod url_link;
 mod wechaty;
 
+#[cfg(feature = "bench")]
+pub mod bench;
 #[cfg(feature = "mock")]
 pub mod mock;
 #[cfg(feature = "mock")]

@@ -44,6 +44,11 @@ pub(crate) struct Transport {
     token: Token,
     call_timeout: Duration,
     plaintext: bool,
+    /// Kept to open a second, bare connection for benchmarks.
+    #[cfg(feature = "bench")]
+    tls: Option<TlsConnector>,
+    #[cfg(feature = "bench")]
+    max_message_size: usize,
 }
 
 impl Transport {
@@ -67,14 +72,20 @@ impl Transport {
                 .keep_alive_timeout(config.keepalive_timeout)
                 .keep_alive_while_idle(false);
         }
-        let channel = match tls {
+        let channel = match tls.clone() {
             Some(connector) => settings.connect_with_connector_lazy(connector),
             None => settings.connect_lazy(),
         };
-        Ok(Self::over(channel, endpoint, token, config))
+        Ok(Self::over(channel, endpoint, token, tls, config))
     }
 
-    fn over(channel: Channel, endpoint: &str, token: Token, config: &WechatyBuilder) -> Self {
+    fn over(
+        channel: Channel,
+        endpoint: &str,
+        token: Token,
+        #[allow(unused_variables)] tls: Option<TlsConnector>,
+        config: &WechatyBuilder,
+    ) -> Self {
         let plaintext = config.no_tls;
         let authorization = Authorization(token.authorization());
         let puppet = PuppetClient::with_interceptor(channel.clone(), authorization)
@@ -87,7 +98,30 @@ impl Transport {
             token,
             call_timeout: config.call_timeout,
             plaintext,
+            #[cfg(feature = "bench")]
+            tls,
+            #[cfg(feature = "bench")]
+            max_message_size: config.max_message_size,
         }
+    }
+
+    /// A second connection to the same service as the generated client alone: no cap on
+    /// calls in flight, no deadline, no error mapping. The benchmarks' baseline.
+    #[cfg(feature = "bench")]
+    pub(crate) fn bare(&self) -> Result<Puppet> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let settings = Endpoint::from_shared(format!("{scheme}://{}", self.endpoint))
+            .map_err(|error| Error::Config(format!("endpoint is invalid: {error}")))?
+            .tcp_nodelay(true);
+        let channel = match self.tls.clone() {
+            Some(connector) => settings.connect_with_connector_lazy(connector),
+            None => settings.connect_lazy(),
+        };
+        Ok(
+            PuppetClient::with_interceptor(channel, Authorization(self.token.authorization()))
+                .max_decoding_message_size(self.max_message_size)
+                .max_encoding_message_size(self.max_message_size),
+        )
     }
 
     /// A client for streaming calls, which carry no deadline.

@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use tokio_stream::{Stream, StreamExt};
+use wechaty_client::bench::{run_suite, BenchFixture, SuiteOptions, WorldSize};
 use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, Scenario, DEFAULT_TOKEN};
 use wechaty_client::{
     Contact, Event, FileBox, MemberQuery, MessagePayload, MessageType, Outcome, Room, RoomAnnounce,
@@ -112,6 +113,36 @@ enum Command {
         #[arg(long, value_name = "SECS")]
         timeout: Option<f64>,
     },
+    /// Measure this SDK beside a bare tonic client doing the same calls (BENCHMARKS.md).
+    /// Runs against the embedded mock unless a service is given (--endpoint/--token or
+    /// their variables)
+    Bench {
+        /// Runs per figure (the report gives median, min and max)
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Only these scenarios: unary, members, find, getters, fan-out, memory
+        #[arg(long, value_delimiter = ',', value_name = "NAME")]
+        only: Vec<String>,
+        /// Small sizes that finish in seconds (a smoke test, not figures)
+        #[arg(long)]
+        quick: bool,
+        /// Events of the full-speed fan-out (default 1,000,000)
+        #[arg(long, value_name = "N")]
+        events: Option<usize>,
+        /// Against a service: a room whose member list to measure (repeatable)
+        #[arg(long = "member-room", value_name = "ROOM-ID")]
+        member_rooms: Vec<String>,
+        /// Exit 1 when a figure misses its target
+        #[arg(long)]
+        check: bool,
+    },
+    /// (For `bench`) cache every room and N benchmark contacts, print the resident memory
+    #[command(hide = true)]
+    BenchMemoryProbe {
+        /// Contacts to cache (`contact0` …)
+        #[arg(long, default_value_t = 50_000)]
+        contacts: usize,
+    },
     /// Serve the mock puppet service on 127.0.0.1 until interrupted
     Mock {
         /// Port to listen on (0: any free port)
@@ -131,8 +162,12 @@ enum Command {
         #[arg(long, value_name = "PEM-FILE", requires = "tls_cert")]
         tls_key: Option<String>,
         /// Serve the world and timeline of a scenario file
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "bench_world")]
         scenario: Option<String>,
+        /// Serve the benchmark world (1,000 rooms, 50,000 contacts, rooms of 500 and 5,000
+        /// members), for measuring other clients against the same data
+        #[arg(long)]
+        bench_world: bool,
     },
 }
 
@@ -302,6 +337,60 @@ async fn run(cli: Cli) -> Result<()> {
             let room = bot.rooms().create(&contacts, &topic).await?;
             out.value("room_id", room.id().as_str(), room.id().as_str());
         }
+        Command::Bench {
+            runs,
+            only,
+            quick,
+            events,
+            member_rooms,
+            check,
+        } => {
+            let mut options = if quick {
+                SuiteOptions::quick()
+            } else {
+                SuiteOptions::default()
+            };
+            options.runs = runs;
+            options.only = only;
+            if let Some(events) = events {
+                options.fan_out_events = events;
+            }
+            let external = cli.global.endpoint.is_some()
+                || cli.global.token.is_some()
+                || std::env::var_os(ENV_TOKEN).is_some();
+            let fixture = if external {
+                if !member_rooms.is_empty() {
+                    options.member_rooms = member_rooms;
+                }
+                eprintln!("benchmarking the service the options and variables point at");
+                BenchFixture::connect(builder(&cli.global)).await?
+            } else {
+                options.cli = std::env::current_exe().ok();
+                eprintln!(
+                    "benchmarking the embedded mock ({} rooms, {} contacts)",
+                    options.world.rooms, options.world.contacts
+                );
+                BenchFixture::embedded(&options.world).await?
+            };
+            let report = run_suite(&fixture, &options, |row| {
+                eprintln!("measured: {}", row.figure);
+            })
+            .await?;
+            if out.json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{report}");
+            }
+            let missed: Vec<&str> = report.missed().map(|row| row.figure.as_str()).collect();
+            if check && !missed.is_empty() {
+                bail!("targets missed: {}", missed.join("; "));
+            }
+        }
+        Command::BenchMemoryProbe { contacts } => {
+            let fixture = BenchFixture::connect(builder(&cli.global)).await?;
+            let reading = fixture.cache_memory(contacts).await?;
+            println!("{}", serde_json::to_string(&reading)?);
+        }
         Command::Doctor => {
             let checks = builder(&cli.global).doctor().await;
             let mut failed = false;
@@ -369,14 +458,20 @@ async fn run(cli: Cli) -> Result<()> {
             tls_cert,
             tls_key,
             scenario,
+            bench_world,
         } => {
             let scenario = scenario.map(Scenario::from_file).transpose()?;
+            let world = match (&scenario, bench_world) {
+                (Some(scenario), _) => scenario.world(),
+                (None, true) => wechaty_client::bench::bench_world(&WorldSize::default()),
+                (None, false) => MockWorld::demo(),
+            };
             let tls = match (tls, tls_cert, tls_key) {
                 (false, _, _) => None,
                 (true, Some(cert), Some(key)) => Some(MockTls::from_files(&cert, &key)?),
                 (true, _, _) => Some(MockTls::stock()),
             };
-            serve_mock(&cli.global, bind, port, tls, scenario).await?;
+            serve_mock(&cli.global, bind, port, tls, world, scenario).await?;
         }
     }
     Ok(())
@@ -800,6 +895,7 @@ async fn serve_mock(
     bind: std::net::IpAddr,
     port: u16,
     tls: Option<MockTls>,
+    world: MockWorld,
     scenario: Option<Scenario>,
 ) -> Result<()> {
     let token = match global
@@ -815,9 +911,6 @@ async fn serve_mock(
             DEFAULT_TOKEN.to_owned()
         }
     };
-    let world = scenario
-        .as_ref()
-        .map_or_else(MockWorld::demo, Scenario::world);
     let mut builder = MockPuppetService::builder()
         .token(token)
         .host(bind)

@@ -2,7 +2,7 @@
 //! refused, events fired while no stream is attached are dropped.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -16,8 +16,16 @@ type Item = Result<EventResponse, tonic::Status>;
 #[derive(Default)]
 struct Slot {
     /// The attached stream: its number and sender.
-    attached: Option<(u64, mpsc::UnboundedSender<Item>)>,
+    attached: Option<Attached>,
     generation: u64,
+}
+
+struct Attached {
+    id: u64,
+    sender: mpsc::UnboundedSender<Item>,
+    /// Events sent but not yet taken by the gRPC layer: lets a bulk feed wait instead of
+    /// piling events up in memory.
+    queued: Arc<AtomicUsize>,
 }
 
 /// Cheap to clone; clones share the slot.
@@ -38,7 +46,7 @@ impl EventHub {
     /// Attaches a new stream, or refuses when one is attached.
     pub(crate) fn attach(&self) -> Result<(u64, HubStream), tonic::Status> {
         let mut slot = self.slot();
-        if let Some((_, sender)) = &slot.attached {
+        if let Some(Attached { sender, .. }) = &slot.attached {
             if !sender.is_closed() {
                 return Err(tonic::Status::already_exists(
                     "GrpcServerImpl.event() can not call twice.",
@@ -48,13 +56,19 @@ impl EventHub {
         slot.generation += 1;
         let id = slot.generation;
         let (sender, receiver) = mpsc::unbounded_channel();
-        slot.attached = Some((id, sender));
+        let queued = Arc::new(AtomicUsize::new(0));
+        slot.attached = Some(Attached {
+            id,
+            sender,
+            queued: Arc::clone(&queued),
+        });
         Ok((
             id,
             HubStream {
                 receiver,
                 hub: self.clone(),
                 id,
+                queued,
             },
         ))
     }
@@ -63,7 +77,15 @@ impl EventHub {
         self.slot()
             .attached
             .as_ref()
-            .is_some_and(|(_, sender)| !sender.is_closed())
+            .is_some_and(|attached| !attached.sender.is_closed())
+    }
+
+    /// Events the attached stream has not taken yet (0 without a stream).
+    pub(crate) fn queued(&self) -> usize {
+        self.slot()
+            .attached
+            .as_ref()
+            .map_or(0, |attached| attached.queued.load(Ordering::Relaxed))
     }
 
     /// Sends to the attached stream, if any.
@@ -103,13 +125,14 @@ impl EventHub {
             return;
         }
         let mut slot = self.slot();
-        let Some((id, sender)) = &slot.attached else {
+        let Some(attached) = &slot.attached else {
             return;
         };
-        if only.is_some_and(|only| only != *id) {
+        if only.is_some_and(|only| only != attached.id) {
             return;
         }
-        if sender.send(item).is_err() {
+        attached.queued.fetch_add(1, Ordering::Relaxed);
+        if attached.sender.send(item).is_err() {
             slot.attached = None;
         }
     }
@@ -124,7 +147,7 @@ impl EventHub {
         if slot
             .attached
             .as_ref()
-            .is_some_and(|(current, _)| *current == id)
+            .is_some_and(|attached| attached.id == id)
         {
             slot.attached = None;
         }
@@ -136,13 +159,18 @@ pub(crate) struct HubStream {
     receiver: mpsc::UnboundedReceiver<Item>,
     hub: EventHub,
     id: u64,
+    queued: Arc<AtomicUsize>,
 }
 
 impl Stream for HubStream {
     type Item = Item;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
-        self.receiver.poll_recv(cx)
+        let polled = self.receiver.poll_recv(cx);
+        if let Poll::Ready(Some(_)) = polled {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        polled
     }
 }
 

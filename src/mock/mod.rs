@@ -40,6 +40,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt;
 
 use crate::config::WechatyBuilder;
 use crate::config::DEFAULT_MAX_MESSAGE_SIZE;
@@ -159,7 +160,17 @@ impl MockBuilder {
         };
         let mut background = Vec::new();
         let served = match &self.tls {
-            None => spawn_serve(router, TcpListenerStream::new(listener), shutdown),
+            None => {
+                // `Server::tcp_nodelay` only reaches the listener tonic binds itself; without
+                // it, small answers wait out Nagle and the client's delayed ACK (40 ms).
+                let incoming = TcpListenerStream::new(listener).map(|accepted| {
+                    if let Ok(tcp) = &accepted {
+                        let _ = tcp.set_nodelay(true);
+                    }
+                    accepted
+                });
+                spawn_serve(router, incoming, shutdown)
+            }
             Some(tls) => {
                 let (ready, accepting) = tls::accept(listener, tls)?;
                 background.push(accepting);

@@ -311,7 +311,7 @@ impl MockWorld {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(super) fn hub(&self) -> &EventHub {
+    pub(crate) fn hub(&self) -> &EventHub {
         &self.shared.hub
     }
 

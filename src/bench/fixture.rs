@@ -1,0 +1,289 @@
+//! [`BenchFixture`]: a bot and a bare client on the same service, and one method per scenario
+//! that runs it once on either side and returns what it measured.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{stream, StreamExt};
+
+use super::bare;
+use super::fanout::{self, FanOutPlan, FanOutResult};
+use super::memory::resident_bytes;
+use super::world::{bench_world, contact_id, WorldSize};
+use crate::config::WechatyBuilder;
+use crate::error::{Error, Result};
+use crate::mock::{MockPuppetService, MockServer, MockWorld};
+use crate::room::MemberQuery;
+use crate::rooms::RoomQuery;
+use crate::transport::Puppet;
+use crate::wechaty::Wechaty;
+
+/// Who makes the calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// This SDK's public API.
+    Sdk,
+    /// The generated tonic client alone, on its own connection.
+    Bare,
+}
+
+/// A service to benchmark against, with a bot and a bare client connected to it.
+///
+/// ```no_run
+/// use wechaty_client::bench::{big_room_id, BenchFixture, Side, WorldSize};
+///
+/// # async fn demo() -> wechaty_client::Result<()> {
+/// let fixture = BenchFixture::embedded(&WorldSize::default()).await?;
+/// let room = big_room_id(500);
+/// let (sdk, members) = fixture.member_list(Side::Sdk, &room, true).await?;
+/// let (bare, _) = fixture.member_list(Side::Bare, &room, true).await?;
+/// println!("{members} members: {sdk:?} (bare tonic {bare:?})");
+/// # Ok(()) }
+/// ```
+pub struct BenchFixture {
+    builder: WechatyBuilder,
+    server: Option<MockServer>,
+    bot: Wechaty,
+    bare: Puppet,
+}
+
+impl std::fmt::Debug for BenchFixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BenchFixture")
+            .field("bot", &self.bot)
+            .field("embedded", &self.server.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BenchFixture {
+    /// Serves the in-crate mock with a [`bench_world`] of `size` on loopback and connects to it.
+    pub async fn embedded(size: &WorldSize) -> Result<Self> {
+        let server = MockPuppetService::builder()
+            .world(bench_world(size))
+            .serve()
+            .await?;
+        let builder = server.bot_builder();
+        let mut fixture = Self::connect(builder).await?;
+        fixture.server = Some(server);
+        Ok(fixture)
+    }
+
+    /// Connects to the service `builder` points at (a hosted one, or the official server).
+    pub async fn connect(builder: WechatyBuilder) -> Result<Self> {
+        let bot = builder.clone().build().await?;
+        let bare = bot.transport()?.bare()?;
+        let fixture = Self {
+            builder,
+            server: None,
+            bot,
+            bare,
+        };
+        // Open both connections outside any measurement.
+        fixture.bot.version().await?;
+        bare::version(&fixture.bare).await?;
+        Ok(fixture)
+    }
+
+    /// The bot.
+    pub fn bot(&self) -> &Wechaty {
+        &self.bot
+    }
+
+    /// The embedded mock's world, if the fixture serves one.
+    pub fn world(&self) -> Option<&MockWorld> {
+        self.server.as_ref().map(MockServer::world)
+    }
+
+    /// The embedded mock's endpoint and token, for a separate process to connect.
+    pub(crate) fn mock_address(&self) -> Result<(String, String)> {
+        let server = self.server.as_ref().ok_or_else(|| {
+            Error::Benchmark("only the embedded mock can be given to another process".into())
+        })?;
+        Ok((server.endpoint(), server.token().to_owned()))
+    }
+
+    fn embedded_world(&self, scenario: &str) -> Result<&MockWorld> {
+        self.world().ok_or_else(|| {
+            Error::Benchmark(format!(
+                "{scenario} needs the embedded mock service (it seeds or feeds the data): run \
+                 it without --endpoint/--token"
+            ))
+        })
+    }
+
+    /// `calls` sequential `Version` round trips; each one's time.
+    pub async fn unary_latencies(&self, side: Side, calls: usize) -> Result<Vec<Duration>> {
+        let mut times = Vec::with_capacity(calls);
+        for _ in 0..calls {
+            let started = Instant::now();
+            match side {
+                Side::Sdk => drop(self.bot.version().await?),
+                Side::Bare => drop(bare::version(&self.bare).await?),
+            }
+            times.push(started.elapsed());
+        }
+        Ok(times)
+    }
+
+    /// `calls` `Version` round trips, `in_flight` at a time; the total time.
+    pub async fn unary_burst(
+        &self,
+        side: Side,
+        calls: usize,
+        in_flight: usize,
+    ) -> Result<Duration> {
+        let started = Instant::now();
+        let results: Vec<Result<String>> = stream::iter(0..calls)
+            .map(|_| async move {
+                match side {
+                    Side::Sdk => self.bot.version().await,
+                    Side::Bare => bare::version(&self.bare).await,
+                }
+            })
+            .buffer_unordered(in_flight.max(1))
+            .collect()
+            .await;
+        let elapsed = started.elapsed();
+        results
+            .into_iter()
+            .try_for_each(|result| result.map(drop))?;
+        Ok(elapsed)
+    }
+
+    /// Lists every member of `room` with name, room alias and contact alias (the SDK's
+    /// `member_details(MemberQuery::All)`; the bare client makes the same calls with the same
+    /// number in flight). `cold` empties the SDK's caches first. Returns the time and how many
+    /// members.
+    pub async fn member_list(
+        &self,
+        side: Side,
+        room: &str,
+        cold: bool,
+    ) -> Result<(Duration, usize)> {
+        if cold && side == Side::Sdk {
+            self.bot.caches().clear();
+        }
+        let started = Instant::now();
+        let count = match side {
+            Side::Sdk => self
+                .bot
+                .room(room)
+                .member_details(MemberQuery::All)
+                .await?
+                .len(),
+            Side::Bare => bare::member_list(&self.bare, room, self.bot.lookup_limit()).await?,
+        };
+        Ok((started.elapsed(), count))
+    }
+
+    /// Every room's payload (`find_all` of every room; the bare client: `RoomList` and every
+    /// `RoomPayload`, as many in flight). `cold` empties the SDK's caches first.
+    pub async fn find_all(&self, side: Side, cold: bool) -> Result<(Duration, usize)> {
+        if cold && side == Side::Sdk {
+            self.bot.caches().clear();
+        }
+        let started = Instant::now();
+        let count = match side {
+            Side::Sdk => self.bot.rooms().find_all(RoomQuery::All).await?.len(),
+            Side::Bare => bare::room_payloads(&self.bare, self.bot.lookup_limit()).await?,
+        };
+        Ok((started.elapsed(), count))
+    }
+
+    /// `find` of one room by its exact topic, with payloads already cached (it still asks
+    /// `RoomList`: rooms come and go without telling).
+    pub async fn find_by_topic(&self, topic: &str) -> Result<Duration> {
+        let started = Instant::now();
+        let found = self.bot.rooms().find(topic).await?;
+        let elapsed = started.elapsed();
+        found.ok_or_else(|| Error::Benchmark(format!("no room has the topic {topic:?}")))?;
+        Ok(elapsed)
+    }
+
+    /// `topic()` of a room whose payload is cached, `iterations` times: the time per call and,
+    /// on the embedded mock, how many RPCs the calls made (`None` elsewhere).
+    pub async fn warm_topic(&self, room: &str, iterations: u32) -> Result<(Duration, Option<u64>)> {
+        let room = self.bot.room(room);
+        room.ready().await?;
+        let calls = || self.world().map(|world| world.calls("RoomPayload"));
+        let before = calls();
+        let started = Instant::now();
+        for _ in 0..iterations {
+            std::hint::black_box(room.topic().await?);
+        }
+        let elapsed = started.elapsed();
+        let rpcs = before.zip(calls()).map(|(before, after)| after - before);
+        Ok((elapsed / iterations.max(1), rpcs))
+    }
+
+    /// Streams `plan` through a new bot (global and per-room subscribers) or through the bare
+    /// client (decoding each payload when `decode`). Needs the embedded mock, which feeds the
+    /// events.
+    pub async fn fan_out(
+        &self,
+        side: Side,
+        plan: FanOutPlan,
+        decode: bool,
+    ) -> Result<FanOutResult> {
+        let world = self.embedded_world("the fan-out benchmark")?;
+        match side {
+            Side::Bare => fanout::through_bare(&self.bare, world, plan, decode).await,
+            Side::Sdk => {
+                fanout::wait_for_free_stream(world).await?;
+                let bot = self.builder.clone().build().await?;
+                let result = fanout::through_sdk(&bot, world, plan).await;
+                bot.stop();
+                fanout::wait_for_free_stream(world).await?;
+                result
+            }
+        }
+    }
+
+    /// Caches every room, then `contacts` contact payloads (`contact0`…), and reads this
+    /// process's resident set before and after each step.
+    /// Works against any service that has the benchmark world's contact ids.
+    pub async fn cache_memory(&self, contacts: usize) -> Result<MemoryReading> {
+        let unavailable = || Error::Benchmark("this system does not report resident memory".into());
+        self.bot.caches().clear();
+        let start = resident_bytes().ok_or_else(unavailable)?;
+        let rooms = self.bot.rooms().find_all(RoomQuery::All).await?.len();
+        let after_rooms = resident_bytes().ok_or_else(unavailable)?;
+        let bot = &self.bot;
+        let loaded: Vec<Result<()>> = stream::iter(0..contacts)
+            .map(|index| async move { bot.contact(contact_id(index)).payload().await.map(drop) })
+            .buffer_unordered(bot.lookup_limit())
+            .collect()
+            .await;
+        loaded.into_iter().collect::<Result<()>>()?;
+        let after_contacts = resident_bytes().ok_or_else(unavailable)?;
+        Ok(MemoryReading {
+            rooms,
+            contacts,
+            start,
+            after_rooms,
+            after_contacts,
+        })
+    }
+}
+
+/// Resident memory around caching rooms and contacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MemoryReading {
+    /// Rooms cached.
+    pub rooms: usize,
+    /// Contacts cached.
+    pub contacts: usize,
+    /// Resident bytes with empty caches.
+    pub start: u64,
+    /// After caching the rooms.
+    pub after_rooms: u64,
+    /// After caching the contacts too.
+    pub after_contacts: u64,
+}
+
+impl MemoryReading {
+    /// Resident bytes the contacts added, per contact.
+    pub fn bytes_per_contact(&self) -> f64 {
+        self.after_contacts.saturating_sub(self.after_rooms) as f64 / self.contacts.max(1) as f64
+    }
+}

@@ -1,0 +1,430 @@
+//! The benchmark suite: the same scenarios for `cargo bench` (criterion, `benches/suite.rs`)
+//! and `wechaty bench`, each measured beside a bare tonic client doing the same calls over the
+//! same loopback in the same run, so that every figure is also a ratio to what this machine
+//! allows. `BENCHMARKS.md` has the figures, the commands and the targets.
+//!
+//! ```no_run
+//! use wechaty_client::bench::{run_suite, BenchFixture, SuiteOptions};
+//!
+//! # async fn demo() -> wechaty_client::Result<()> {
+//! let options = SuiteOptions::default();
+//! let fixture = BenchFixture::embedded(&options.world).await?;
+//! let report = run_suite(&fixture, &options, |row| eprintln!("measured {}", row.figure)).await?;
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
+
+mod bare;
+mod fanout;
+mod fixture;
+mod memory;
+mod report;
+mod stats;
+mod world;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use fanout::{FanOutPlan, FanOutResult};
+pub use fixture::{BenchFixture, MemoryReading, Side};
+pub use memory::{peak_resident_bytes_of, resident_bytes};
+pub use report::{Report, Row, Target, Unit};
+pub use stats::{percentile, Spread};
+pub use world::{bench_world, big_room_id, contact_id, room_id, room_topic, WorldSize};
+
+use crate::error::{Error, Result};
+
+/// The scenarios, by the names `--only` takes.
+pub const SCENARIOS: [&str; 6] = ["unary", "members", "find", "getters", "fan-out", "memory"];
+
+/// What the suite runs, and how big.
+#[derive(Debug, Clone)]
+pub struct SuiteOptions {
+    /// Runs of each figure (the report gives median, min and max).
+    pub runs: usize,
+    /// The embedded mock's world.
+    pub world: WorldSize,
+    /// Rooms whose member list is measured (default: the world's big rooms).
+    pub member_rooms: Vec<String>,
+    /// Scenarios to run (names from [`SCENARIOS`]); empty runs them all.
+    pub only: Vec<String>,
+    /// Sequential `Version` calls per run, for p50/p99.
+    pub unary_calls: usize,
+    /// `Version` calls per run of the throughput figure.
+    pub burst_calls: usize,
+    /// Calls in flight for the throughput figure.
+    pub in_flight: usize,
+    /// `topic()` calls per run of the warm getter figure.
+    pub getter_iterations: u32,
+    /// Events of the full-speed fan-out.
+    pub fan_out_events: usize,
+    /// Rooms of the fan-out (one subscriber each, plus one global).
+    pub fan_out_rooms: usize,
+    /// Events per second of the paced fan-out (for delays).
+    pub paced_rate: u64,
+    /// Events of the paced fan-out.
+    pub paced_events: usize,
+    /// Contacts cached for the memory figure.
+    pub memory_contacts: usize,
+    /// The `wechaty` executable: its peak memory listing the biggest member room is measured.
+    pub cli: Option<PathBuf>,
+}
+
+impl Default for SuiteOptions {
+    /// The sizes of issue #9 and BENCHMARKS.md: 5 runs, 1,000,000 events over 1,000 rooms,
+    /// 100,000 events/s paced, 50,000 contacts, 64 calls in flight.
+    fn default() -> Self {
+        let world = WorldSize::default();
+        Self {
+            runs: 5,
+            member_rooms: world
+                .big_rooms
+                .iter()
+                .map(|&size| big_room_id(size))
+                .collect(),
+            world,
+            only: Vec::new(),
+            unary_calls: 2_000,
+            burst_calls: 20_000,
+            in_flight: 64,
+            getter_iterations: 100_000,
+            fan_out_events: 1_000_000,
+            fan_out_rooms: 1_000,
+            paced_rate: 100_000,
+            paced_events: 300_000,
+            memory_contacts: 50_000,
+            cli: None,
+        }
+    }
+}
+
+impl SuiteOptions {
+    /// Small sizes that finish in seconds: for smoke tests, not for figures.
+    pub fn quick() -> Self {
+        let world = WorldSize {
+            rooms: 100,
+            contacts: 2_000,
+            room_members: 5,
+            big_rooms: vec![100],
+        };
+        Self {
+            runs: 2,
+            member_rooms: vec![big_room_id(100)],
+            world,
+            unary_calls: 100,
+            burst_calls: 500,
+            getter_iterations: 1_000,
+            fan_out_events: 5_000,
+            fan_out_rooms: 100,
+            paced_rate: 10_000,
+            paced_events: 2_000,
+            memory_contacts: 2_000,
+            ..Self::default()
+        }
+    }
+
+    fn runs(&self, scenario: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|only| only == scenario)
+    }
+
+    fn check(&self) -> Result<()> {
+        if let Some(unknown) = self
+            .only
+            .iter()
+            .find(|name| !SCENARIOS.contains(&name.as_str()))
+        {
+            return Err(Error::InvalidArgument(format!(
+                "no benchmark scenario is called {unknown:?}: choose from {}",
+                SCENARIOS.join(", ")
+            )));
+        }
+        if self.runs == 0 {
+            return Err(Error::InvalidArgument(
+                "benchmarks need at least one run".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Runs the chosen scenarios `options.runs` times each, the SDK and the bare client taking
+/// turns, and reports every figure; `progress` sees each row as it completes. Scenarios that
+/// need the embedded mock are skipped (with a note) on other services.
+pub async fn run_suite(
+    fixture: &BenchFixture,
+    options: &SuiteOptions,
+    mut progress: impl FnMut(&Row),
+) -> Result<Report> {
+    options.check()?;
+    let mut rows = Vec::new();
+    let mut add = |row: Row, rows: &mut Vec<Row>| {
+        progress(&row);
+        rows.push(row);
+    };
+    let embedded = fixture.world().is_some();
+    if options.runs("unary") {
+        let mut p50 = Row::new("unary round trip p50, sequential", Unit::Micros)
+            .target(Target::RatioAtMost(1.3));
+        let mut p99 = Row::new("unary round trip p99, sequential", Unit::Micros);
+        let mut burst = Row::new(
+            format!("unary throughput, {} in flight", options.in_flight),
+            Unit::PerSecond,
+        )
+        .target(Target::RatioAtLeast(0.7));
+        for _ in 0..options.runs {
+            for side in [Side::Sdk, Side::Bare] {
+                let mut times = fixture.unary_latencies(side, options.unary_calls).await?;
+                let (half, most) = (
+                    percentile(&mut times, 50.0).unwrap_or_default(),
+                    percentile(&mut times, 99.0).unwrap_or_default(),
+                );
+                let elapsed = fixture
+                    .unary_burst(side, options.burst_calls, options.in_flight)
+                    .await?;
+                let rate = options.burst_calls as f64 / elapsed.as_secs_f64();
+                let (a, b, c) = match side {
+                    Side::Sdk => (&mut p50.sdk, &mut p99.sdk, &mut burst.sdk),
+                    Side::Bare => (&mut p50.bare, &mut p99.bare, &mut burst.bare),
+                };
+                a.push(micros(half));
+                b.push(micros(most));
+                c.push(rate);
+            }
+        }
+        for row in [p50, p99, burst] {
+            add(row, &mut rows);
+        }
+    }
+    if options.runs("members") {
+        for room in &options.member_rooms {
+            let mut cold = Row::new(format!("cold member list, {room}"), Unit::Millis)
+                .target(Target::RatioAtMost(1.3));
+            let mut repeat = Row::new(format!("repeated member list, {room}"), Unit::Millis)
+                .target(Target::AtMost(1.0));
+            let mut members = 0;
+            for _ in 0..options.runs {
+                let (sdk, count) = fixture.member_list(Side::Sdk, room, true).await?;
+                let (again, _) = fixture.member_list(Side::Sdk, room, false).await?;
+                let (bare, bare_count) = fixture.member_list(Side::Bare, room, true).await?;
+                if count != bare_count {
+                    return Err(Error::Benchmark(format!(
+                        "{room}: the SDK listed {count} members, the bare client {bare_count}"
+                    )));
+                }
+                members = count;
+                cold.sdk.push(millis(sdk));
+                cold.bare.push(millis(bare));
+                repeat.sdk.push(millis(again));
+            }
+            cold.note = Some(format!("{members} members"));
+            add(cold, &mut rows);
+            add(repeat, &mut rows);
+        }
+    }
+    if options.runs("find") {
+        let mut cold = Row::new("find_all, cold", Unit::Millis).target(Target::RatioAtMost(1.3));
+        let mut warm = Row::new("find by topic, warm", Unit::Millis);
+        let topic = room_topic(options.world.rooms / 2);
+        let mut rooms = 0;
+        for _ in 0..options.runs {
+            let (sdk, count) = fixture.find_all(Side::Sdk, true).await?;
+            let (bare, _) = fixture.find_all(Side::Bare, true).await?;
+            rooms = count;
+            cold.sdk.push(millis(sdk));
+            cold.bare.push(millis(bare));
+            if embedded {
+                warm.sdk.push(millis(fixture.find_by_topic(&topic).await?));
+            }
+        }
+        cold.note = Some(format!("{rooms} rooms"));
+        warm.note = Some("one RoomList RPC, payloads from the cache".into());
+        add(cold, &mut rows);
+        if embedded {
+            add(warm, &mut rows);
+        }
+    }
+    if options.runs("getters") {
+        let room = match options.member_rooms.first() {
+            Some(room) if !embedded => room.clone(),
+            _ => room_id(0),
+        };
+        let mut getter =
+            Row::new("warm getter topic()", Unit::Nanos).target(Target::AtMost(1000.0));
+        let mut rpcs = 0;
+        for _ in 0..options.runs {
+            let (per_call, made) = fixture.warm_topic(&room, options.getter_iterations).await?;
+            getter.sdk.push(per_call.as_secs_f64() * 1e9);
+            rpcs += made.unwrap_or(0);
+        }
+        getter.note = Some(match embedded {
+            true => format!("{rpcs} RPCs made"),
+            false => "RPCs not counted on this service".into(),
+        });
+        add(getter, &mut rows);
+    }
+    if options.runs("fan-out") && embedded {
+        let full = FanOutPlan {
+            events: options.fan_out_events,
+            rooms: options.fan_out_rooms,
+            rate: None,
+        };
+        let paced = FanOutPlan {
+            events: options.paced_events,
+            rooms: options.fan_out_rooms,
+            rate: Some(options.paced_rate),
+        };
+        let mut rate = Row::new(
+            format!(
+                "event fan-out, {} events over {} rooms (bare: with JSON decode)",
+                full.events, full.rooms
+            ),
+            Unit::PerSecond,
+        )
+        .target(Target::RatioAtLeast(0.4));
+        let mut raw = Row::new("bare event stream without JSON decode", Unit::PerSecond);
+        let mut p50 = Row::new(
+            format!("event delay p50 at {} events/s", options.paced_rate),
+            Unit::Millis,
+        );
+        let mut p99 = Row::new(
+            format!("event delay p99 at {} events/s", options.paced_rate),
+            Unit::Millis,
+        )
+        .target(Target::AtMost(5.0));
+        let mut lagged = 0;
+        for _ in 0..options.runs {
+            let sdk = fixture.fan_out(Side::Sdk, full, true).await?;
+            let bare = fixture.fan_out(Side::Bare, full, true).await?;
+            let undecoded = fixture.fan_out(Side::Bare, full, false).await?;
+            rate.sdk.push(sdk.rate());
+            rate.bare.push(bare.rate());
+            raw.sdk.push(undecoded.rate());
+            let sdk_paced = fixture.fan_out(Side::Sdk, paced, true).await?;
+            let bare_paced = fixture.fan_out(Side::Bare, paced, true).await?;
+            p50.sdk.push(millis(sdk_paced.p50));
+            p50.bare.push(millis(bare_paced.p50));
+            p99.sdk.push(millis(sdk_paced.p99));
+            p99.bare.push(millis(bare_paced.p99));
+            lagged += sdk.lagged + sdk_paced.lagged;
+        }
+        rate.note = Some(format!(
+            "1 global + {} room subscribers; {lagged} events missed by lagging subscribers",
+            full.rooms
+        ));
+        for row in [rate, raw, p50, p99] {
+            add(row, &mut rows);
+        }
+    }
+    if options.runs("memory") && embedded {
+        add_memory_rows(fixture, options, &mut |row| add(row, &mut rows)).await?;
+    }
+    Ok(Report {
+        environment: environment(fixture),
+        runs: options.runs,
+        rows,
+    })
+}
+
+/// The machine and the service, for the report's first line.
+fn environment(fixture: &BenchFixture) -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|name| name.trim().to_owned())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
+    let service = match fixture.world() {
+        Some(_) => "the embedded mock over loopback TCP, in the same process".to_owned(),
+        None => "an external service".to_owned(),
+    };
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    format!("{cpu}, {cores} cores; {profile} build; {service}")
+}
+
+/// The memory figures. With the `wechaty` executable at hand, each is read from a process of
+/// its own (a client alone, as a bot runs); without it, from this process, mock included.
+async fn add_memory_rows(
+    fixture: &BenchFixture,
+    options: &SuiteOptions,
+    add: &mut impl FnMut(Row),
+) -> Result<()> {
+    let mut resident = Row::new(
+        format!(
+            "resident memory after caching {} rooms and {} contacts",
+            options.world.rooms, options.memory_contacts
+        ),
+        Unit::Mebibytes,
+    );
+    let mut per_contact =
+        Row::new("resident bytes per cached contact", Unit::Bytes).target(Target::AtMost(1024.0));
+    let Some(cli) = &options.cli else {
+        let reading = fixture.cache_memory(options.memory_contacts).await?;
+        resident.sdk.push(reading.after_contacts as f64 / MIB);
+        per_contact.sdk.push(reading.bytes_per_contact());
+        resident.note = Some("client and mock in one process".into());
+        add(resident);
+        add(per_contact);
+        return Ok(());
+    };
+    let (endpoint, token) = fixture.mock_address()?;
+    let client = |args: &[&str]| {
+        let mut command = std::process::Command::new(cli);
+        command
+            .args(["--endpoint", &endpoint, "--token", &token, "--no-tls"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stderr(std::process::Stdio::inherit());
+        command
+    };
+    let contacts = options.memory_contacts.to_string();
+    for _ in 0..options.runs {
+        let output = client(&["bench-memory-probe", "--contacts", &contacts])
+            .output()
+            .map_err(|error| Error::Benchmark(format!("cannot run {}: {error}", cli.display())))?;
+        let reading: MemoryReading = serde_json::from_slice(&output.stdout).map_err(|error| {
+            Error::Benchmark(format!("the memory probe printed no reading: {error}"))
+        })?;
+        resident.sdk.push(reading.after_contacts as f64 / MIB);
+        per_contact.sdk.push(reading.bytes_per_contact());
+    }
+    resident.note = Some("a client process of its own".into());
+    add(resident);
+    add(per_contact);
+    if let Some(room) = options.member_rooms.last() {
+        let mut peak = Row::new(
+            format!("CLI peak memory, `room {room} members`"),
+            Unit::Mebibytes,
+        )
+        .target(Target::AtMost(40.0));
+        for _ in 0..options.runs {
+            let mut command = client(&["room", room, "members", "--json"]);
+            command.stdout(std::process::Stdio::null());
+            let bytes = tokio::task::spawn_blocking(move || peak_resident_bytes_of(&mut command))
+                .await
+                .map_err(|error| {
+                    Error::Benchmark(format!("the memory reader failed: {error}"))
+                })??;
+            peak.sdk.push(bytes as f64 / MIB);
+        }
+        add(peak);
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! The benchmark suite itself: every scenario runs at small size and reports consistent figures
+//! (the figures' values are for BENCHMARKS.md, not for tests).
+
+use std::time::Duration;
+
+use wechaty_client::bench::{
+    big_room_id, run_suite, BenchFixture, FanOutPlan, Side, SuiteOptions, Unit, WorldSize,
+};
+use wechaty_client::Error;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quick_suite_measures_every_scenario_beside_bare_tonic() {
+    let mut options = SuiteOptions::quick();
+    options.runs = 1;
+    let fixture = BenchFixture::embedded(&options.world).await.unwrap();
+    let mut seen = Vec::new();
+    let report = tokio::time::timeout(
+        Duration::from_secs(120),
+        run_suite(&fixture, &options, |row| seen.push(row.figure.clone())),
+    )
+    .await
+    .expect("the suite finishes")
+    .unwrap();
+    assert_eq!(seen.len(), report.rows.len());
+    let row = |start: &str| {
+        report
+            .rows
+            .iter()
+            .find(|row| row.figure.starts_with(start))
+            .unwrap_or_else(|| panic!("no row {start:?} in\n{report}"))
+    };
+    for figure in [
+        "unary round trip p50",
+        "unary throughput",
+        "cold member list",
+        "find_all, cold",
+        "event fan-out",
+    ] {
+        let row = row(figure);
+        assert_eq!((row.sdk.len(), row.bare.len()), (1, 1), "{figure}");
+        assert!(row.ratio().is_some_and(|ratio| ratio > 0.0), "{figure}");
+    }
+    assert_eq!(row("cold member list").note.as_deref(), Some("100 members"));
+    assert_eq!(row("find_all, cold").note.as_deref(), Some("101 rooms"));
+    let getter = row("warm getter");
+    assert_eq!(getter.unit, Unit::Nanos);
+    assert_eq!(getter.note.as_deref(), Some("0 RPCs made"));
+    assert!(row("resident memory").sdk[0] > 0.0);
+    let table = report.to_string();
+    assert!(table.contains("| figure | SDK median"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fan_out_delivers_every_event_to_the_global_and_room_subscribers() {
+    let size = WorldSize {
+        rooms: 10,
+        contacts: 50,
+        room_members: 3,
+        big_rooms: vec![],
+    };
+    let fixture = BenchFixture::embedded(&size).await.unwrap();
+    let plan = FanOutPlan {
+        events: 2_000,
+        rooms: 10,
+        rate: Some(20_000),
+    };
+    for side in [Side::Sdk, Side::Bare] {
+        let result =
+            tokio::time::timeout(Duration::from_secs(60), fixture.fan_out(side, plan, true))
+                .await
+                .expect("the fan-out finishes")
+                .unwrap();
+        assert_eq!((result.events, result.lagged), (2_000, 0), "{side:?}");
+        assert!(result.p50 <= result.p99);
+        // Paced at 20,000/s, 2,000 events take about 100 ms to send.
+        assert!(result.elapsed >= Duration::from_millis(90), "{result:?}");
+    }
+}
+
+#[tokio::test]
+async fn scenarios_that_need_the_mock_say_so_on_another_service() {
+    let server = wechaty_client::mock::MockPuppetService::builder()
+        .world(wechaty_client::bench::bench_world(&WorldSize {
+            rooms: 2,
+            contacts: 10,
+            room_members: 2,
+            big_rooms: vec![5],
+        }))
+        .serve()
+        .await
+        .unwrap();
+    let fixture = BenchFixture::connect(server.bot_builder()).await.unwrap();
+    let plan = FanOutPlan {
+        events: 10,
+        rooms: 1,
+        rate: None,
+    };
+    let error = fixture.fan_out(Side::Sdk, plan, true).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Benchmark(message) if message.contains("embedded mock")),
+        "{error}"
+    );
+    // What works against any service does.
+    let (_, members) = fixture
+        .member_list(Side::Sdk, &big_room_id(5), true)
+        .await
+        .unwrap();
+    assert_eq!(members, 5);
+}
