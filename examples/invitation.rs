@@ -83,7 +83,10 @@ async fn main() -> Result<()> {
         println!(
             "the bot joined {} (invited by {})",
             join.room_id,
-            join.inviter_id.map(|id| id.to_string()).unwrap_or_default()
+            join.inviter_id
+                .as_ref()
+                .map(|id| id.to_string())
+                .unwrap_or_default()
         );
     }
     bot.stop();

@@ -162,10 +162,10 @@ async fn on_message(bot: &Wechaty, message: &Message, me: Option<&ContactId>) ->
             .iter()
             .map(|member| {
                 member
-                    .room_alias
-                    .clone()
-                    .or(member.name.clone())
+                    .room_alias()
+                    .or(member.name())
                     .unwrap_or_default()
+                    .to_owned()
             })
             .collect();
         println!("{room_id}: {} members", members.len());

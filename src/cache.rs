@@ -172,6 +172,28 @@ impl Caches {
         }
     }
 
+    /// The cached payloads of `ids`, in order, under one lock.
+    pub(crate) fn contacts(&self, ids: &[ContactId]) -> Vec<Option<Arc<ContactPayload>>> {
+        let mut contacts = lock(&self.contacts);
+        ids.iter().map(|id| contacts.get(id).cloned()).collect()
+    }
+
+    /// The cached member payloads of `ids` in `room`, in order, under one lock.
+    pub(crate) fn members_of(
+        &self,
+        room: &RoomId,
+        ids: &[ContactId],
+    ) -> Vec<Option<Arc<RoomMemberPayload>>> {
+        let mut members = lock(&self.members);
+        match members.get(room) {
+            Some(list) => ids
+                .iter()
+                .map(|id| list.payloads.get(id).cloned())
+                .collect(),
+            None => vec![None; ids.len()],
+        }
+    }
+
     pub(crate) fn member_ids(&self, room: &RoomId) -> Option<Arc<[ContactId]>> {
         lock(&self.members)
             .get(room)

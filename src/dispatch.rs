@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tonic::codec::Streaming;
@@ -30,8 +31,12 @@ use crate::transport::Transport;
 /// How long `open` waits for the stream to be accepted. The official client waits as long for
 /// the first event: some servers send nothing until something happens, and that is fine.
 const OPEN_GRACE: Duration = Duration::from_secs(5);
-/// Events buffered per global subscriber before a slow one starts missing them.
+/// Batches buffered per global subscriber before a slow one starts missing them.
 const GLOBAL_BUFFER: usize = 4096;
+/// Events the task takes from the stream at once, when that many are already there. One
+/// batch is one send and one wake-up per global subscriber instead of one per event, so a
+/// global subscriber keeps up even among a thousand busy room subscribers.
+const MAX_BATCH: usize = 16;
 /// The same per room subscriber.
 const ROOM_BUFFER: usize = 256;
 /// Room messages waiting for their payload (to learn their room); more are dropped for rooms.
@@ -66,12 +71,27 @@ pub enum ConnectionState {
 /// handles out of the buffers keeps them from holding the bot alive).
 #[derive(Debug, Clone)]
 pub(crate) enum RoomSignal {
-    Join(RoomJoin),
-    Leave(RoomLeave),
-    Topic(RoomTopic),
-    Announce(RoomAnnounce),
+    Join(Arc<RoomJoin>),
+    Leave(Arc<RoomLeave>),
+    Topic(Arc<RoomTopic>),
+    Announce(Arc<RoomAnnounce>),
     Message(Arc<MessagePayload>),
     Reconnected,
+}
+
+/// Events published to global subscribers together, numbered so that a subscriber that
+/// missed batches knows exactly how many events it missed.
+#[derive(Clone)]
+pub(crate) struct EventBatch {
+    /// The number of the first event (numbers run on across batches).
+    pub(crate) first: u64,
+    pub(crate) events: Arc<[Event]>,
+}
+
+struct Global {
+    sender: broadcast::Sender<EventBatch>,
+    /// The number the next event gets.
+    next: u64,
 }
 
 /// A hook run on every event before subscribers see it (cache invalidation).
@@ -79,7 +99,7 @@ pub(crate) type Invalidator = Arc<dyn Fn(&Event) + Send + Sync>;
 
 /// The channels and state the task feeds; shared with the bot handle.
 pub(crate) struct Hub {
-    global: Mutex<Option<broadcast::Sender<Event>>>,
+    global: Mutex<Option<Global>>,
     rooms: Mutex<HashMap<RoomId, broadcast::Sender<RoomSignal>>>,
     state: watch::Sender<ConnectionState>,
     user: watch::Sender<Option<ContactId>>,
@@ -97,7 +117,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Default for Hub {
     fn default() -> Self {
         Self {
-            global: Mutex::new(Some(broadcast::channel(GLOBAL_BUFFER).0)),
+            global: Mutex::new(Some(Global {
+                sender: broadcast::channel(GLOBAL_BUFFER).0,
+                next: 0,
+            })),
             rooms: Mutex::default(),
             state: watch::channel(ConnectionState::Idle).0,
             user: watch::channel(None).0,
@@ -109,11 +132,12 @@ impl Default for Hub {
 }
 
 impl Hub {
-    /// A receiver of every event, or `None` once closed for good.
-    pub(crate) fn subscribe(&self) -> Option<broadcast::Receiver<Event>> {
+    /// A receiver of every event from now on, with the number of the next event, or `None`
+    /// once closed for good.
+    pub(crate) fn subscribe(&self) -> Option<(broadcast::Receiver<EventBatch>, u64)> {
         lock(&self.global)
             .as_ref()
-            .map(broadcast::Sender::subscribe)
+            .map(|global| (global.sender.subscribe(), global.next))
     }
 
     /// A receiver of one room's events (the channel is created on the first subscriber).
@@ -172,9 +196,23 @@ impl Hub {
     }
 
     fn publish(&self, event: Event) {
-        if let Some(global) = lock(&self.global).as_ref() {
-            // No subscriber is not an error: the event is dropped like the server drops it.
-            let _ = global.send(event);
+        self.publish_batch(vec![event]);
+    }
+
+    fn publish_batch(&self, events: Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        if let Some(global) = lock(&self.global).as_mut() {
+            let first = global.next;
+            global.next += events.len() as u64;
+            // No subscriber is not an error: the events are dropped like the server drops them.
+            if global.sender.receiver_count() > 0 {
+                let _ = global.sender.send(EventBatch {
+                    first,
+                    events: events.into(),
+                });
+            }
         }
     }
 
@@ -313,14 +351,16 @@ async fn run(
 }
 
 /// Reads one stream until it ends, fails or stays silent longer than the watchdog allows.
+/// Events already waiting are taken together (up to [`MAX_BATCH`]) and published as one batch.
 async fn pump(
     stream: &mut Streaming<EventResponse>,
     transport: &Transport,
     settings: &StreamSettings,
     dispatcher: &mut Dispatcher<'_>,
 ) -> Ended {
+    let mut chunks = stream.ready_chunks(MAX_BATCH);
     loop {
-        match tokio::time::timeout(settings.watchdog, stream.message()).await {
+        let chunk = match tokio::time::timeout(settings.watchdog, chunks.next()).await {
             Err(_silent) => {
                 tracing::warn!(
                     watchdog = ?settings.watchdog,
@@ -331,23 +371,39 @@ async fn pump(
                     timeout: settings.watchdog,
                 });
             }
-            Ok(Ok(Some(response))) => dispatcher.dispatch(response),
-            Ok(Ok(None)) => {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => {
                 tracing::warn!(
                     endpoint = transport.endpoint(),
                     "the puppet service ended the Event stream"
                 );
                 return Ended::Broken(Error::NotConnected);
             }
-            Ok(Err(status)) => {
-                let error = transport.error("Event", &status);
-                if error == Error::Unauthenticated {
-                    tracing::error!(%error, "the Event stream was refused");
-                    return Ended::Unauthenticated;
+        };
+        let mut batch = Vec::with_capacity(chunk.len());
+        let mut failed = None;
+        for item in chunk {
+            match item {
+                Ok(response) => batch.extend(dispatcher.dispatch(response)),
+                Err(status) => {
+                    failed = Some(status);
+                    break;
                 }
-                tracing::warn!(%error, "the Event stream failed");
-                return Ended::Broken(error);
             }
+        }
+        dispatcher.hub.publish_batch(batch);
+        // A stream that always has data would keep this task running while the subscribers
+        // it woke wait in the queue; counting each batch against tokio's cooperative budget
+        // makes it yield now and then, so they keep up instead of lagging.
+        tokio::task::consume_budget().await;
+        if let Some(status) = failed {
+            let error = transport.error("Event", &status);
+            if error == Error::Unauthenticated {
+                tracing::error!(%error, "the Event stream was refused");
+                return Ended::Unauthenticated;
+            }
+            tracing::warn!(%error, "the Event stream failed");
+            return Ended::Broken(error);
         }
     }
 }
@@ -360,7 +416,9 @@ struct Dispatcher<'a> {
 }
 
 impl Dispatcher<'_> {
-    fn dispatch(&mut self, response: EventResponse) {
+    /// Decodes one event and does everything but the global publishing, which is batched;
+    /// returns what global subscribers should see.
+    fn dispatch(&mut self, response: EventResponse) -> Option<Event> {
         let event = match event::decode(response.r#type, &response.payload) {
             Ok(event) => event,
             Err(error) => {
@@ -370,20 +428,19 @@ impl Dispatcher<'_> {
                     reason = %error.reason,
                     "skipped a malformed event from the puppet service"
                 );
-                self.hub.publish(Event::Malformed {
+                return Some(Event::Malformed {
                     kind: error.kind,
                     reason: error.reason,
                 });
-                return;
             }
         };
         // Caches first, so a subscriber reacting to the event reads fresh data.
         self.hub.run_invalidators(&event);
         if !self.track_session(&event) {
-            return;
+            return None;
         }
         self.route_to_room(&event);
-        self.hub.publish(event);
+        Some(event)
     }
 
     /// Follows login state; returns `false` for a replayed login/ready that changes nothing.

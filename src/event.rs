@@ -5,6 +5,8 @@
 //! [`Event::Unknown`], and a payload that cannot be decoded is reported by [`decode`] as an
 //! error for the caller to count and skip; it never ends the stream.
 
+use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
@@ -60,14 +62,14 @@ pub enum Event {
         /// The invitation id.
         room_invitation_id: String,
     },
-    /// Members joined a room (type 19).
-    RoomJoin(RoomJoin),
+    /// Members joined a room (type 19). Shared: every subscriber gets the same one.
+    RoomJoin(Arc<RoomJoin>),
     /// Members left or were removed from a room (type 20).
-    RoomLeave(RoomLeave),
+    RoomLeave(Arc<RoomLeave>),
     /// A room's topic changed (type 21).
-    RoomTopic(RoomTopic),
+    RoomTopic(Arc<RoomTopic>),
     /// A room's announcement changed (type 32; newer servers only).
-    RoomAnnounce(RoomAnnounce),
+    RoomAnnounce(Arc<RoomAnnounce>),
     /// Login QR code progress (type 22).
     Scan {
         /// Where the login stands.
@@ -341,23 +343,26 @@ pub(crate) struct DecodeError {
 /// Decodes one event. Unknown types are not errors; malformed payloads are.
 pub(crate) fn decode(kind: i32, payload: &str) -> Result<Event, DecodeError> {
     let fail = |reason: String| DecodeError { kind, reason };
-    let json = |payload: &str| -> Result<Fields, DecodeError> {
+    let f = || -> Result<Fields<'_>, DecodeError> {
         // Some servers send "" for events without a payload.
         if payload.trim().is_empty() {
             return Ok(Fields::default());
         }
         serde_json::from_str(payload).map_err(|error| fail(format!("invalid JSON: {error}")))
     };
-    let f = || json(payload);
-    let required = |value: Option<String>, key: &str| {
+    fn present<T: AsRef<str>>(value: Option<T>, key: &str, kind: i32) -> Result<T, DecodeError> {
         value
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| fail(format!("missing `{key}`")))
-    };
+            .filter(|v| !v.as_ref().is_empty())
+            .ok_or_else(|| DecodeError {
+                kind,
+                reason: format!("missing `{key}`"),
+            })
+    }
+    let required = |value: Option<String>, key| present(value, key, kind);
     let event = match kind {
         1 => Event::Heartbeat { data: f()?.data },
         2 => Event::Message {
-            message_id: MessageId::from(required(f()?.message_id, "messageId")?),
+            message_id: MessageId::from(present(f()?.message_id, "messageId", kind)?.as_ref()),
         },
         3 => Event::Dong { data: f()?.data },
         4 => Event::Post {
@@ -372,41 +377,41 @@ pub(crate) fn decode(kind: i32, payload: &str) -> Result<Event, DecodeError> {
         },
         19 => {
             let f = f()?;
-            Event::RoomJoin(RoomJoin {
-                room_id: RoomId::from(required(f.room_id, "roomId")?),
+            Event::RoomJoin(Arc::new(RoomJoin {
+                room_id: RoomId::from(present(f.room_id, "roomId", kind)?.as_ref()),
                 invitee_ids: ids(f.invitee_id_list),
-                inviter_id: f.inviter_id.filter(|v| !v.is_empty()).map(ContactId::from),
+                inviter_id: some_id(f.inviter_id),
                 date: date(f.timestamp),
-            })
+            }))
         }
         20 => {
             let f = f()?;
-            Event::RoomLeave(RoomLeave {
-                room_id: RoomId::from(required(f.room_id, "roomId")?),
+            Event::RoomLeave(Arc::new(RoomLeave {
+                room_id: RoomId::from(present(f.room_id, "roomId", kind)?.as_ref()),
                 removee_ids: ids(f.removee_id_list),
-                remover_id: f.remover_id.filter(|v| !v.is_empty()).map(ContactId::from),
+                remover_id: some_id(f.remover_id),
                 date: date(f.timestamp),
-            })
+            }))
         }
         21 => {
             let f = f()?;
-            Event::RoomTopic(RoomTopic {
-                room_id: RoomId::from(required(f.room_id, "roomId")?),
-                new_topic: f.new_topic.unwrap_or_default(),
-                old_topic: f.old_topic.unwrap_or_default(),
-                changer_id: f.changer_id.filter(|v| !v.is_empty()).map(ContactId::from),
+            Event::RoomTopic(Arc::new(RoomTopic {
+                room_id: RoomId::from(present(f.room_id, "roomId", kind)?.as_ref()),
+                new_topic: f.new_topic.map(Text::into_string).unwrap_or_default(),
+                old_topic: f.old_topic.map(Text::into_string).unwrap_or_default(),
+                changer_id: some_id(f.changer_id),
                 date: date(f.timestamp),
-            })
+            }))
         }
         32 => {
             let f = f()?;
-            Event::RoomAnnounce(RoomAnnounce {
-                room_id: RoomId::from(required(f.room_id, "roomId")?),
-                new_announce: f.new_announce.unwrap_or_default(),
-                old_announce: f.old_announce,
-                changer_id: f.changer_id.filter(|v| !v.is_empty()).map(ContactId::from),
+            Event::RoomAnnounce(Arc::new(RoomAnnounce {
+                room_id: RoomId::from(present(f.room_id, "roomId", kind)?.as_ref()),
+                new_announce: f.new_announce.map(Text::into_string).unwrap_or_default(),
+                old_announce: f.old_announce.map(Text::into_string),
+                changer_id: some_id(f.changer_id),
                 date: date(f.timestamp),
-            })
+            }))
         }
         22 => {
             let f = f()?;
@@ -446,26 +451,38 @@ pub(crate) fn decode(kind: i32, payload: &str) -> Result<Event, DecodeError> {
     Ok(event)
 }
 
-/// Every key any event payload may carry. Unknown keys are ignored.
+/// Every key any event payload may carry. Unknown keys are ignored. The keys of busy events
+/// (messages, room events) borrow from the payload: one allocation per id, not two.
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct Fields {
+struct Fields<'a> {
     data: Option<String>,
-    message_id: Option<String>,
+    #[serde(borrow)]
+    message_id: Option<Text<'a>>,
     post_id: Option<String>,
     gerror: Option<String>,
     friendship_id: Option<String>,
     room_invitation_id: Option<String>,
-    room_id: Option<String>,
-    invitee_id_list: Option<Vec<String>>,
-    inviter_id: Option<String>,
-    removee_id_list: Option<Vec<String>>,
-    remover_id: Option<String>,
-    changer_id: Option<String>,
-    new_topic: Option<String>,
-    old_topic: Option<String>,
-    new_announce: Option<String>,
-    old_announce: Option<String>,
+    #[serde(borrow)]
+    room_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    invitee_id_list: Option<Vec<Text<'a>>>,
+    #[serde(borrow)]
+    inviter_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    removee_id_list: Option<Vec<Text<'a>>>,
+    #[serde(borrow)]
+    remover_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    changer_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    new_topic: Option<Text<'a>>,
+    #[serde(borrow)]
+    old_topic: Option<Text<'a>>,
+    #[serde(borrow)]
+    new_announce: Option<Text<'a>>,
+    #[serde(borrow)]
+    old_announce: Option<Text<'a>>,
     timestamp: Option<f64>,
     status: Option<i64>,
     qrcode: Option<String>,
@@ -474,12 +491,58 @@ struct Fields {
     payload_id: Option<String>,
 }
 
-fn ids(list: Option<Vec<String>>) -> Vec<ContactId> {
+/// A JSON string: borrowed from the payload when it has no escapes (ids never do), else
+/// owned. (serde's own `Cow` borrows only as a bare field, not inside `Option` or `Vec`.)
+struct Text<'a>(Cow<'a, str>);
+
+impl Text<'_> {
+    fn into_string(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl AsRef<str> for Text<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(text))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(text.to_owned()))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(text))
+            }
+        }
+        deserializer.deserialize_str(Visitor).map(Text)
+    }
+}
+
+fn ids(list: Option<Vec<Text<'_>>>) -> Vec<ContactId> {
     list.unwrap_or_default()
-        .into_iter()
+        .iter()
+        .map(AsRef::as_ref)
         .filter(|id| !id.is_empty())
         .map(ContactId::from)
         .collect()
+}
+
+fn some_id(id: Option<Text<'_>>) -> Option<ContactId> {
+    id.as_ref()
+        .map(AsRef::as_ref)
+        .filter(|id| !id.is_empty())
+        .map(ContactId::from)
 }
 
 fn date(timestamp: Option<f64>) -> SystemTime {
@@ -528,6 +591,22 @@ mod tests {
     }
 
     #[test]
+    fn escaped_strings_decode_as_well_as_plain_ones() {
+        let Event::RoomTopic(topic) = decode(
+            21,
+            r#"{"roomId":"r\u0040chatroom","newTopic":"say \"hi\"","oldTopic":"","changerId":"a","timestamp":1}"#,
+        )
+        .unwrap() else {
+            panic!("not a topic event")
+        };
+        assert_eq!(topic.room_id.as_str(), "r@chatroom");
+        assert_eq!(topic.new_topic, r#"say "hi""#);
+        assert_eq!(topic.changer_id.as_ref().map(ContactId::as_str), Some("a"));
+        let error = decode(19, r#"{"roomId":7}"#).unwrap_err();
+        assert!(error.reason.contains("invalid JSON"), "{}", error.reason);
+    }
+
+    #[test]
     fn decodes_the_payloads_the_official_server_sends() {
         assert_eq!(
             decode(
@@ -541,12 +620,12 @@ mod tests {
         );
         assert_eq!(
             decode(19, r#"{"inviteeIdList":["a","b"],"inviterId":"c","roomId":"r@chatroom","timestamp":1795626223867}"#).unwrap(),
-            Event::RoomJoin(RoomJoin {
+            Event::RoomJoin(Arc::new(RoomJoin {
                 room_id: "r@chatroom".into(),
                 invitee_ids: vec!["a".into(), "b".into()],
                 inviter_id: Some("c".into()),
                 date: ms(1795626223867),
-            })
+            }))
         );
         assert_eq!(
             decode(27, r#"{"payloadId":"r@chatroom","payloadType":4}"#).unwrap(),

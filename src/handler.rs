@@ -5,6 +5,7 @@
 //! some (logged) and continues; it never slows the bot or other handlers.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use tokio::task::JoinHandle;
 use tokio_stream::{Stream, StreamExt};
@@ -146,15 +147,15 @@ impl Wechaty {
     );
     bot_handler!(
         /// Calls `handler` when members join any room.
-        on_room_join, RoomJoin, Event::RoomJoin(join) => join
+        on_room_join, Arc<RoomJoin>, Event::RoomJoin(join) => join
     );
     bot_handler!(
         /// Calls `handler` when members leave any room.
-        on_room_leave, RoomLeave, Event::RoomLeave(leave) => leave
+        on_room_leave, Arc<RoomLeave>, Event::RoomLeave(leave) => leave
     );
     bot_handler!(
         /// Calls `handler` when any room's topic changes.
-        on_room_topic, RoomTopic, Event::RoomTopic(topic) => topic
+        on_room_topic, Arc<RoomTopic>, Event::RoomTopic(topic) => topic
     );
 
     /// Calls `handler` with a ready-to-use invitation when the bot is invited into a room.
@@ -206,19 +207,19 @@ impl Room {
         ///     .detach();
         /// # }
         /// ```
-        on_join, RoomJoin, Join
+        on_join, Arc<RoomJoin>, Join
     );
     room_handler!(
         /// Calls `handler` when members leave this room.
-        on_leave, RoomLeave, Leave
+        on_leave, Arc<RoomLeave>, Leave
     );
     room_handler!(
         /// Calls `handler` when this room's topic changes.
-        on_topic, RoomTopic, Topic
+        on_topic, Arc<RoomTopic>, Topic
     );
     room_handler!(
         /// Calls `handler` when this room's announcement changes.
-        on_announce, RoomAnnounce, Announce
+        on_announce, Arc<RoomAnnounce>, Announce
     );
     room_handler!(
         /// Calls `handler` with each message in this room.

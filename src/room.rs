@@ -11,7 +11,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::Stream;
 
-use crate::contact::Contact;
+use crate::contact::{Contact, ContactPayload};
 use crate::dispatch::{Hub, RoomSignal};
 use crate::error::{Error, Result};
 use crate::event::{Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
@@ -382,21 +382,34 @@ impl Room {
         let query = query.into();
         let (need_member, need_contact) = query.needs();
         let ids = self.member_ids().await?;
-        let limit = self.bot.lookup_limit();
-        let loaded: Vec<Result<Option<RoomMember>>> = futures_stream::iter(ids.iter().cloned())
-            .map(|id| self.load_member(id, need_member, need_contact))
-            .buffered(limit)
-            .collect()
-            .await;
-        let mut members = Vec::with_capacity(loaded.len());
-        for member in loaded {
-            if let Some(member) = member? {
-                if query.matches(&member) {
-                    members.push(member);
-                }
+        // Cached members first, under one lock per cache: a warm list costs no task, no
+        // future and no lock per member.
+        let mut slots = self.cached_members(&ids, need_member, need_contact);
+        let missing: Vec<usize> = (0..slots.len()).filter(|&at| slots[at].is_none()).collect();
+        if !missing.is_empty() {
+            let limit = self.bot.lookup_limit();
+            let ids = &ids;
+            let loaded: Vec<(usize, Result<Option<RoomMember>>)> = futures_stream::iter(missing)
+                .map(|at| async move {
+                    (
+                        at,
+                        self.load_member(ids[at].clone(), need_member, need_contact)
+                            .await,
+                    )
+                })
+                .buffered(limit)
+                .collect()
+                .await;
+            for (at, member) in loaded {
+                // A member the service cannot describe stays `None` and is left out.
+                slots[at] = member?;
             }
         }
-        Ok(members)
+        Ok(slots
+            .into_iter()
+            .flatten()
+            .filter(|member| query.matches(member))
+            .collect())
     }
 
     /// The owner, when the service says.
@@ -470,6 +483,47 @@ impl Room {
         Ok(payload)
     }
 
+    /// The members whose needed payloads are all cached, in member order; `None` where
+    /// something must be fetched.
+    fn cached_members(
+        &self,
+        ids: &[ContactId],
+        need_member: bool,
+        need_contact: bool,
+    ) -> Vec<Option<RoomMember>> {
+        let caches = self.bot.caches();
+        let members = match need_member {
+            true => caches.members_of(&self.id, ids),
+            false => vec![None; ids.len()],
+        };
+        let contacts = match need_contact {
+            true => caches.contacts(ids),
+            false => vec![None; ids.len()],
+        };
+        ids.iter()
+            .zip(members.into_iter().zip(contacts))
+            .map(|(id, (member, contact))| {
+                if (need_member && member.is_none()) || (need_contact && contact.is_none()) {
+                    return None;
+                }
+                Some(self.room_member(id.clone(), member, contact))
+            })
+            .collect()
+    }
+
+    fn room_member(
+        &self,
+        id: ContactId,
+        member: Option<Arc<RoomMemberPayload>>,
+        payload: Option<Arc<ContactPayload>>,
+    ) -> RoomMember {
+        RoomMember {
+            contact: self.bot.contact(id),
+            member,
+            payload,
+        }
+    }
+
     /// What a query needs of one member. A member the service no longer knows is skipped
     /// (with a warning) rather than failing the whole list.
     async fn load_member(
@@ -499,16 +553,7 @@ impl Room {
         else {
             return Ok(None);
         };
-        let name = contact_payload
-            .as_ref()
-            .and_then(|payload| payload.name.clone())
-            .or_else(|| member.as_ref().and_then(|member| member.name.clone()));
-        Ok(Some(RoomMember {
-            contact,
-            name,
-            room_alias: member.and_then(|member| member.room_alias.clone()),
-            contact_alias: contact_payload.and_then(|payload| payload.alias.clone()),
-        }))
+        Ok(Some(self.room_member(id, member, contact_payload)))
     }
 }
 
@@ -621,18 +666,50 @@ impl RoomMemberPayload {
     }
 }
 
-/// A member as [`Room::member_details`] found them.
+/// A member as [`Room::member_details`] found them. It shares the cached payloads (cloning
+/// one copies no text).
+///
+/// ```no_run
+/// # async fn demo(room: wechaty_client::Room) -> wechaty_client::Result<()> {
+/// for member in room.member_details(wechaty_client::MemberQuery::All).await? {
+///     let shown = member.room_alias().or(member.name()).unwrap_or("?");
+///     println!("{} {shown}", member.contact.id());
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RoomMember {
     /// The contact.
     pub contact: Contact,
-    /// Their name (when it was needed and known).
-    pub name: Option<String>,
+    /// The room-member payload, when the query needed it.
+    member: Option<Arc<RoomMemberPayload>>,
+    /// The contact payload, when the query needed it.
+    payload: Option<Arc<ContactPayload>>,
+}
+
+impl RoomMember {
+    /// Their name (when it was needed and known): the contact's, else the one the room knows.
+    pub fn name(&self) -> Option<&str> {
+        self.payload
+            .as_ref()
+            .and_then(|payload| payload.name.as_deref())
+            .or_else(|| {
+                self.member
+                    .as_ref()
+                    .and_then(|member| member.name.as_deref())
+            })
+    }
+
     /// Their room alias (when it was needed and set).
-    pub room_alias: Option<String>,
+    pub fn room_alias(&self) -> Option<&str> {
+        self.member.as_ref()?.room_alias.as_deref()
+    }
+
     /// The alias the bot gave them (when it was needed and set).
-    pub contact_alias: Option<String>,
+    pub fn contact_alias(&self) -> Option<&str> {
+        self.payload.as_ref()?.alias.as_deref()
+    }
 }
 
 /// Fields a member must match; every given one must match exactly.
@@ -716,27 +793,27 @@ impl MemberQuery {
     }
 
     fn matches(&self, member: &RoomMember) -> bool {
-        let is = |field: &Option<String>, wanted: &str| field.as_deref() == Some(wanted);
+        let is = |field: Option<&str>, wanted: &str| field == Some(wanted);
         match self {
             Self::All => true,
             Self::Text(text) => {
-                is(&member.name, text)
-                    || is(&member.room_alias, text)
-                    || is(&member.contact_alias, text)
+                is(member.name(), text)
+                    || is(member.room_alias(), text)
+                    || is(member.contact_alias(), text)
             }
             Self::Filter(filter) => {
                 filter
                     .name
                     .as_deref()
-                    .is_none_or(|name| is(&member.name, name))
+                    .is_none_or(|name| is(member.name(), name))
                     && filter
                         .room_alias
                         .as_deref()
-                        .is_none_or(|alias| is(&member.room_alias, alias))
+                        .is_none_or(|alias| is(member.room_alias(), alias))
                     && filter
                         .contact_alias
                         .as_deref()
-                        .is_none_or(|alias| is(&member.contact_alias, alias))
+                        .is_none_or(|alias| is(member.contact_alias(), alias))
             }
         }
     }
@@ -747,13 +824,13 @@ impl MemberQuery {
 #[non_exhaustive]
 pub enum RoomEvent {
     /// Members joined.
-    Join(RoomJoin),
+    Join(Arc<RoomJoin>),
     /// Members left or were removed.
-    Leave(RoomLeave),
+    Leave(Arc<RoomLeave>),
     /// The topic changed.
-    Topic(RoomTopic),
+    Topic(Arc<RoomTopic>),
     /// The announcement changed.
-    Announce(RoomAnnounce),
+    Announce(Arc<RoomAnnounce>),
     /// A message in this room (its payload is already loaded).
     Message(Message),
     /// Marker: the Event stream was reopened; events in between were lost.

@@ -15,7 +15,7 @@ use tokio_stream::{Stream, StreamExt};
 use crate::cache::{CacheLimits, Caches};
 use crate::config::WechatyBuilder;
 use crate::contact::Contact;
-use crate::dispatch::{self, ConnectionState, Hub, StreamSettings};
+use crate::dispatch::{self, ConnectionState, EventBatch, Hub, StreamSettings};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::ids::{ContactId, MessageId, RoomId};
@@ -310,8 +310,14 @@ impl Wechaty {
     /// receives [`Event::Lagged`] and continues; after a reconnect, [`Event::Reconnected`]. The
     /// stream ends when the bot stops for good.
     pub fn events(&self) -> Events {
+        let (inner, next) = match self.inner.hub.subscribe() {
+            Some((receiver, next)) => (Some(BroadcastStream::new(receiver)), next),
+            None => (None, 0),
+        };
         Events {
-            inner: self.inner.hub.subscribe().map(BroadcastStream::new),
+            inner,
+            batch: None,
+            next,
         }
     }
 
@@ -349,22 +355,45 @@ impl Wechaty {
 /// The stream returned by [`Wechaty::events`].
 pub struct Events {
     /// `None` when subscribed after the bot closed: the stream is over.
-    inner: Option<BroadcastStream<Event>>,
+    inner: Option<BroadcastStream<EventBatch>>,
+    /// The batch being handed out, and the position in it.
+    batch: Option<(EventBatch, usize)>,
+    /// The number of the next event this subscriber should see: a batch starting later means
+    /// the ones in between were missed.
+    next: u64,
 }
 
 impl Stream for Events {
     type Item = Event;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        let Some(inner) = self.inner.as_mut() else {
-            return Poll::Ready(None);
-        };
-        Pin::new(inner).poll_next(cx).map(|item| {
-            item.map(|result| match result {
-                Ok(event) => event,
-                Err(BroadcastStreamRecvError::Lagged(missed)) => Event::Lagged { missed },
-            })
-        })
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        let this = self.get_mut();
+        loop {
+            if let Some((batch, position)) = &mut this.batch {
+                if let Some(event) = batch.events.get(*position) {
+                    *position += 1;
+                    this.next += 1;
+                    return Poll::Ready(Some(event.clone()));
+                }
+                this.batch = None;
+            }
+            let Some(inner) = this.inner.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match std::task::ready!(Pin::new(inner).poll_next(cx)) {
+                None => return Poll::Ready(None),
+                // Counts batches, not events: the next batch's number tells how many events.
+                Some(Err(BroadcastStreamRecvError::Lagged(_))) => {}
+                Some(Ok(batch)) => {
+                    let missed = batch.first.saturating_sub(this.next);
+                    this.next = batch.first;
+                    this.batch = Some((batch, 0));
+                    if missed > 0 {
+                        return Poll::Ready(Some(Event::Lagged { missed }));
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -467,7 +467,7 @@ async fn handlers_are_called_per_event() {
     let on_join = bot.room("r1@chatroom").on_join(move |join| {
         let joins_tx = joins_tx.clone();
         async move {
-            let _ = joins_tx.send(join.invitee_ids);
+            let _ = joins_tx.send(join.invitee_ids.clone());
         }
     });
     bot.on_message(move |message| {

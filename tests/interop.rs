@@ -672,7 +672,7 @@ async fn the_room_api_against_the_official_server() {
         .unwrap();
     assert_eq!(members.len(), 500);
     assert_eq!(
-        members.iter().filter(|m| m.room_alias.is_some()).count(),
+        members.iter().filter(|m| m.room_alias().is_some()).count(),
         50
     );
     assert_eq!(big.member_list("Nick m010").await.unwrap().len(), 1);

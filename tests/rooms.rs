@@ -333,9 +333,9 @@ async fn member_queries_by_each_field_with_two_payload_kinds_and_a_free_repeat()
         .iter()
         .find(|m| m.contact.id().as_str() == "ann")
         .unwrap();
-    assert_eq!(ann.name.as_deref(), Some("Ann"));
-    assert_eq!(ann.room_alias.as_deref(), Some("Ali (room nick)"));
-    assert_eq!(ann.contact_alias.as_deref(), Some("Ann (alias)"));
+    assert_eq!(ann.name(), Some("Ann"));
+    assert_eq!(ann.room_alias(), Some("Ali (room nick)"));
+    assert_eq!(ann.contact_alias(), Some("Ann (alias)"));
 }
 
 #[tokio::test]

@@ -567,17 +567,16 @@ async fn room_verb(bot: &Wechaty, room: &Room, verb: RoomVerb, out: &Output) -> 
                 out.line(
                     &json!({
                         "id": member.contact.id(),
-                        "name": member.name,
-                        "room_alias": member.room_alias,
-                        "contact_alias": member.contact_alias,
+                        "name": member.name(),
+                        "room_alias": member.room_alias(),
+                        "contact_alias": member.contact_alias(),
                     }),
                     &format!(
                         "{}  {}{}",
                         member.contact.id(),
-                        member.name.as_deref().unwrap_or(""),
+                        member.name().unwrap_or(""),
                         member
-                            .room_alias
-                            .as_deref()
+                            .room_alias()
                             .map(|alias| format!(" ({alias})"))
                             .unwrap_or_default()
                     ),
