@@ -31,12 +31,14 @@ use crate::transport::Transport;
 /// How long `open` waits for the stream to be accepted. The official client waits as long for
 /// the first event: some servers send nothing until something happens, and that is fine.
 const OPEN_GRACE: Duration = Duration::from_secs(5);
-/// Batches buffered per global subscriber before a slow one starts missing them.
-const GLOBAL_BUFFER: usize = 4096;
+/// Batches buffered per global subscriber before a slow one starts missing them: 1,024 events
+/// when events trickle in one at a time, up to 64 times more under load. (A broadcast keeps
+/// its last values until overwritten, so this is also the memory the channel holds.)
+const GLOBAL_BUFFER: usize = 1024;
 /// Events the task takes from the stream at once, when that many are already there. One
 /// batch is one send and one wake-up per global subscriber instead of one per event, so a
 /// global subscriber keeps up even among a thousand busy room subscribers.
-const MAX_BATCH: usize = 16;
+const MAX_BATCH: usize = 64;
 /// The same per room subscriber.
 const ROOM_BUFFER: usize = 256;
 /// Room messages waiting for their payload (to learn their room); more are dropped for rooms.

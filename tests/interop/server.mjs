@@ -3,7 +3,10 @@
 // PuppetServer serving wechaty-puppet-mock with a fixed world, on 127.0.0.1.
 //
 // Settings (environment): PORT (0 = a free port), TOKEN, TLS=1 (the package's built-in
-// certificate: X.509 v1, CN=insecure), HEARTBEAT_SECONDS (0 = no periodic heartbeat).
+// certificate: X.509 v1, CN=insecure), HEARTBEAT_SECONDS (0 = no periodic heartbeat),
+// WORLD=bench (add the Rust benchmark world: contact0… "Member i" alias "Alias i", 1,000 rooms
+// room0@chatroom… "Bench room i" of 20 members, big500@chatroom and big5000@chatroom whose
+// members all have room aliases "Nick i"; see src/bench/world.rs).
 //
 // stdout, nothing else:   listening on 127.0.0.1:<port>
 //                         control on 127.0.0.1:<port>
@@ -11,6 +14,8 @@
 //   POST /say   {"from": id, "to": id | "room": id, "text": s}   someone sends a text
 //   POST /emit  {"name": event name, "payload": {...}}            the puppet emits an event
 //   POST /invite {"id", "inviterId", "roomId", "topic", "memberIdList"}  an invitation arrives
+//   POST /flood {"count": n, "rooms": r}  n room-join events over r bench rooms, as fast as
+//                                         the server takes them; answers {sent, ms}
 //   GET  /calls                                                   puppet calls seen so far
 //   POST /calls/clear
 // SIGTERM / SIGINT: clean exit.
@@ -26,6 +31,7 @@ const HOST = '127.0.0.1'
 const TOKEN = process.env.TOKEN || 'insecure_00000000-0000-0000-0000-000000000000'
 const TLS = /^(1|true)$/i.test(process.env.TLS || '')
 const HEARTBEAT_SECONDS = Number(process.env.HEARTBEAT_SECONDS || 0)
+const BENCH_WORLD = process.env.WORLD === 'bench'
 let port = Number(process.env.PORT || 0)
 
 // PuppetServer reads this variable before its options.
@@ -77,6 +83,23 @@ const MEMBER_EXTRA = {
   'r1@chatroom': { ann: { roomAlias: 'Ali (room nick)' }, cora: { inviterId: 'ann' } },
   'r2@chatroom': { dan: { roomAlias: 'Danny', inviterId: 'self' } },
   'r500@chatroom': Object.fromEntries(bigRoomMembers.filter((_, i) => i % 10 === 0).map(id => [id, { roomAlias: `Nick ${id}` }])),
+}
+
+// The benchmark world, the same as the Rust mock's (src/bench/world.rs).
+const BENCH_ROOMS = 1000
+if (BENCH_WORLD) {
+  const contact = i => `contact${i}`
+  for (let i = 0; i < 5000; i++) { CONTACTS.push(person(contact(i), `Member ${i}`, { alias: `Alias ${i}` })) }
+  for (let i = 0; i < BENCH_ROOMS; i++) {
+    const members = Array.from({ length: 20 }, (_, k) => contact((i * 20 + k) % 5000))
+    ROOMS.push({ id: `room${i}@chatroom`, topic: `Bench room ${i}`, avatar: '', handle: '', ownerId: 'self', adminIdList: ['self'], memberIdList: ['self', ...members] })
+  }
+  for (const size of [500, 5000]) {
+    const members = Array.from({ length: size }, (_, i) => contact(i))
+    const id = `big${size}@chatroom`
+    ROOMS.push({ id, topic: `Big room ${size}`, avatar: '', handle: '', ownerId: contact(0), adminIdList: [], memberIdList: members })
+    MEMBER_EXTRA[id] = Object.fromEntries(members.map((member, i) => [member, { roomAlias: `Nick ${i}` }]))
+  }
 }
 
 const { PuppetServer } = await import('wechaty-puppet-service')
@@ -242,6 +265,20 @@ const control = http.createServer(async (request, response) => {
       const { name, payload } = await readJson(request)
       puppet.emit(name, payload)
       return reply(200, { ok: true })
+    }
+    if (request.method === 'POST' && request.url === '/flood') {
+      const { count, rooms = BENCH_ROOMS } = await readJson(request)
+      const started = process.hrtime.bigint()
+      for (let sent = 0; sent < count;) {
+        // In slices, so the gRPC layer gets to write between them.
+        for (const end = Math.min(count, sent + 1000); sent < end; sent++) {
+          const room = sent % rooms
+          puppet.emit('room-join', { roomId: `room${room}@chatroom`, inviteeIdList: [`contact${(room * 3 + 1) % 5000}`, `contact${(room * 3 + 2) % 5000}`], inviterId: 'self', timestamp: Date.now() })
+        }
+        await new Promise(resolve => setImmediate(resolve))
+      }
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      return reply(200, { sent: count, ms })
     }
     if (request.method === 'GET' && request.url === '/calls') { return reply(200, calls) }
     if (request.method === 'POST' && request.url === '/calls/clear') {
