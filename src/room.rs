@@ -365,8 +365,17 @@ impl Room {
     /// Members matching `query`: a string matches exactly the name, room alias or contact alias
     /// (the union, in member order); a [`RoomMemberQueryFilter`] needs every given field to
     /// match.
+    ///
+    /// [`MemberQuery::All`] loads the contact payloads only (as python-wechaty's `member_list()`
+    /// readies each contact): afterwards `contact.name()` of every member answers from the
+    /// cache.
     pub async fn member_list(&self, query: impl Into<MemberQuery>) -> Result<Vec<Contact>> {
-        let members = self.member_details(query).await?;
+        let query = query.into();
+        let (need_member, need_contact) = match query {
+            MemberQuery::All => (false, true),
+            _ => query.needs(),
+        };
+        let members = self.load_members(&query, need_member, need_contact).await?;
         Ok(members.into_iter().map(|member| member.contact).collect())
     }
 
@@ -381,6 +390,16 @@ impl Room {
     pub async fn member_details(&self, query: impl Into<MemberQuery>) -> Result<Vec<RoomMember>> {
         let query = query.into();
         let (need_member, need_contact) = query.needs();
+        self.load_members(&query, need_member, need_contact).await
+    }
+
+    /// Members matching `query`, with the payload kinds asked for loaded.
+    async fn load_members(
+        &self,
+        query: &MemberQuery,
+        need_member: bool,
+        need_contact: bool,
+    ) -> Result<Vec<RoomMember>> {
         let ids = self.member_ids().await?;
         // Cached members first, under one lock per cache: a warm list costs no task, no
         // future and no lock per member.

@@ -339,6 +339,30 @@ async fn member_queries_by_each_field_with_two_payload_kinds_and_a_free_repeat()
 }
 
 #[tokio::test]
+async fn member_list_of_everyone_loads_contacts_only_then_names_are_warm() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let members = bot
+        .room("r1@chatroom")
+        .member_list(wechaty_client::MemberQuery::All)
+        .await
+        .unwrap();
+    assert_eq!(ids(&members), ["bot", "ann", "ben", "cora"]);
+    assert_eq!(world.calls("ContactPayload"), 4);
+    assert_eq!(
+        world.calls("RoomMemberPayload"),
+        0,
+        "nothing to match, no member payloads"
+    );
+    assert_eq!(members[2].name().await.unwrap(), "Ben");
+    assert_eq!(
+        world.calls("ContactPayload"),
+        4,
+        "names come from the cache"
+    );
+}
+
+#[tokio::test]
 async fn an_unnamed_room_is_called_by_three_other_members() {
     let (server, bot) = setup().await;
     server.world().add_room(

@@ -239,6 +239,23 @@ impl BenchFixture {
         }
     }
 
+    /// The bare client alone on the Event stream of any service: opens it, runs `trigger`
+    /// (which makes the service send room events), and returns how long until `count` room
+    /// events arrived, each decoded. The baseline for "is the SDK the bottleneck".
+    pub async fn bare_receive(
+        &self,
+        count: usize,
+        trigger: impl std::future::Future<Output = Result<()>>,
+    ) -> Result<Duration> {
+        let mut stream = bare::BareEvents::open(&self.bare).await?;
+        // Let the replayed login/ready pass before the clock starts.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let origin = Instant::now();
+        let (arrivals, triggered) = tokio::join!(stream.receive(count, true, origin), trigger);
+        triggered?;
+        Ok(arrivals?.last().copied().unwrap_or_default())
+    }
+
     /// Caches every room, then `contacts` contact payloads (`contact0`…), and reads this
     /// process's resident set before and after each step.
     /// Works against any service that has the benchmark world's contact ids.
