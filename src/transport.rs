@@ -45,10 +45,35 @@ pub(crate) struct Transport {
     call_timeout: Duration,
     plaintext: bool,
     /// Kept to open a second, bare connection for benchmarks.
-    #[cfg(feature = "bench")]
+    #[cfg_attr(not(feature = "bench"), allow(dead_code))]
     tls: Option<TlsConnector>,
-    #[cfg(feature = "bench")]
+    #[cfg_attr(not(feature = "bench"), allow(dead_code))]
     max_message_size: usize,
+}
+
+/// A lazily connecting channel to `endpoint` (`HOST:PORT`, `https` with `tls`), with
+/// `TCP_NODELAY` and whatever `configure` adds.
+fn channel(
+    endpoint: &str,
+    tls: Option<&TlsConnector>,
+    configure: impl FnOnce(Endpoint) -> Endpoint,
+) -> Result<Channel> {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let settings = Endpoint::from_shared(format!("{scheme}://{endpoint}"))
+        .map_err(|error| Error::Config(format!("endpoint {endpoint:?} is invalid: {error}")))?
+        .tcp_nodelay(true);
+    let settings = configure(settings);
+    Ok(match tls {
+        Some(connector) => settings.connect_with_connector_lazy(connector.clone()),
+        None => settings.connect_lazy(),
+    })
+}
+
+/// The generated client over `channel`, sending the token and holding the message limits.
+fn puppet_client(channel: Channel, token: &Token, max_message_size: usize) -> Puppet {
+    PuppetClient::with_interceptor(channel, Authorization(token.authorization()))
+        .max_decoding_message_size(max_message_size)
+        .max_encoding_message_size(max_message_size)
 }
 
 impl Transport {
@@ -60,68 +85,36 @@ impl Transport {
         tls: Option<TlsConnector>,
         config: &WechatyBuilder,
     ) -> Result<Self> {
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let mut settings = Endpoint::from_shared(format!("{scheme}://{endpoint}"))
-            .map_err(|error| Error::Config(format!("endpoint {endpoint:?} is invalid: {error}")))?
-            .connect_timeout(config.connect_timeout)
-            .tcp_nodelay(true)
-            .concurrency_limit(config.max_calls_in_flight);
-        if let Some(interval) = config.keepalive_interval {
-            settings = settings
-                .http2_keep_alive_interval(interval)
-                .keep_alive_timeout(config.keepalive_timeout)
-                .keep_alive_while_idle(false);
-        }
-        let channel = match tls.clone() {
-            Some(connector) => settings.connect_with_connector_lazy(connector),
-            None => settings.connect_lazy(),
-        };
-        Ok(Self::over(channel, endpoint, token, tls, config))
-    }
-
-    fn over(
-        channel: Channel,
-        endpoint: &str,
-        token: Token,
-        #[allow(unused_variables)] tls: Option<TlsConnector>,
-        config: &WechatyBuilder,
-    ) -> Self {
-        let plaintext = config.no_tls;
-        let authorization = Authorization(token.authorization());
-        let puppet = PuppetClient::with_interceptor(channel.clone(), authorization)
-            .max_decoding_message_size(config.max_message_size)
-            .max_encoding_message_size(config.max_message_size);
-        Self {
-            puppet,
+        let channel = channel(endpoint, tls.as_ref(), |settings| {
+            let settings = settings
+                .connect_timeout(config.connect_timeout)
+                .concurrency_limit(config.max_calls_in_flight);
+            match config.keepalive_interval {
+                Some(interval) => settings
+                    .http2_keep_alive_interval(interval)
+                    .keep_alive_timeout(config.keepalive_timeout)
+                    .keep_alive_while_idle(false),
+                None => settings,
+            }
+        })?;
+        Ok(Self {
+            puppet: puppet_client(channel.clone(), &token, config.max_message_size),
             health: HealthClient::new(channel),
             endpoint: endpoint.into(),
             token,
             call_timeout: config.call_timeout,
-            plaintext,
-            #[cfg(feature = "bench")]
+            plaintext: config.no_tls,
             tls,
-            #[cfg(feature = "bench")]
             max_message_size: config.max_message_size,
-        }
+        })
     }
 
     /// A second connection to the same service as the generated client alone: no cap on
     /// calls in flight, no deadline, no error mapping. The benchmarks' baseline.
     #[cfg(feature = "bench")]
     pub(crate) fn bare(&self) -> Result<Puppet> {
-        let scheme = if self.tls.is_some() { "https" } else { "http" };
-        let settings = Endpoint::from_shared(format!("{scheme}://{}", self.endpoint))
-            .map_err(|error| Error::Config(format!("endpoint is invalid: {error}")))?
-            .tcp_nodelay(true);
-        let channel = match self.tls.clone() {
-            Some(connector) => settings.connect_with_connector_lazy(connector),
-            None => settings.connect_lazy(),
-        };
-        Ok(
-            PuppetClient::with_interceptor(channel, Authorization(self.token.authorization()))
-                .max_decoding_message_size(self.max_message_size)
-                .max_encoding_message_size(self.max_message_size),
-        )
+        let channel = channel(&self.endpoint, self.tls.as_ref(), |settings| settings)?;
+        Ok(puppet_client(channel, &self.token, self.max_message_size))
     }
 
     /// A client for streaming calls, which carry no deadline.

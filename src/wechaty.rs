@@ -358,8 +358,8 @@ pub struct Events {
     inner: Option<BroadcastStream<EventBatch>>,
     /// The batch being handed out, and the position in it.
     batch: Option<(EventBatch, usize)>,
-    /// The number of the next event this subscriber should see: a batch starting later means
-    /// the ones in between were missed.
+    /// The number of the event after the last batch taken: a batch starting later means the
+    /// ones in between were missed.
     next: u64,
 }
 
@@ -372,7 +372,6 @@ impl Stream for Events {
             if let Some((batch, position)) = &mut this.batch {
                 if let Some(event) = batch.events.get(*position) {
                     *position += 1;
-                    this.next += 1;
                     return Poll::Ready(Some(event.clone()));
                 }
                 this.batch = None;
@@ -386,7 +385,7 @@ impl Stream for Events {
                 Some(Err(BroadcastStreamRecvError::Lagged(_))) => {}
                 Some(Ok(batch)) => {
                     let missed = batch.first.saturating_sub(this.next);
-                    this.next = batch.first;
+                    this.next = batch.first + batch.events.len() as u64;
                     this.batch = Some((batch, 0));
                     if missed > 0 {
                         return Poll::Ready(Some(Event::Lagged { missed }));

@@ -54,9 +54,14 @@ pub(crate) async fn member_list(client: &Puppet, room: &str, in_flight: usize) -
         .buffered(in_flight.max(1))
         .collect()
         .await;
-    loaded
+    successes(loaded)
+}
+
+/// How many of `results` succeeded, or the first failure.
+fn successes<T>(results: Vec<Result<T>>) -> Result<usize> {
+    results
         .into_iter()
-        .try_fold(0, |count, member| member.map(|_| count + 1))
+        .try_fold(0, |count, result| result.map(|_| count + 1))
 }
 
 /// `RoomList`, then every `RoomPayload`, `in_flight` at a time; returns how many rooms.
@@ -80,9 +85,7 @@ pub(crate) async fn room_payloads(client: &Puppet, in_flight: usize) -> Result<u
         .buffered(in_flight.max(1))
         .collect()
         .await;
-    loaded
-        .into_iter()
-        .try_fold(0, |count, room| room.map(|_| count + 1))
+    successes(loaded)
 }
 
 /// What a bare client would decode from a room event: its own typed struct, borrowing nothing.

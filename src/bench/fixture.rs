@@ -160,33 +160,45 @@ impl BenchFixture {
         room: &str,
         cold: bool,
     ) -> Result<(Duration, usize)> {
-        if cold && side == Side::Sdk {
-            self.bot.caches().clear();
-        }
-        let started = Instant::now();
-        let count = match side {
-            Side::Sdk => self
-                .bot
-                .room(room)
-                .member_details(MemberQuery::All)
-                .await?
-                .len(),
-            Side::Bare => bare::member_list(&self.bare, room, self.bot.lookup_limit()).await?,
-        };
-        Ok((started.elapsed(), count))
+        self.timed_count(side, cold, async {
+            match side {
+                Side::Sdk => Ok(self
+                    .bot
+                    .room(room)
+                    .member_details(MemberQuery::All)
+                    .await?
+                    .len()),
+                Side::Bare => bare::member_list(&self.bare, room, self.bot.lookup_limit()).await,
+            }
+        })
+        .await
     }
 
     /// Every room's payload (`find_all` of every room; the bare client: `RoomList` and every
     /// `RoomPayload`, as many in flight). `cold` empties the SDK's caches first.
     pub async fn find_all(&self, side: Side, cold: bool) -> Result<(Duration, usize)> {
+        self.timed_count(side, cold, async {
+            match side {
+                Side::Sdk => Ok(self.bot.rooms().find_all(RoomQuery::All).await?.len()),
+                Side::Bare => bare::room_payloads(&self.bare, self.bot.lookup_limit()).await,
+            }
+        })
+        .await
+    }
+
+    /// Times `work` (which counts what it loaded), after emptying the SDK's caches when
+    /// `cold` (the bare client has none).
+    async fn timed_count(
+        &self,
+        side: Side,
+        cold: bool,
+        work: impl std::future::Future<Output = Result<usize>>,
+    ) -> Result<(Duration, usize)> {
         if cold && side == Side::Sdk {
             self.bot.caches().clear();
         }
         let started = Instant::now();
-        let count = match side {
-            Side::Sdk => self.bot.rooms().find_all(RoomQuery::All).await?.len(),
-            Side::Bare => bare::room_payloads(&self.bare, self.bot.lookup_limit()).await?,
-        };
+        let count = work.await?;
         Ok((started.elapsed(), count))
     }
 

@@ -308,7 +308,7 @@ pub async fn run_suite(
             let undecoded = fixture.fan_out(Side::Bare, full, false).await?;
             rate.sdk.push(sdk.rate());
             rate.bare.push(bare.rate());
-            raw.sdk.push(undecoded.rate());
+            raw.bare.push(undecoded.rate());
             let sdk_paced = fixture.fan_out(Side::Sdk, paced, true).await?;
             let bare_paced = fixture.fan_out(Side::Bare, paced, true).await?;
             p50.sdk.push(millis(sdk_paced.p50));

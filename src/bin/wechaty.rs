@@ -117,9 +117,9 @@ enum Command {
     /// Runs against the embedded mock unless a service is given (--endpoint/--token or
     /// their variables)
     Bench {
-        /// Runs per figure (the report gives median, min and max)
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
+        /// Runs per figure (the report gives median, min and max) [default: 5, 2 with --quick]
+        #[arg(long, value_name = "N")]
+        runs: Option<usize>,
         /// Only these scenarios: unary, members, find, getters, fan-out, memory
         #[arg(long, value_delimiter = ',', value_name = "NAME")]
         only: Vec<String>,
@@ -350,7 +350,9 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 SuiteOptions::default()
             };
-            options.runs = runs;
+            if let Some(runs) = runs {
+                options.runs = runs;
+            }
             options.only = only;
             if let Some(events) = events {
                 options.fan_out_events = events;
