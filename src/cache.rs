@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::contact::ContactPayload;
 use crate::event::{Event, PayloadType};
 use crate::ids::{ContactId, RoomId};
-use crate::room::{RoomMemberPayload, RoomPayload};
+use crate::room::{MemberListing, PayloadKinds, RoomMemberPayload, RoomPayload};
 
 /// How many entries each cache keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +111,16 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
 pub(crate) struct MemberList {
     pub(crate) ids: Option<Arc<[ContactId]>>,
     pub(crate) payloads: HashMap<ContactId, Arc<RoomMemberPayload>>,
+    /// The last full listing, while it holds: dropped with the list (join, leave, topic,
+    /// room-member dirty) or when the ids are stored anew; stale once any contact payload was
+    /// forgotten since (`contacts_generation`).
+    listed: Option<Listed>,
+}
+
+struct Listed {
+    kinds: PayloadKinds,
+    contacts_generation: u64,
+    members: MemberListing,
 }
 
 pub(crate) struct Caches {
@@ -119,6 +129,8 @@ pub(crate) struct Caches {
     members: Mutex<Bounded<RoomId, MemberList>>,
     /// Bumped by every invalidation; fetches store only if it did not move meanwhile.
     generation: AtomicU64,
+    /// Bumped when contact payloads are forgotten: listings made before are stale.
+    contacts_generation: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -134,6 +146,7 @@ impl Caches {
             contacts: Mutex::new(Bounded::new(limits.contacts)),
             members: Mutex::new(Bounded::new(limits.member_lists)),
             generation: AtomicU64::new(0),
+            contacts_generation: AtomicU64::new(0),
         }
     }
 
@@ -203,9 +216,41 @@ impl Caches {
     pub(crate) fn store_member_ids(&self, room: &RoomId, ids: Arc<[ContactId]>, generation: u64) {
         let mut members = lock(&self.members);
         if self.fresh(generation) {
+            let list = members.get_or_insert_with(room.clone(), MemberList::default);
+            list.ids = Some(ids);
+            list.listed = None;
+        }
+    }
+
+    /// The room's last listing, if it is still true and has the payload `kinds`.
+    pub(crate) fn listing(&self, room: &RoomId, kinds: PayloadKinds) -> Option<MemberListing> {
+        let contacts_generation = self.contacts_generation.load(Ordering::Acquire);
+        let mut members = lock(&self.members);
+        let listed = members.get(room)?.listed.as_ref()?;
+        (listed.kinds.covers(kinds) && listed.contacts_generation == contacts_generation)
+            .then(|| Arc::clone(&listed.members))
+    }
+
+    /// Keeps a listing made from what the caches held at `generation`.
+    pub(crate) fn store_listing(
+        &self,
+        room: &RoomId,
+        kinds: PayloadKinds,
+        listing: MemberListing,
+        generation: u64,
+    ) {
+        // Read before the freshness check: `forget_contact` bumps `generation` first, so a
+        // forget that slips in after the check leaves this listing with an old number.
+        let contacts_generation = self.contacts_generation.load(Ordering::Acquire);
+        let mut members = lock(&self.members);
+        if self.fresh(generation) {
             members
                 .get_or_insert_with(room.clone(), MemberList::default)
-                .ids = Some(ids);
+                .listed = Some(Listed {
+                kinds,
+                contacts_generation,
+                members: listing,
+            });
         }
     }
 
@@ -247,6 +292,7 @@ impl Caches {
 
     pub(crate) fn forget_contact(&self, contact: &ContactId) {
         self.bump();
+        self.contacts_generation.fetch_add(1, Ordering::AcqRel);
         lock(&self.contacts).remove(contact);
     }
 
@@ -318,5 +364,37 @@ mod tests {
             caches.generation(),
         );
         assert_eq!(caches.member_ids(&room).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_listing_lasts_until_a_contact_is_forgotten_and_serves_poorer_queries() {
+        let caches = Caches::new(CacheLimits::default());
+        let room = RoomId::from("r");
+        let both = PayloadKinds {
+            member: true,
+            contact: true,
+        };
+        let contacts = PayloadKinds {
+            member: false,
+            contact: true,
+        };
+        let before = caches.generation();
+        caches.forget_contact(&ContactId::from("a"));
+        caches.store_listing(&room, both, Arc::from(Vec::new()), before);
+        assert!(
+            caches.listing(&room, both).is_none(),
+            "made before the forget"
+        );
+
+        caches.store_listing(&room, contacts, Arc::from(Vec::new()), caches.generation());
+        assert!(caches.listing(&room, contacts).is_some());
+        assert!(
+            caches.listing(&room, both).is_none(),
+            "lacks member payloads"
+        );
+        caches.store_listing(&room, both, Arc::from(Vec::new()), caches.generation());
+        assert!(caches.listing(&room, contacts).is_some());
+        caches.forget_contact(&ContactId::from("b"));
+        assert!(caches.listing(&room, both).is_none());
     }
 }

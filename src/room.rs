@@ -371,12 +371,16 @@ impl Room {
     /// cache.
     pub async fn member_list(&self, query: impl Into<MemberQuery>) -> Result<Vec<Contact>> {
         let query = query.into();
-        let (need_member, need_contact) = match query {
-            MemberQuery::All => (false, true),
+        let kinds = match query {
+            MemberQuery::All => PayloadKinds::CONTACT,
             _ => query.needs(),
         };
-        let members = self.load_members(&query, need_member, need_contact).await?;
-        Ok(members.into_iter().map(|member| member.contact).collect())
+        let listing = self.listing(kinds).await?;
+        Ok(listing
+            .iter()
+            .filter(|(_, payloads)| query.matches(payloads))
+            .map(|(id, _)| self.bot.contact(id.clone()))
+            .collect())
     }
 
     /// The first member matching `query`.
@@ -389,46 +393,52 @@ impl Room {
     /// concurrently with a bound, cached).
     pub async fn member_details(&self, query: impl Into<MemberQuery>) -> Result<Vec<RoomMember>> {
         let query = query.into();
-        let (need_member, need_contact) = query.needs();
-        self.load_members(&query, need_member, need_contact).await
+        let listing = self.listing(query.needs()).await?;
+        Ok(listing
+            .iter()
+            .filter(|(_, payloads)| query.matches(payloads))
+            .map(|(id, payloads)| RoomMember {
+                contact: self.bot.contact(id.clone()),
+                payloads: payloads.clone(),
+            })
+            .collect())
     }
 
-    /// Members matching `query`, with the payload kinds asked for loaded.
-    async fn load_members(
-        &self,
-        query: &MemberQuery,
-        need_member: bool,
-        need_contact: bool,
-    ) -> Result<Vec<RoomMember>> {
+    /// Every member with the payload `kinds` loaded, in member order: the cached listing
+    /// when nothing in it changed since, else built from the payload caches and fetches of
+    /// what they miss (and cached in turn). A repeated list so costs no lookup per member.
+    async fn listing(&self, kinds: PayloadKinds) -> Result<MemberListing> {
+        let caches = self.bot.caches();
+        if let Some(listing) = caches.listing(&self.id, kinds) {
+            return Ok(listing);
+        }
+        let generation = caches.generation();
         let ids = self.member_ids().await?;
         // Cached members first, under one lock per cache: a warm list costs no task, no
         // future and no lock per member.
-        let mut slots = self.cached_members(&ids, need_member, need_contact);
+        let mut slots = self.cached_members(&ids, kinds);
         let missing: Vec<usize> = (0..slots.len()).filter(|&at| slots[at].is_none()).collect();
         if !missing.is_empty() {
             let limit = self.bot.lookup_limit();
             let ids = &ids;
-            let loaded: Vec<(usize, Result<Option<RoomMember>>)> = futures_stream::iter(missing)
-                .map(|at| async move {
-                    (
-                        at,
-                        self.load_member(ids[at].clone(), need_member, need_contact)
-                            .await,
-                    )
-                })
-                .buffered(limit)
-                .collect()
-                .await;
+            let loaded: Vec<(usize, Result<Option<MemberPayloads>>)> =
+                futures_stream::iter(missing)
+                    .map(|at| async move { (at, self.load_member(&ids[at], kinds).await) })
+                    .buffered(limit)
+                    .collect()
+                    .await;
             for (at, member) in loaded {
                 // A member the service cannot describe stays `None` and is left out.
                 slots[at] = member?;
             }
         }
-        Ok(slots
-            .into_iter()
-            .flatten()
-            .filter(|member| query.matches(member))
-            .collect())
+        let listing: MemberListing = ids
+            .iter()
+            .zip(slots)
+            .filter_map(|(id, payloads)| Some((id.clone(), payloads?)))
+            .collect();
+        caches.store_listing(&self.id, kinds, Arc::clone(&listing), generation);
+        Ok(listing)
     }
 
     /// The owner, when the service says.
@@ -507,72 +517,54 @@ impl Room {
     fn cached_members(
         &self,
         ids: &[ContactId],
-        need_member: bool,
-        need_contact: bool,
-    ) -> Vec<Option<RoomMember>> {
+        kinds: PayloadKinds,
+    ) -> Vec<Option<MemberPayloads>> {
         let caches = self.bot.caches();
-        let members = match need_member {
+        let members = match kinds.member {
             true => caches.members_of(&self.id, ids),
             false => vec![None; ids.len()],
         };
-        let contacts = match need_contact {
+        let contacts = match kinds.contact {
             true => caches.contacts(ids),
             false => vec![None; ids.len()],
         };
-        ids.iter()
-            .zip(members.into_iter().zip(contacts))
-            .map(|(id, (member, contact))| {
-                if (need_member && member.is_none()) || (need_contact && contact.is_none()) {
-                    return None;
-                }
-                Some(self.room_member(id.clone(), member, contact))
+        members
+            .into_iter()
+            .zip(contacts)
+            .map(|(member, contact)| {
+                let payloads = MemberPayloads { member, contact };
+                payloads.holds(kinds).then_some(payloads)
             })
             .collect()
     }
 
-    fn room_member(
-        &self,
-        id: ContactId,
-        member: Option<Arc<RoomMemberPayload>>,
-        payload: Option<Arc<ContactPayload>>,
-    ) -> RoomMember {
-        RoomMember {
-            contact: self.bot.contact(id),
-            member,
-            payload,
-        }
-    }
-
-    /// What a query needs of one member. A member the service no longer knows is skipped
+    /// What `kinds` needs of one member. A member the service no longer knows is skipped
     /// (with a warning) rather than failing the whole list.
     async fn load_member(
         &self,
-        id: ContactId,
-        need_member: bool,
-        need_contact: bool,
-    ) -> Result<Option<RoomMember>> {
-        let contact = self.bot.contact(id.clone());
+        id: &ContactId,
+        kinds: PayloadKinds,
+    ) -> Result<Option<MemberPayloads>> {
         // Both kinds at once: a member costs one round trip, not two.
-        let (member, contact_payload) = tokio::join!(
+        let (member, contact) = tokio::join!(
             async {
-                match need_member {
-                    true => self.member_payload(&id).await.map(Some),
+                match kinds.member {
+                    true => self.member_payload(id).await.map(Some),
                     false => Ok(None),
                 }
             },
             async {
-                match need_contact {
-                    true => contact.payload().await.map(Some),
+                match kinds.contact {
+                    true => self.bot.contact(id.clone()).payload().await.map(Some),
                     false => Ok(None),
                 }
             }
         );
-        let (Some(member), Some(contact_payload)) =
-            (skip_gone(member, &id)?, skip_gone(contact_payload, &id)?)
+        let (Some(member), Some(contact)) = (skip_gone(member, id)?, skip_gone(contact, id)?)
         else {
             return Ok(None);
         };
-        Ok(Some(self.room_member(id, member, contact_payload)))
+        Ok(Some(MemberPayloads { member, contact }))
     }
 }
 
@@ -701,16 +693,63 @@ impl RoomMemberPayload {
 pub struct RoomMember {
     /// The contact.
     pub contact: Contact,
-    /// The room-member payload, when the query needed it.
-    member: Option<Arc<RoomMemberPayload>>,
-    /// The contact payload, when the query needed it.
-    payload: Option<Arc<ContactPayload>>,
+    /// What the query needed of them.
+    payloads: MemberPayloads,
 }
 
 impl RoomMember {
     /// Their name (when it was needed and known): the contact's, else the one the room knows.
     pub fn name(&self) -> Option<&str> {
-        self.payload
+        self.payloads.name()
+    }
+
+    /// Their room alias (when it was needed and set).
+    pub fn room_alias(&self) -> Option<&str> {
+        self.payloads.room_alias()
+    }
+
+    /// The alias the bot gave them (when it was needed and set).
+    pub fn contact_alias(&self) -> Option<&str> {
+        self.payloads.contact_alias()
+    }
+}
+
+/// Which payload kinds a member query needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PayloadKinds {
+    /// Room-member payloads (room alias, the room's name for them).
+    pub(crate) member: bool,
+    /// Contact payloads (name, the bot's alias for them).
+    pub(crate) contact: bool,
+}
+
+impl PayloadKinds {
+    const CONTACT: Self = Self {
+        member: false,
+        contact: true,
+    };
+
+    /// Whether what was loaded for `self` serves a query that needs `wanted`.
+    pub(crate) fn covers(self, wanted: Self) -> bool {
+        (self.member || !wanted.member) && (self.contact || !wanted.contact)
+    }
+}
+
+/// The payloads loaded for one member: shared by the cached listing and every
+/// [`RoomMember`] made from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MemberPayloads {
+    member: Option<Arc<RoomMemberPayload>>,
+    contact: Option<Arc<ContactPayload>>,
+}
+
+impl MemberPayloads {
+    fn holds(&self, kinds: PayloadKinds) -> bool {
+        (self.member.is_some() || !kinds.member) && (self.contact.is_some() || !kinds.contact)
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.contact
             .as_ref()
             .and_then(|payload| payload.name.as_deref())
             .or_else(|| {
@@ -720,16 +759,17 @@ impl RoomMember {
             })
     }
 
-    /// Their room alias (when it was needed and set).
-    pub fn room_alias(&self) -> Option<&str> {
+    fn room_alias(&self) -> Option<&str> {
         self.member.as_ref()?.room_alias.as_deref()
     }
 
-    /// The alias the bot gave them (when it was needed and set).
-    pub fn contact_alias(&self) -> Option<&str> {
-        self.payload.as_ref()?.alias.as_deref()
+    fn contact_alias(&self) -> Option<&str> {
+        self.contact.as_ref()?.alias.as_deref()
     }
 }
+
+/// A room's members with their payloads, in member order, as a list call returns them.
+pub(crate) type MemberListing = Arc<[(ContactId, MemberPayloads)]>;
 
 /// Fields a member must match; every given one must match exactly.
 ///
@@ -800,18 +840,21 @@ impl From<RoomMemberQueryFilter> for MemberQuery {
 }
 
 impl MemberQuery {
-    /// Which payload kinds matching needs: (room-member payloads, contact payloads).
-    fn needs(&self) -> (bool, bool) {
+    /// Which payload kinds matching needs.
+    fn needs(&self) -> PayloadKinds {
         match self {
-            Self::All | Self::Text(_) => (true, true),
-            Self::Filter(filter) => (
-                filter.name.is_some() || filter.room_alias.is_some(),
-                filter.contact_alias.is_some(),
-            ),
+            Self::All | Self::Text(_) => PayloadKinds {
+                member: true,
+                contact: true,
+            },
+            Self::Filter(filter) => PayloadKinds {
+                member: filter.name.is_some() || filter.room_alias.is_some(),
+                contact: filter.contact_alias.is_some(),
+            },
         }
     }
 
-    fn matches(&self, member: &RoomMember) -> bool {
+    fn matches(&self, member: &MemberPayloads) -> bool {
         let is = |field: Option<&str>, wanted: &str| field == Some(wanted);
         match self {
             Self::All => true,

@@ -362,6 +362,82 @@ async fn member_list_of_everyone_loads_contacts_only_then_names_are_warm() {
     );
 }
 
+/// Waits until the bot has seen `count` dirty events (their invalidation runs first).
+async fn dirty_seen(events: &mut wechaty_client::Events, count: usize) {
+    timeout(WAIT, async {
+        let mut seen = 0;
+        while seen < count {
+            if let Some(Event::Dirty { .. }) = events.next().await {
+                seen += 1;
+            }
+        }
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_repeated_member_listing_is_free_until_a_contact_or_the_members_change() {
+    let (server, bot) = setup().await;
+    let room = bot.room("r1@chatroom");
+    let world = server.world();
+    let ann = |members: &[wechaty_client::RoomMember]| {
+        let ann = members.iter().find(|m| m.contact.id().as_str() == "ann");
+        let ann = ann.expect("ann is a member");
+        (
+            ann.name().map(str::to_owned),
+            ann.room_alias().map(str::to_owned),
+        )
+    };
+    let all = || room.member_details(wechaty_client::MemberQuery::All);
+    let first = all().await.unwrap();
+    assert_eq!(
+        ann(&first),
+        (Some("Ann".into()), Some("Ali (room nick)".into()))
+    );
+    let calls = || {
+        (
+            world.calls("ContactPayload"),
+            world.calls("RoomMemberPayload"),
+        )
+    };
+    assert_eq!(calls(), (4, 4));
+    assert_eq!(all().await.unwrap(), first);
+    // The richer listing also serves the contact-only list.
+    assert_eq!(
+        room.member_list(wechaty_client::MemberQuery::All)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(calls(), (4, 4), "repeats answer from the listing");
+
+    // Ann renames herself: only her contact payload is fetched again.
+    world.add_contact(MockContact::new("ann", "Annie").alias("Ann (alias)"));
+    let mut events = bot.events();
+    world.emit_json(27, json!({"payloadType": 2, "payloadId": "ann"}));
+    dirty_seen(&mut events, 1).await;
+    assert_eq!(ann(&all().await.unwrap()).0.as_deref(), Some("Annie"));
+    assert_eq!(ids(&room.member_list("Annie").await.unwrap()), ["ann"]);
+    assert_eq!(calls(), (5, 4));
+
+    // A new room alias, told by a room-member dirty (the room's id).
+    let changed = world
+        .room("r1@chatroom")
+        .unwrap()
+        .room_alias("ann", "Queen Ann");
+    world.add_room(changed);
+    world.emit_json(27, json!({"payloadType": 4, "payloadId": "r1@chatroom"}));
+    dirty_seen(&mut events, 1).await;
+    assert_eq!(ann(&all().await.unwrap()).1.as_deref(), Some("Queen Ann"));
+    assert_eq!(
+        calls(),
+        (5, 8),
+        "every member payload again, contacts still cached"
+    );
+}
+
 #[tokio::test]
 async fn an_unnamed_room_is_called_by_three_other_members() {
     let (server, bot) = setup().await;
