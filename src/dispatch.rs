@@ -1,6 +1,6 @@
 //! The one background task that owns the `Event` stream, and the channels it feeds.
 //!
-//! For each event, in order: cache invalidation hooks, login state, then the global
+//! For each event, in order: cache invalidation, login state, then the global
 //! `broadcast` and the room's own `broadcast` (created on its first subscriber, removed with its
 //! last). Subscribers never block the task: a slow one sees `Lagged` and continues.
 //!
@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tonic::codec::Streaming;
@@ -32,8 +32,9 @@ use crate::transport::Transport;
 /// the first event: some servers send nothing until something happens, and that is fine.
 const OPEN_GRACE: Duration = Duration::from_secs(5);
 /// Batches buffered per global subscriber before a slow one starts missing them: 1,024 events
-/// when events trickle in one at a time, up to 64 times more under load. (A broadcast keeps
-/// its last values until overwritten, so this is also the memory the channel holds.)
+/// when events trickle in one at a time, up to 64 times more under load. (A broadcast drops
+/// a value once every receiver has seen it: memory is held only for what slow subscribers
+/// have yet to read.)
 const GLOBAL_BUFFER: usize = 1024;
 /// Events the task takes from the stream at once, when that many are already there. One
 /// batch is one send and one wake-up per global subscriber instead of one per event, so a
@@ -107,7 +108,7 @@ pub(crate) struct Hub {
     user: watch::Sender<Option<ContactId>>,
     ready: AtomicBool,
     malformed: AtomicU64,
-    invalidators: Mutex<Vec<Invalidator>>,
+    invalidate: Invalidator,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -116,8 +117,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-impl Default for Hub {
-    fn default() -> Self {
+impl Hub {
+    /// A hub that runs `invalidate` on every event before publishing it.
+    pub(crate) fn new(invalidate: Invalidator) -> Self {
         Self {
             global: Mutex::new(Some(Global {
                 sender: broadcast::channel(GLOBAL_BUFFER).0,
@@ -128,12 +130,10 @@ impl Default for Hub {
             user: watch::channel(None).0,
             ready: AtomicBool::new(false),
             malformed: AtomicU64::new(0),
-            invalidators: Mutex::default(),
+            invalidate,
         }
     }
-}
 
-impl Hub {
     /// A receiver of every event from now on, with the number of the next event, or `None`
     /// once closed for good.
     pub(crate) fn subscribe(&self) -> Option<(broadcast::Receiver<EventBatch>, u64)> {
@@ -170,10 +170,6 @@ impl Hub {
         lock(&self.rooms).len()
     }
 
-    pub(crate) fn add_invalidator(&self, hook: Invalidator) {
-        lock(&self.invalidators).push(hook);
-    }
-
     pub(crate) fn state(&self) -> watch::Receiver<ConnectionState> {
         self.state.subscribe()
     }
@@ -198,10 +194,12 @@ impl Hub {
     }
 
     fn publish(&self, event: Event) {
-        self.publish_batch(vec![event]);
+        self.publish_batch(&mut vec![event]);
     }
 
-    fn publish_batch(&self, events: Vec<Event>) {
+    /// Publishes (and empties) `events`, which the caller reuses: the batch is moved into
+    /// its shared slice in one allocation.
+    fn publish_batch(&self, events: &mut Vec<Event>) {
         if events.is_empty() {
             return;
         }
@@ -212,10 +210,11 @@ impl Hub {
             if global.sender.receiver_count() > 0 {
                 let _ = global.sender.send(EventBatch {
                     first,
-                    events: events.into(),
+                    events: events.drain(..).collect(),
                 });
             }
         }
+        events.clear();
     }
 
     fn publish_room(&self, room: &RoomId, signal: RoomSignal) {
@@ -227,15 +226,9 @@ impl Hub {
         }
     }
 
-    fn run_invalidators(&self, event: &Event) {
-        for hook in lock(&self.invalidators).iter() {
-            hook(event);
-        }
-    }
-
     fn publish_reconnected(&self) {
         // Events fired while disconnected are lost: nothing cached can be trusted.
-        self.run_invalidators(&Event::Reconnected);
+        (self.invalidate)(&Event::Reconnected);
         self.publish(Event::Reconnected);
         for sender in lock(&self.rooms).values() {
             let _ = sender.send(RoomSignal::Reconnected);
@@ -360,9 +353,11 @@ async fn pump(
     settings: &StreamSettings,
     dispatcher: &mut Dispatcher<'_>,
 ) -> Ended {
-    let mut chunks = stream.ready_chunks(MAX_BATCH);
+    // Reused for every batch: a fresh buffer per batch is a large allocation, which costs
+    // glibc's allocator a sweep of its small free lists each time.
+    let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
-        let chunk = match tokio::time::timeout(settings.watchdog, chunks.next()).await {
+        let mut next = match tokio::time::timeout(settings.watchdog, stream.next()).await {
             Err(_silent) => {
                 tracing::warn!(
                     watchdog = ?settings.watchdog,
@@ -373,41 +368,50 @@ async fn pump(
                     timeout: settings.watchdog,
                 });
             }
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => {
-                tracing::warn!(
-                    endpoint = transport.endpoint(),
-                    "the puppet service ended the Event stream"
-                );
-                return Ended::Broken(Error::NotConnected);
-            }
+            Ok(next) => next,
         };
-        let mut batch = Vec::with_capacity(chunk.len());
-        let mut failed = None;
-        for item in chunk {
-            match item {
-                Ok(response) => batch.extend(dispatcher.dispatch(response)),
-                Err(status) => {
-                    failed = Some(status);
-                    break;
+        let mut taken = 0;
+        let ended = loop {
+            match next {
+                Some(Ok(response)) => batch.extend(dispatcher.dispatch(response)),
+                Some(Err(status)) => break Some(failed(transport, &status)),
+                None => {
+                    tracing::warn!(
+                        endpoint = transport.endpoint(),
+                        "the puppet service ended the Event stream"
+                    );
+                    break Some(Ended::Broken(Error::NotConnected));
                 }
             }
+            taken += 1;
+            if taken == MAX_BATCH {
+                break None;
+            }
+            // What is already there, without waiting.
+            match stream.next().now_or_never() {
+                Some(item) => next = item,
+                None => break None,
+            }
+        };
+        dispatcher.hub.publish_batch(&mut batch);
+        if let Some(ended) = ended {
+            return ended;
         }
-        dispatcher.hub.publish_batch(batch);
         // A stream that always has data would keep this task running while the subscribers
         // it woke wait in the queue; counting each batch against tokio's cooperative budget
         // makes it yield now and then, so they keep up instead of lagging.
         tokio::task::consume_budget().await;
-        if let Some(status) = failed {
-            let error = transport.error("Event", &status);
-            if error == Error::Unauthenticated {
-                tracing::error!(%error, "the Event stream was refused");
-                return Ended::Unauthenticated;
-            }
-            tracing::warn!(%error, "the Event stream failed");
-            return Ended::Broken(error);
-        }
     }
+}
+
+fn failed(transport: &Transport, status: &tonic::Status) -> Ended {
+    let error = transport.error("Event", status);
+    if error == Error::Unauthenticated {
+        tracing::error!(%error, "the Event stream was refused");
+        return Ended::Unauthenticated;
+    }
+    tracing::warn!(%error, "the Event stream failed");
+    Ended::Broken(error)
 }
 
 struct Dispatcher<'a> {
@@ -437,7 +441,7 @@ impl Dispatcher<'_> {
             }
         };
         // Caches first, so a subscriber reacting to the event reads fresh data.
-        self.hub.run_invalidators(&event);
+        (self.hub.invalidate)(&event);
         if !self.track_session(&event) {
             return None;
         }

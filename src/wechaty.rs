@@ -100,10 +100,9 @@ impl Wechaty {
         lookup_limit: usize,
         inline_file_limit: usize,
     ) -> Self {
-        let hub = Arc::new(Hub::default());
         let caches = Arc::new(Caches::new(limits));
         let hook = Arc::clone(&caches);
-        hub.add_invalidator(Arc::new(move |event| hook.invalidate(event)));
+        let hub = Arc::new(Hub::new(Arc::new(move |event| hook.invalidate(event))));
         Self {
             inner: Arc::new(Inner {
                 endpoint: transport.endpoint().to_owned(),
