@@ -1,4 +1,5 @@
-//! In-memory payload caches: rooms, contacts, and per room its member ids and member payloads.
+//! In-memory payload caches: rooms, contacts, and per room its member ids, member payloads and
+//! last member listing (see [`Caches::listing`]).
 //!
 //! Bounded (the least recently used entries go first), invalidated by the dispatch task before
 //! subscribers see the event: `dirty` with protocol.md §11.3's id semantics (a room-member dirty

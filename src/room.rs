@@ -432,12 +432,16 @@ impl Room {
                 slots[at] = member?;
             }
         }
+        let complete = slots.iter().all(Option::is_some);
         let listing: MemberListing = ids
             .iter()
             .zip(slots)
             .filter_map(|(id, payloads)| Some((id.clone(), payloads?)))
             .collect();
-        caches.store_listing(&self.id, kinds, Arc::clone(&listing), generation);
+        // A member left out may have failed for a passing reason: ask again next time.
+        if complete {
+            caches.store_listing(&self.id, kinds, Arc::clone(&listing), generation);
+        }
         Ok(listing)
     }
 
@@ -745,7 +749,11 @@ pub(crate) struct MemberPayloads {
 
 impl MemberPayloads {
     fn holds(&self, kinds: PayloadKinds) -> bool {
-        (self.member.is_some() || !kinds.member) && (self.contact.is_some() || !kinds.contact)
+        let held = PayloadKinds {
+            member: self.member.is_some(),
+            contact: self.contact.is_some(),
+        };
+        held.covers(kinds)
     }
 
     fn name(&self) -> Option<&str> {

@@ -439,6 +439,29 @@ async fn a_repeated_member_listing_is_free_until_a_contact_or_the_members_change
 }
 
 #[tokio::test]
+async fn a_member_the_service_cannot_describe_is_skipped_and_asked_for_again() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    world.add_room(MockRoom::new("ghost@chatroom", "Ghosts").members(["ann", "casper"]));
+    let room = bot.room("ghost@chatroom");
+    let all = || room.member_details(wechaty_client::MemberQuery::All);
+    let listed: Vec<String> = all()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.contact.id().to_string())
+        .collect();
+    assert_eq!(listed, ["ann"], "casper is no contact of the world");
+    let contact_calls = world.calls("ContactPayload");
+    assert_eq!(all().await.unwrap().len(), 1);
+    assert_eq!(
+        world.calls("ContactPayload"),
+        contact_calls + 1,
+        "an incomplete listing is not kept: only casper is asked for again"
+    );
+}
+
+#[tokio::test]
 async fn an_unnamed_room_is_called_by_three_other_members() {
     let (server, bot) = setup().await;
     server.world().add_room(
