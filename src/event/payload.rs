@@ -27,56 +27,56 @@ pub(crate) struct DecodeError {
 }
 
 /// Decodes one event. Unknown types are not errors; malformed payloads are.
-pub(crate) fn decode(kind: i32, payload: &str) -> Result<Event, DecodeError> {
-    let keys = Keys { kind, payload };
+pub(crate) fn decode(kind: i32, json: &str) -> Result<Event, DecodeError> {
+    let payload = Payload { kind, json };
     let event = match kind {
         1 => Event::Heartbeat {
-            data: keys.parse::<Data>()?.data,
+            data: payload.parse::<Data>()?.data,
         },
         2 => Event::Message {
             message_id: MessageId::new(
-                keys.present(keys.parse::<Message>()?.message_id, "messageId")?,
+                payload.present(payload.parse::<Message>()?.message_id, "messageId")?,
             ),
         },
         3 => Event::Dong {
-            data: keys.parse::<Data>()?.data,
+            data: payload.parse::<Data>()?.data,
         },
         4 => Event::Post {
-            post_id: keys.present_owned(keys.parse::<Post>()?.post_id, "postId")?,
+            post_id: payload.present_owned(payload.parse::<Post>()?.post_id, "postId")?,
         },
-        16 => Event::Error(keys.parse::<Failure>()?.into_error()),
+        16 => Event::Error(payload.parse::<Failure>()?.into_error()),
         17 => Event::Friendship {
-            friendship_id: keys
-                .present_owned(keys.parse::<Friendship>()?.friendship_id, "friendshipId")?,
+            friendship_id: payload
+                .present_owned(payload.parse::<Friendship>()?.friendship_id, "friendshipId")?,
         },
         18 => Event::RoomInvite {
-            room_invitation_id: keys.present_owned(
-                keys.parse::<RoomInvite>()?.room_invitation_id,
+            room_invitation_id: payload.present_owned(
+                payload.parse::<RoomInvite>()?.room_invitation_id,
                 "roomInvitationId",
             )?,
         },
         19 => {
-            let join = keys.parse::<Join>()?;
+            let join = payload.parse::<Join>()?;
             Event::RoomJoin(Arc::new(RoomJoin {
-                room_id: keys.room(join.room_id)?,
+                room_id: payload.room(join.room_id)?,
                 invitee_ids: join.invitee_id_list.unwrap_or_default().0,
                 inviter_id: some_id(join.inviter_id),
                 date: date(join.timestamp),
             }))
         }
         20 => {
-            let leave = keys.parse::<Leave>()?;
+            let leave = payload.parse::<Leave>()?;
             Event::RoomLeave(Arc::new(RoomLeave {
-                room_id: keys.room(leave.room_id)?,
+                room_id: payload.room(leave.room_id)?,
                 removee_ids: leave.removee_id_list.unwrap_or_default().0,
                 remover_id: some_id(leave.remover_id),
                 date: date(leave.timestamp),
             }))
         }
         21 => {
-            let topic = keys.parse::<Topic>()?;
+            let topic = payload.parse::<Topic>()?;
             Event::RoomTopic(Arc::new(RoomTopic {
-                room_id: keys.room(topic.room_id)?,
+                room_id: payload.room(topic.room_id)?,
                 new_topic: topic.new_topic.map(Text::into_string).unwrap_or_default(),
                 old_topic: topic.old_topic.map(Text::into_string).unwrap_or_default(),
                 changer_id: some_id(topic.changer_id),
@@ -84,9 +84,9 @@ pub(crate) fn decode(kind: i32, payload: &str) -> Result<Event, DecodeError> {
             }))
         }
         32 => {
-            let announce = keys.parse::<Announce>()?;
+            let announce = payload.parse::<Announce>()?;
             Event::RoomAnnounce(Arc::new(RoomAnnounce {
-                room_id: keys.room(announce.room_id)?,
+                room_id: payload.room(announce.room_id)?,
                 new_announce: announce
                     .new_announce
                     .map(Text::into_string)
@@ -97,7 +97,7 @@ pub(crate) fn decode(kind: i32, payload: &str) -> Result<Event, DecodeError> {
             }))
         }
         22 => {
-            let scan = keys.parse::<Scan>()?;
+            let scan = payload.parse::<Scan>()?;
             Event::Scan {
                 status: ScanStatus::from(scan.status.unwrap_or(0)),
                 qrcode: scan.qrcode.filter(|v| !v.is_empty()),
@@ -105,37 +105,37 @@ pub(crate) fn decode(kind: i32, payload: &str) -> Result<Event, DecodeError> {
             }
         }
         23 => Event::Ready {
-            data: keys.parse::<Data>()?.data,
+            data: payload.parse::<Data>()?.data,
         },
         24 => Event::Reset {
-            data: keys.parse::<Data>()?.data,
+            data: payload.parse::<Data>()?.data,
         },
         25 => Event::Login {
             contact_id: ContactId::from(
-                keys.present_owned(keys.parse::<Login>()?.contact_id, "contactId")?,
+                payload.present_owned(payload.parse::<Login>()?.contact_id, "contactId")?,
             ),
         },
         26 => {
-            let logout = keys.parse::<Logout>()?;
+            let logout = payload.parse::<Logout>()?;
             Event::Logout {
-                contact_id: ContactId::from(keys.present_owned(logout.contact_id, "contactId")?),
+                contact_id: ContactId::from(payload.present_owned(logout.contact_id, "contactId")?),
                 data: logout.data,
             }
         }
         27 => {
-            let dirty = keys.parse::<Dirty>()?;
+            let dirty = payload.parse::<Dirty>()?;
             Event::Dirty {
                 payload_type: PayloadType::from(
                     dirty
                         .payload_type
-                        .ok_or_else(|| keys.fail("missing `payloadType`".into()))?,
+                        .ok_or_else(|| payload.fail("missing `payloadType`".into()))?,
                 ),
-                payload_id: keys.present_owned(dirty.payload_id, "payloadId")?,
+                payload_id: payload.present_owned(dirty.payload_id, "payloadId")?,
             }
         }
         other => Event::Unknown {
             kind: other,
-            payload: payload.to_owned(),
+            payload: json.to_owned(),
         },
     };
     Ok(event)
@@ -143,12 +143,12 @@ pub(crate) fn decode(kind: i32, payload: &str) -> Result<Event, DecodeError> {
 
 /// One payload being decoded, for parsing and for errors that say which type failed.
 #[derive(Clone, Copy)]
-struct Keys<'a> {
+struct Payload<'a> {
     kind: i32,
-    payload: &'a str,
+    json: &'a str,
 }
 
-impl<'a> Keys<'a> {
+impl<'a> Payload<'a> {
     fn fail(self, reason: String) -> DecodeError {
         DecodeError {
             kind: self.kind,
@@ -158,11 +158,10 @@ impl<'a> Keys<'a> {
 
     fn parse<T: Deserialize<'a> + Default>(self) -> Result<T, DecodeError> {
         // Some servers send "" for events without a payload.
-        if self.payload.trim().is_empty() {
+        if self.json.trim().is_empty() {
             return Ok(T::default());
         }
-        serde_json::from_str(self.payload)
-            .map_err(|error| self.fail(format!("invalid JSON: {error}")))
+        serde_json::from_str(self.json).map_err(|error| self.fail(format!("invalid JSON: {error}")))
     }
 
     /// A key the event is useless without, as text (empty counts as missing).
@@ -179,8 +178,7 @@ impl<'a> Keys<'a> {
     }
 
     fn room(self, id: Option<Text<'_>>) -> Result<RoomId, DecodeError> {
-        self.present(id, "roomId")
-            .map(|id| RoomId::from(id.as_ref()))
+        self.present(id, "roomId").map(RoomId::new)
     }
 }
 
