@@ -152,8 +152,8 @@ impl BenchFixture {
 
     /// Lists every member of `room` with name, room alias and contact alias (the SDK's
     /// `member_details(MemberQuery::All)`, then reading each name and room alias; the bare
-    /// client makes the same calls with the same number in flight). `cold` empties the SDK's caches first. Returns the time and how many
-    /// members.
+    /// client makes the same calls with the same number in flight). `cold` empties the SDK's
+    /// caches first. Returns the time and how many members.
     pub async fn member_list(
         &self,
         side: Side,
