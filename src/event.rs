@@ -338,7 +338,8 @@ pub fn timestamp_to_time(value: f64) -> Option<SystemTime> {
 mod tests {
     use super::*;
 
-    fn ms(value: u64) -> SystemTime {
+    /// A time `value` milliseconds after the epoch (also used by `payload`'s tests).
+    pub(super) fn ms(value: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(value)
     }
 

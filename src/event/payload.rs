@@ -405,13 +405,8 @@ fn date(timestamp: Option<f64>) -> SystemTime {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, UNIX_EPOCH};
-
     use super::*;
-
-    fn ms(value: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(value)
-    }
+    use crate::event::tests::ms;
 
     #[test]
     fn escaped_strings_decode_as_well_as_plain_ones() {
