@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::reconnect::{ExponentialBackoff, ReconnectPolicy};
 use crate::tls::{self, TlsConnector};
 use crate::token::Token;
-use crate::transport::Transport;
+use crate::transport::{ChannelSettings, Transport};
 use crate::wechaty::Wechaty;
 
 /// Environment variable holding the service token.
@@ -315,8 +315,37 @@ impl WechatyBuilder {
     /// prepares the connection. The connection itself opens on the first call, and re-opens by
     /// itself if it breaks.
     pub async fn build(self) -> Result<Wechaty> {
-        if let Some(message) = self.env_error {
-            return Err(Error::Config(message));
+        let (endpoint, token, tls) = self.resolve().await?;
+        let transport = Transport::new(&endpoint, token, tls, &self.channel_settings())?;
+        let settings = StreamSettings {
+            watchdog: self.watchdog,
+            policy: Arc::clone(&self.reconnect),
+        };
+        Ok(Wechaty::new(
+            transport,
+            settings,
+            self.cache_limits,
+            self.max_concurrent_lookups,
+            self.inline_file_limit,
+        ))
+    }
+
+    /// The generated gRPC client (feature `proto`) on a connection of its own to the service
+    /// these settings point at: the same endpoint (discovered when none is given), token and
+    /// TLS, and the message size limit — but no cap on calls in flight, no deadlines, no
+    /// caches and no error mapping. For RPCs the SDK does not wrap; see [`crate::proto`].
+    #[cfg(feature = "proto")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "proto")))]
+    pub async fn build_proto_client(&self) -> Result<crate::proto::PuppetClient> {
+        let (endpoint, token, tls) = self.resolve().await?;
+        crate::transport::bare_client(&endpoint, &token, tls.as_ref(), &self.channel_settings())
+    }
+
+    /// Checks every setting, then finds the endpoint: the service's address, the token, and
+    /// the TLS connector unless TLS is off.
+    async fn resolve(&self) -> Result<(String, Token, Option<TlsConnector>)> {
+        if let Some(message) = &self.env_error {
+            return Err(Error::Config(message.clone()));
         }
         let token = Token::parse(self.token.as_deref().ok_or_else(|| {
             Error::Config(format!(
@@ -331,6 +360,11 @@ impl WechatyBuilder {
         if self.max_message_size == 0 {
             return Err(Error::Config(
                 "max_message_size must be at least 1 byte".into(),
+            ));
+        }
+        if self.watchdog.is_zero() {
+            return Err(Error::Config(
+                "the watchdog period must be above zero".into(),
             ));
         }
         // TLS settings first: a bad CA or name should not cost a discovery round trip.
@@ -352,23 +386,20 @@ impl WechatyBuilder {
                 .await?
             }
         };
-        if self.watchdog.is_zero() {
-            return Err(Error::Config(
-                "the watchdog period must be above zero".into(),
-            ));
+        Ok((endpoint, token, tls))
+    }
+
+    /// How the channel talks to the service.
+    fn channel_settings(&self) -> ChannelSettings {
+        ChannelSettings {
+            call_timeout: self.call_timeout,
+            connect_timeout: self.connect_timeout,
+            max_calls_in_flight: self.max_calls_in_flight,
+            max_message_size: self.max_message_size,
+            keepalive: self
+                .keepalive_interval
+                .map(|interval| (interval, self.keepalive_timeout)),
         }
-        let transport = Transport::new(&endpoint, token, tls, &self)?;
-        let settings = StreamSettings {
-            watchdog: self.watchdog,
-            policy: Arc::clone(&self.reconnect),
-        };
-        Ok(Wechaty::new(
-            transport,
-            settings,
-            self.cache_limits,
-            self.max_concurrent_lookups,
-            self.inline_file_limit,
-        ))
     }
 
     /// The TLS connector: trusted roots and the server name to expect.

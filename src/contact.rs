@@ -4,9 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId};
 use crate::message::Message;
-use crate::proto::wechaty::puppet as pb;
 use crate::say::Sayable;
 use crate::wechaty::Wechaty;
 

@@ -22,9 +22,9 @@ use tonic::codec::Streaming;
 
 use crate::error::{Error, Result};
 use crate::event::{self, Event, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
+use crate::generated::wechaty::puppet::{EventRequest, EventResponse};
 use crate::ids::{ContactId, MessageId, RoomId};
 use crate::message::{fetch_payload, MessagePayload};
-use crate::proto::wechaty::puppet::{EventRequest, EventResponse};
 use crate::reconnect::ReconnectPolicy;
 use crate::transport::Transport;
 

@@ -13,8 +13,8 @@ use tokio_stream::StreamExt;
 use crate::config::{parse_endpoint, WechatyBuilder, ENV_ENDPOINT, ENV_NO_TLS, ENV_TOKEN};
 use crate::discovery::{discover, DEFAULT_AUTHORITY};
 use crate::error::Error;
-use crate::proto::health::health_check_response::ServingStatus;
-use crate::proto::health::HealthCheckRequest;
+use crate::generated::health::health_check_response::ServingStatus;
+use crate::generated::health::HealthCheckRequest;
 use crate::tls::x509::Certificate;
 use crate::token::Token;
 

@@ -219,11 +219,6 @@ pub enum Error {
     #[error("the scenario failed: {}", .0.join("; "))]
     ScenarioFailed(Vec<String>),
 
-    /// A benchmark could not run or produced inconsistent results; the message says which
-    /// and why (see `wechaty_client::bench`).
-    #[error("benchmark: {0}")]
-    Benchmark(String),
-
     /// An argument cannot work; the message says why.
     #[error("{0}")]
     InvalidArgument(String),

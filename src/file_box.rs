@@ -14,8 +14,8 @@ use tokio::io::AsyncWriteExt;
 use tokio_stream::StreamExt;
 
 use crate::error::{Error, Result};
+use crate::generated::wechaty::puppet as pb;
 use crate::http::{self, WebUrl};
-use crate::proto::wechaty::puppet as pb;
 use crate::wechaty::Wechaty;
 
 /// Largest file [`FileBox::to_bytes`] reads into memory, and largest URL download (256 MiB).

@@ -40,6 +40,7 @@
 //! See `ARCHITECTURE.md` for how the pieces fit together.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
 mod config;
@@ -50,12 +51,12 @@ mod doctor;
 mod error;
 mod event;
 mod file_box;
+mod generated;
 mod handler;
 mod http;
 mod ids;
 mod message;
 mod mini_program;
-mod proto;
 mod reconnect;
 mod room;
 mod room_invitation;
@@ -67,11 +68,14 @@ mod transport;
 mod url_link;
 mod wechaty;
 
-#[cfg(feature = "bench")]
-pub mod bench;
 #[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
+#[cfg(feature = "proto")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proto")))]
+pub mod proto;
 #[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod testing;
 
 pub use cache::CacheLimits;

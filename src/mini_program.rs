@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::proto::wechaty::puppet as pb;
+use crate::generated::wechaty::puppet as pb;
 
 /// A mini program card. Build one from the JSON a puppet gave you with
 /// [`from_json`](Self::from_json).

@@ -16,9 +16,9 @@ use crate::dispatch::{Hub, RoomSignal};
 use crate::error::{Error, Result};
 use crate::event::{Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
 use crate::file_box::FileBox;
+use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId, RoomId};
 use crate::message::Message;
-use crate::proto::wechaty::puppet as pb;
 use crate::say::Sayable;
 use crate::wechaty::Wechaty;
 

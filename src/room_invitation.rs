@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::contact::Contact;
 use crate::error::{Error, Result};
 use crate::event::timestamp_to_time;
+use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId};
-use crate::proto::wechaty::puppet as pb;
 use crate::wechaty::Wechaty;
 
 /// An invitation into a room. Creating the handle does no I/O.

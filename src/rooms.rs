@@ -12,8 +12,8 @@ use regex::Regex;
 
 use crate::contact::Contact;
 use crate::error::{Error, Result};
+use crate::generated::wechaty::puppet as pb;
 use crate::ids::RoomId;
-use crate::proto::wechaty::puppet as pb;
 use crate::room::{fetch_room, Room, RoomPayload};
 use crate::wechaty::Wechaty;
 

@@ -1,6 +1,7 @@
 //! The gRPC channel to the puppet service: one multiplexed HTTP/2 connection, the
 //! `authorization` metadata on every call, a cap on calls in flight and a deadline on unary calls.
 
+use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,16 +10,22 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::config::WechatyBuilder;
 use crate::error::{Error, Result};
-use crate::proto::health::health_client::HealthClient;
-use crate::proto::wechaty::puppet_client::PuppetClient;
+use crate::generated::health::health_client::HealthClient;
+use crate::generated::wechaty::puppet_client::PuppetClient;
 use crate::tls::TlsConnector;
 use crate::token::Token;
 
-/// Adds `authorization: Wechaty <token>` to every call. The value is built once.
+/// Adds `authorization: Wechaty <token>` to every call. The value is built once and marked
+/// sensitive (HTTP/2 never indexes it); `Debug` never shows it.
 #[derive(Clone)]
-pub(crate) struct Authorization(MetadataValue<Ascii>);
+pub struct Authorization(MetadataValue<Ascii>);
+
+impl fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Authorization(<redacted>)")
+    }
+}
 
 impl tonic::service::Interceptor for Authorization {
     fn call(
@@ -35,6 +42,21 @@ impl tonic::service::Interceptor for Authorization {
 /// The generated client over our authenticated channel.
 pub(crate) type Puppet = PuppetClient<InterceptedService<Channel, Authorization>>;
 
+/// How the channel talks to the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChannelSettings {
+    /// Deadline of each unary call.
+    pub(crate) call_timeout: Duration,
+    /// Time allowed to open the TCP connection.
+    pub(crate) connect_timeout: Duration,
+    /// Cap on calls in flight over the connection.
+    pub(crate) max_calls_in_flight: usize,
+    /// Largest gRPC message, both ways.
+    pub(crate) max_message_size: usize,
+    /// HTTP/2 keepalive: ping interval and how long a ping may stay unanswered.
+    pub(crate) keepalive: Option<(Duration, Duration)>,
+}
+
 /// Everything needed to make calls. Cheap to clone: clones share the connection.
 #[derive(Clone)]
 pub(crate) struct Transport {
@@ -44,11 +66,6 @@ pub(crate) struct Transport {
     token: Token,
     call_timeout: Duration,
     plaintext: bool,
-    /// Kept to open a second, bare connection for benchmarks.
-    #[cfg_attr(not(feature = "bench"), allow(dead_code))]
-    tls: Option<TlsConnector>,
-    #[cfg_attr(not(feature = "bench"), allow(dead_code))]
-    max_message_size: usize,
 }
 
 /// A lazily connecting channel to `endpoint` (`HOST:PORT`, `https` with `tls`), with
@@ -76,6 +93,21 @@ fn puppet_client(channel: Channel, token: &Token, max_message_size: usize) -> Pu
         .max_encoding_message_size(max_message_size)
 }
 
+/// The generated client alone on a connection of its own: no cap on calls in flight, no
+/// deadline, no error mapping (the `proto` feature's escape hatch).
+#[cfg_attr(not(feature = "proto"), allow(dead_code))]
+pub(crate) fn bare_client(
+    endpoint: &str,
+    token: &Token,
+    tls: Option<&TlsConnector>,
+    settings: &ChannelSettings,
+) -> Result<Puppet> {
+    let channel = channel(endpoint, tls, |endpoint| {
+        endpoint.connect_timeout(settings.connect_timeout)
+    })?;
+    Ok(puppet_client(channel, token, settings.max_message_size))
+}
+
 impl Transport {
     /// A lazily connecting channel to `endpoint` (`HOST:PORT`): plaintext HTTP/2 when `tls` is
     /// `None`, else TLS through our own connector.
@@ -83,38 +115,29 @@ impl Transport {
         endpoint: &str,
         token: Token,
         tls: Option<TlsConnector>,
-        config: &WechatyBuilder,
+        settings: &ChannelSettings,
     ) -> Result<Self> {
-        let channel = channel(endpoint, tls.as_ref(), |settings| {
-            let settings = settings
-                .connect_timeout(config.connect_timeout)
-                .concurrency_limit(config.max_calls_in_flight);
-            match config.keepalive_interval {
-                Some(interval) => settings
+        let plaintext = tls.is_none();
+        let channel = channel(endpoint, tls.as_ref(), |endpoint| {
+            let endpoint = endpoint
+                .connect_timeout(settings.connect_timeout)
+                .concurrency_limit(settings.max_calls_in_flight);
+            match settings.keepalive {
+                Some((interval, timeout)) => endpoint
                     .http2_keep_alive_interval(interval)
-                    .keep_alive_timeout(config.keepalive_timeout)
+                    .keep_alive_timeout(timeout)
                     .keep_alive_while_idle(false),
-                None => settings,
+                None => endpoint,
             }
         })?;
         Ok(Self {
-            puppet: puppet_client(channel.clone(), &token, config.max_message_size),
+            puppet: puppet_client(channel.clone(), &token, settings.max_message_size),
             health: HealthClient::new(channel),
             endpoint: endpoint.into(),
             token,
-            call_timeout: config.call_timeout,
-            plaintext: config.no_tls,
-            tls,
-            max_message_size: config.max_message_size,
+            call_timeout: settings.call_timeout,
+            plaintext,
         })
-    }
-
-    /// A second connection to the same service as the generated client alone: no cap on
-    /// calls in flight, no deadline, no error mapping. The benchmarks' baseline.
-    #[cfg(feature = "bench")]
-    pub(crate) fn bare(&self) -> Result<Puppet> {
-        let channel = channel(&self.endpoint, self.tls.as_ref(), |settings| settings)?;
-        Ok(puppet_client(channel, &self.token, self.max_message_size))
     }
 
     /// A client for streaming calls, which carry no deadline.

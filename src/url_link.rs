@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::proto::wechaty::puppet as pb;
+use crate::generated::wechaty::puppet as pb;
 
 /// A link card, as sent with `say` and read with `Message::to_url_link`.
 ///

@@ -18,9 +18,9 @@ use crate::contact::Contact;
 use crate::dispatch::{self, ConnectionState, EventBatch, Hub, StreamSettings};
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::generated::wechaty::puppet as pb;
 use crate::ids::{ContactId, MessageId, RoomId};
 use crate::message::Message;
-use crate::proto::wechaty::puppet as pb;
 use crate::room::Room;
 use crate::room_invitation::RoomInvitation;
 use crate::rooms::Rooms;
@@ -318,6 +318,13 @@ impl Wechaty {
             batch: None,
             next,
         }
+    }
+
+    /// Forgets every cached payload (rooms, contacts, member lists): the next read asks the
+    /// service. The caches follow the service's `dirty` events by themselves; this is for tools
+    /// and measurements that need a cold start.
+    pub fn clear_caches(&self) {
+        self.inner.caches.clear();
     }
 
     /// How many malformed events were skipped so far.

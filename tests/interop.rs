@@ -5,170 +5,34 @@
 //! `npm ci` in `tests/interop`, so it runs only with the `interop` feature:
 //!
 //! ```sh
-//! (cd tests/interop && npm ci) && cargo test --features interop --test interop
+//! (cd tests/interop && npm ci) && cargo test -p wechaty-client --features interop --test interop
 //! ```
 #![cfg(feature = "interop")]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use common::next_matching;
+use common::official::{Official, TOKEN, WAIT};
+use serde_json::json;
 use tokio::time::timeout;
 use tokio_stream::StreamExt;
 use wechaty_client::{ContactId, Error, Event, Events, MessageType, Wechaty, WechatyBuilder};
 
-const TOKEN: &str = "insecure_00000000-0000-0000-0000-000000000000";
-const WAIT: Duration = Duration::from_secs(15);
-
-/// One official server process, killed when dropped.
-struct Official {
-    child: Child,
-    endpoint: String,
-    control: String,
+async fn bot_of(official: &Official) -> Wechaty {
+    official.builder().build().await.unwrap()
 }
 
-impl Official {
-    fn start(tls: bool, token: &str) -> Self {
-        Self::start_on(0, tls, token)
-    }
-
-    fn start_on(port: u16, tls: bool, token: &str) -> Self {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
-        let mut child = Command::new("node")
-            .arg("server.mjs")
-            .current_dir(dir)
-            .env("TOKEN", token)
-            .env("TLS", if tls { "1" } else { "0" })
-            .env("PORT", port.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs (install Node.js, then `npm ci` in tests/interop)");
-        let stdout = child.stdout.take().unwrap();
-        let (lines_tx, lines_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let next = |prefix: &str| {
-            let line = lines_rx
-                .recv_timeout(Duration::from_secs(60))
-                .expect("the official server starts (did `npm ci` run in tests/interop?)");
-            line.strip_prefix(prefix)
-                .unwrap_or_else(|| panic!("unexpected line {line:?}"))
-                .to_owned()
-        };
-        let endpoint = next("listening on ");
-        let control = next("control on ");
-        Self {
-            child,
-            endpoint,
-            control,
-        }
-    }
-
-    fn plaintext() -> Self {
-        Self::start(false, TOKEN)
-    }
-
-    /// A request to the control port (plain HTTP/1.1, one per connection).
-    fn control(&self, method: &str, path: &str, body: Value) -> Value {
-        let body = body.to_string();
-        let mut stream = TcpStream::connect(&self.control).unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap();
-        assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
-        serde_json::from_str(body).unwrap()
-    }
-
-    fn calls(&self, method: &str) -> Vec<Value> {
-        let calls = self.control("GET", "/calls", Value::Null);
-        calls
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|call| call["method"] == method)
-            .map(|call| call["args"].clone())
-            .collect()
-    }
-
-    fn builder(&self) -> WechatyBuilder {
-        WechatyBuilder::new()
-            .endpoint(self.endpoint.clone())
-            .token(TOKEN)
-            .no_tls(true)
-    }
-
-    /// The `wechaty` binary aimed at this (plaintext) server.
-    fn cli(&self, token: &str) -> Command {
-        let mut command = wechaty(&self.endpoint, token);
-        command.arg("--no-tls");
-        command
-    }
-
-    async fn bot(&self) -> Wechaty {
-        self.builder().build().await.unwrap()
-    }
-
-    /// A started bot, past the replay of its first stream.
-    async fn started(&self) -> (Wechaty, Events) {
-        let bot = self.bot().await;
-        let mut events = bot.events();
-        bot.start().await.unwrap();
-        next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
-        (bot, events)
-    }
-}
-
-/// The `wechaty` binary aimed at `endpoint` with `token`, ignoring the caller's environment.
-fn wechaty(endpoint: &str, token: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wechaty"));
-    command.args(["--endpoint", endpoint, "--token", token]);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("WECHATY_PUPPET_SERVICE_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
-
-impl Drop for Official {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn next_matching(events: &mut Events, wanted: impl Fn(&Event) -> bool) -> Event {
-    timeout(WAIT, async {
-        loop {
-            let event = events.next().await.expect("the event stream goes on");
-            if wanted(&event) {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("the event arrives in time")
+/// A started bot, past the replay of its first stream.
+async fn started(official: &Official) -> (Wechaty, Events) {
+    common::started(official.builder()).await
 }
 
 #[tokio::test]
 async fn version_and_token_auth() {
     let official = Official::plaintext();
-    let version = official.bot().await.version().await.unwrap();
+    let version = bot_of(&official).await.version().await.unwrap();
     // The puppet's version with wechaty-puppet's in angle brackets, e.g. "1.19.4<1.21.3>".
     assert!(version.contains('<'), "{version}");
 
@@ -236,7 +100,7 @@ async fn a_tls_client_against_the_plaintext_server() {
 #[tokio::test]
 async fn the_event_stream_replays_and_answers_ding() {
     let official = Official::plaintext();
-    let bot = official.bot().await;
+    let bot = bot_of(&official).await;
     let mut events = bot.events();
     bot.connect().await.unwrap();
     let first = timeout(WAIT, events.next()).await.unwrap().unwrap();
@@ -257,14 +121,14 @@ async fn the_event_stream_replays_and_answers_ding() {
     bot.ding_dong("interop", WAIT).await.unwrap();
     assert_eq!(official.calls("ding"), [json!(["interop"])]);
 
-    let second = official.bot().await;
+    let second = bot_of(&official).await;
     assert_eq!(second.connect().await.unwrap_err(), Error::EventStreamTaken);
 }
 
 #[tokio::test]
 async fn messages_decode_and_replies_reach_the_conversation() {
     let official = Official::plaintext();
-    let bot = official.bot().await;
+    let bot = bot_of(&official).await;
     let mut events = bot.events();
     bot.start().await.unwrap();
 
@@ -323,13 +187,12 @@ async fn messages_decode_and_replies_reach_the_conversation() {
 #[tokio::test]
 async fn room_events_fired_on_the_service_arrive_decoded() {
     let official = Official::plaintext();
-    let bot = official.bot().await;
+    let bot = bot_of(&official).await;
     let mut events = bot.events();
     bot.connect().await.unwrap();
     next_matching(&mut events, |e| matches!(e, Event::Login { .. })).await;
 
-    emit(
-        &official,
+    official.emit(
         "room-join",
         json!({"roomId": "r1@chatroom", "inviteeIdList": ["dan"], "inviterId": "ann", "timestamp": 1_795_626_223_867u64}),
     );
@@ -342,8 +205,7 @@ async fn room_events_fired_on_the_service_arrive_decoded() {
     assert_eq!(join.invitee_ids, [ContactId::from("dan")]);
     assert_eq!(join.inviter_id, Some(ContactId::from("ann")));
 
-    emit(
-        &official,
+    official.emit(
         "room-topic",
         json!({"roomId": "r1@chatroom", "newTopic": "New", "oldTopic": "Team Room", "changerId": "ann", "timestamp": 1_795_626_224u64}),
     );
@@ -357,8 +219,7 @@ async fn room_events_fired_on_the_service_arrive_decoded() {
         ("New", "Team Room")
     );
 
-    emit(
-        &official,
+    official.emit(
         "room-leave",
         json!({"roomId": "r2@chatroom", "removeeIdList": ["dan"], "removerId": "self", "timestamp": 1_795_626_247_744u64}),
     );
@@ -369,188 +230,13 @@ async fn room_events_fired_on_the_service_arrive_decoded() {
     };
     assert_eq!(leave.removee_ids, [ContactId::from("dan")]);
 
-    emit(
-        &official,
-        "room-invite",
-        json!({"roomInvitationId": "inv-1"}),
-    );
+    official.emit("room-invite", json!({"roomInvitationId": "inv-1"}));
     assert_eq!(
         next_matching(&mut events, |e| matches!(e, Event::RoomInvite { .. })).await,
         Event::RoomInvite {
             room_invitation_id: "inv-1".into()
         }
     );
-}
-
-/// The `wechaty` command against the official server.
-#[test]
-fn the_cli_talks_to_the_official_server() {
-    let official = Official::plaintext();
-    let run = |token: &str, args: &[&str]| official.cli(token).args(args).output().unwrap();
-    let version = run(TOKEN, &["--json", "version"]);
-    assert!(version.status.success());
-    let value: Value = serde_json::from_slice(&version.stdout).unwrap();
-    assert!(value["version"].as_str().unwrap().contains('<'));
-
-    let ding = run(TOKEN, &["--json", "ding", "cli"]);
-    assert!(
-        ding.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ding.stderr)
-    );
-    let value: Value = serde_json::from_slice(&ding.stdout).unwrap();
-    assert_eq!(value["data"], "cli");
-
-    let wrong = run("insecure_wrong-s3cret", &["version"]);
-    assert_eq!(wrong.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&wrong.stderr);
-    assert!(stderr.contains("WECHATY_PUPPET_SERVICE_TOKEN"), "{stderr}");
-    assert!(!stderr.contains("s3cret"), "{stderr}");
-
-    // TLS with the built-in certificate: the name must be given for a two-underscore token.
-    let token = "insecure_team_cli";
-    let tls = Official::start(true, token);
-    let run_tls = |args: &[&str]| wechaty(&tls.endpoint, token).args(args).output().unwrap();
-    assert!(run_tls(&["--tls-server-name", "insecure", "version"])
-        .status
-        .success());
-    let mismatch = run_tls(&["version"]);
-    assert_eq!(mismatch.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&mismatch.stderr);
-    assert!(stderr.contains("--tls-server-name"), "{stderr}");
-    assert!(stderr.contains("\"insecure\""), "{stderr}");
-}
-
-/// A `wechaty` child process whose stdout lines arrive on a channel.
-fn cli_lines(official: &Official, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
-    let mut child = official
-        .cli(TOKEN)
-        .arg("--json")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (lines_tx, lines_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (child, lines_rx)
-}
-
-fn emit(official: &Official, name: &str, payload: Value) {
-    official.control("POST", "/emit", json!({ "name": name, "payload": payload }));
-}
-
-#[test]
-fn cli_events_decode_what_the_official_server_fires() {
-    let official = Official::plaintext();
-    let (mut child, lines) = cli_lines(&official, &["events", "--count", "8", "--timeout", "30"]);
-    let first: Value = serde_json::from_str(&lines.recv_timeout(WAIT).unwrap()).unwrap();
-    assert_eq!(first["type"], "heartbeat");
-    emit(
-        &official,
-        "room-join",
-        json!({"roomId": "r1@chatroom", "inviteeIdList": ["dan"], "inviterId": "ann", "timestamp": 1_795_626_223_867u64}),
-    );
-    emit(
-        &official,
-        "room-leave",
-        json!({"roomId": "r1@chatroom", "removeeIdList": ["dan"], "removerId": "ann", "timestamp": 1_795_626_224u64}),
-    );
-    emit(
-        &official,
-        "room-topic",
-        json!({"roomId": "r1@chatroom", "newTopic": "N", "oldTopic": "Team Room", "changerId": "ann", "timestamp": 1_795_626_225_000u64}),
-    );
-    emit(
-        &official,
-        "room-invite",
-        json!({"roomInvitationId": "inv-9"}),
-    );
-    official.control(
-        "POST",
-        "/say",
-        json!({"from": "ann", "to": "self", "text": "cli"}),
-    );
-    let mut seen = std::collections::HashMap::new();
-    while let Ok(line) = lines.recv_timeout(WAIT) {
-        let value: Value = serde_json::from_str(&line).unwrap();
-        seen.insert(value["type"].as_str().unwrap().to_owned(), value);
-        if [
-            "room-join",
-            "room-leave",
-            "room-topic",
-            "room-invite",
-            "message",
-        ]
-        .iter()
-        .all(|name| seen.contains_key(*name))
-        {
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(seen["room-join"]["invitee_ids"], json!(["dan"]));
-    assert_eq!(seen["room-join"]["inviter_id"], "ann");
-    assert_eq!(seen["room-join"]["timestamp_ms"], 1_795_626_223_867u64);
-    // Seconds become milliseconds.
-    assert_eq!(seen["room-leave"]["timestamp_ms"], 1_795_626_224_000u64);
-    assert_eq!(seen["room-leave"]["removee_ids"], json!(["dan"]));
-    assert_eq!(seen["room-topic"]["new_topic"], "N");
-    assert_eq!(seen["room-topic"]["old_topic"], "Team Room");
-    assert_eq!(seen["room-invite"]["room_invitation_id"], "inv-9");
-    assert!(seen["message"]["message_id"].as_str().is_some());
-}
-
-#[test]
-fn cli_events_for_one_room_keep_only_that_room() {
-    let official = Official::plaintext();
-    let (mut child, lines) = cli_lines(
-        &official,
-        &[
-            "events",
-            "--room",
-            "r1@chatroom",
-            "--count",
-            "3",
-            "--timeout",
-            "30",
-        ],
-    );
-    // Events fired before the stream is open are dropped: keep firing until lines come.
-    let mut got = Vec::new();
-    for round in 0..100 {
-        emit(
-            &official,
-            "room-join",
-            json!({"roomId": "r2@chatroom", "inviteeIdList": ["x"], "timestamp": round}),
-        );
-        emit(
-            &official,
-            "room-topic",
-            json!({"roomId": "r1@chatroom", "newTopic": format!("t{round}"), "oldTopic": "", "timestamp": round}),
-        );
-        while let Ok(line) = lines.recv_timeout(Duration::from_millis(300)) {
-            got.push(serde_json::from_str::<Value>(&line).unwrap());
-        }
-        if got.len() >= 3 {
-            break;
-        }
-    }
-    let status = child.wait().unwrap();
-    assert!(status.success());
-    assert_eq!(got.len(), 3);
-    for event in &got {
-        assert_eq!(event["type"], "room-topic");
-        assert_eq!(event["room_id"], "r1@chatroom");
-    }
 }
 
 #[tokio::test]
@@ -581,8 +267,7 @@ async fn the_stream_comes_back_after_the_official_server_restarts() {
         wechaty_client::RoomEvent::Reconnected
     ));
     // Events after the restart arrive, in the room's stream too.
-    emit(
-        &second,
+    second.emit(
         "room-topic",
         json!({"roomId": "r1@chatroom", "newTopic": "Back", "oldTopic": "Team Room", "timestamp": 1}),
     );
@@ -598,7 +283,7 @@ async fn the_stream_comes_back_after_the_official_server_restarts() {
 #[tokio::test]
 async fn the_room_api_against_the_official_server() {
     let official = Official::plaintext();
-    let (bot, mut events) = official.started().await;
+    let (bot, mut events) = started(&official).await;
 
     let rooms = bot.rooms();
     assert_eq!(
@@ -696,7 +381,7 @@ async fn the_room_api_against_the_official_server() {
 #[tokio::test]
 async fn invitations_from_the_official_server() {
     let official = Official::plaintext();
-    let (bot, mut events) = official.started().await;
+    let (bot, mut events) = started(&official).await;
     official.control(
         "POST",
         "/invite",
@@ -724,76 +409,10 @@ async fn invitations_from_the_official_server() {
     assert_eq!(join.invitee_ids, [ContactId::from("self")]);
 }
 
-#[test]
-fn the_cli_room_commands_against_the_official_server() {
-    let official = Official::plaintext();
-    let run = |args: &[&str]| {
-        let output = official
-            .cli(TOKEN)
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .map(|line| serde_json::from_str::<Value>(line).unwrap())
-                .collect::<Vec<_>>(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    };
-    let (code, rooms, _) = run(&["rooms"]);
-    assert_eq!(code, Some(0));
-    assert_eq!(rooms.len(), 3);
-    let big = rooms
-        .iter()
-        .find(|room| room["id"] == "r500@chatroom")
-        .unwrap();
-    assert_eq!(big["member_count"], 500);
-
-    assert_eq!(run(&["room", "Weekend", "topic"]).1[0]["topic"], "Weekend");
-    assert_eq!(
-        run(&["room", "Weekend", "topic", "Long Weekend"]).0,
-        Some(0)
-    );
-    assert_eq!(
-        run(&["room", "r2@chatroom", "topic"]).1[0]["topic"],
-        "Long Weekend"
-    );
-
-    let started = std::time::Instant::now();
-    let (code, members, stderr) = run(&["room", "Big Room", "members"]);
-    assert_eq!(code, Some(0), "{stderr}");
-    assert_eq!(members.len(), 500);
-    eprintln!(
-        "cold members of the 500-member room via the CLI: {:?}",
-        started.elapsed()
-    );
-    assert_eq!(members[1]["room_alias"], "Nick m000");
-
-    let (code, said, _) = run(&["room", "Team Room", "say", "hi", "--mention", "ann"]);
-    assert_eq!(code, Some(0));
-    assert!(said[0].get("message_id").is_some());
-    assert_eq!(
-        official.calls("messageSendText").last().unwrap()[1],
-        "@Ali (room nick) hi"
-    );
-    assert_eq!(
-        run(&["room", "Team Room", "alias", "ann"]).1[0]["alias"],
-        "Ali (room nick)"
-    );
-    assert_eq!(run(&["room", "Team Room", "has", "dan"]).1[0]["has"], false);
-    assert_eq!(run(&["room", "Team Room", "owner"]).1[0]["owner_id"], "ann");
-    let (code, _, stderr) = run(&["room", "No Such Room", "owner"]);
-    assert_eq!(code, Some(1));
-    assert!(stderr.contains("No Such Room"), "{stderr}");
-}
-
 #[tokio::test]
 async fn files_links_and_cards_through_the_official_server() {
     let official = Official::plaintext();
-    let (bot, _events) = official.started().await;
+    let (bot, _events) = started(&official).await;
     let room = bot.room("r1@chatroom");
 
     // A 6 MiB file: bigger than one gRPC message, so it must go through Upload.
@@ -838,94 +457,4 @@ async fn files_links_and_cards_through_the_official_server() {
         "ben"
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-#[test]
-fn cli_say_file_link_and_card_against_the_official_server() {
-    let official = Official::plaintext();
-    let dir = std::env::temp_dir().join(format!("wechaty-interop-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("six.bin");
-    std::fs::write(&path, vec![7u8; 6 * 1024 * 1024]).unwrap();
-    let run = |args: &[&str]| {
-        official
-            .cli(TOKEN)
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let file = run(&["room", "Team Room", "say", "--file", path.to_str().unwrap()]);
-    assert!(
-        file.status.success(),
-        "{}",
-        String::from_utf8_lossy(&file.stderr)
-    );
-    assert_eq!(
-        official.calls("messageSendFile").last().unwrap()[1]["type"],
-        7
-    );
-    let link = run(&[
-        "room",
-        "Team Room",
-        "say",
-        "--url-link",
-        "Docs",
-        "https://docs.rs",
-    ]);
-    assert!(link.status.success());
-    assert_eq!(official.calls("messageSendUrl").len(), 1);
-    let card = run(&["room", "Team Room", "say", "--contact", "ben"]);
-    assert!(card.status.success());
-    assert_eq!(official.calls("messageSendContact").len(), 1);
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-#[test]
-fn doctor_against_the_official_server() {
-    let token = "insecure_team_doctor";
-    let tls = Official::start(true, token);
-    let plain = Official::plaintext();
-    let doctor = |endpoint: &str, token: &str, extra: &[&str]| {
-        let output = wechaty(endpoint, token)
-            .args(extra)
-            .arg("doctor")
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-        )
-    };
-    let (code, report) = doctor(&tls.endpoint, token, &["--tls-server-name", "insecure"]);
-    assert_eq!(code, Some(0), "{report}");
-    assert!(
-        report.contains("PASS tls: certificate CN=insecure (X.509 v1) issued by wechaty-root-ca"),
-        "{report}"
-    );
-    assert!(!report.contains("FAIL"), "{report}");
-
-    let (code, report) = doctor(&tls.endpoint, token, &[]);
-    assert_eq!(code, Some(1));
-    assert!(
-        report.contains("FAIL tls")
-            && report.contains("WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME=insecure"),
-        "{report}"
-    );
-
-    let (code, report) = doctor(
-        &tls.endpoint,
-        "insecure_team_s3cret",
-        &["--tls-server-name", "insecure"],
-    );
-    assert_eq!(code, Some(1));
-    assert!(report.contains("FAIL authentication"), "{report}");
-    assert!(!report.contains("s3cret"), "{report}");
-
-    let (code, report) = doctor(&plain.endpoint, TOKEN, &[]);
-    assert_eq!(code, Some(1));
-    assert!(
-        report.contains("FAIL tls") && report.contains("--no-tls"),
-        "{report}"
-    );
 }

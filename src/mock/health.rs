@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime};
 use tokio_stream::StreamExt;
 
 use super::world::MockWorld;
-use crate::proto::health::health_check_response::ServingStatus;
-use crate::proto::health::health_server::Health;
-use crate::proto::health::{HealthCheckRequest, HealthCheckResponse};
+use crate::generated::health::health_check_response::ServingStatus;
+use crate::generated::health::health_server::Health;
+use crate::generated::health::{HealthCheckRequest, HealthCheckResponse};
 
 const FRESH: Duration = Duration::from_secs(60);
 const WATCH_POLL: Duration = Duration::from_secs(1);

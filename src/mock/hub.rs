@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use tokio::sync::mpsc;
 use tokio_stream::Stream;
 
-use crate::proto::wechaty::puppet::EventResponse;
+use crate::generated::wechaty::puppet::EventResponse;
 
 type Item = Result<EventResponse, tonic::Status>;
 

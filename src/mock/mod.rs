@@ -45,8 +45,8 @@ use tokio_stream::StreamExt;
 use crate::config::WechatyBuilder;
 use crate::config::DEFAULT_MAX_MESSAGE_SIZE;
 use crate::error::{Error, Result};
-use crate::proto::health::health_server::HealthServer;
-use crate::proto::wechaty::puppet_server::PuppetServer;
+use crate::generated::health::health_server::HealthServer;
+use crate::generated::wechaty::puppet_server::PuppetServer;
 
 pub use faults::Faults;
 pub use scenario::{
@@ -306,9 +306,9 @@ impl Drop for MockServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::health::health_check_response::ServingStatus;
-    use crate::proto::health::health_client::HealthClient;
-    use crate::proto::health::HealthCheckRequest;
+    use crate::generated::health::health_check_response::ServingStatus;
+    use crate::generated::health::health_client::HealthClient;
+    use crate::generated::health::HealthCheckRequest;
 
     async fn health_status(server: &MockServer) -> i32 {
         let channel =

@@ -28,8 +28,8 @@ use serde_json::json;
 
 use super::world::{MockContact, MockInvitation, MockMessage, MockRoom, MockWorld};
 use crate::error::{Error, Result};
+use crate::generated::wechaty::puppet::EventType;
 use crate::ids::{ContactId, RoomId};
-use crate::proto::wechaty::puppet::EventType;
 
 /// A parsed scenario.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

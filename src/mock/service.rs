@@ -11,13 +11,13 @@ use super::world::{
     MockAttachment, MockContact, MockInvitation, MockMessage, MockRoom, MockWorld, State,
 };
 use crate::file_box::{FileBox, FileBoxSource};
+use crate::generated::wechaty::puppet as pb;
+use crate::generated::wechaty::puppet::EventType;
+use crate::generated::wechaty::puppet_server::Puppet;
 use crate::ids::MessageId;
 use crate::ids::{ContactId, RoomId};
 use crate::message::MessageType;
 use crate::mini_program::MiniProgram;
-use crate::proto::wechaty::puppet as pb;
-use crate::proto::wechaty::puppet::EventType;
-use crate::proto::wechaty::puppet_server::Puppet;
 use crate::url_link::UrlLink;
 use tokio::io::AsyncWriteExt;
 use tokio_stream::StreamExt;

@@ -14,10 +14,10 @@ use serde_json::json;
 use super::faults::Faults;
 use super::hub::EventHub;
 use crate::file_box::{FileBox, FileBoxSource};
+use crate::generated::wechaty::puppet::EventType;
 use crate::ids::{ContactId, MessageId, RoomId};
 use crate::message::MessageType;
 use crate::mini_program::MiniProgram;
-use crate::proto::wechaty::puppet::EventType;
 use crate::url_link::UrlLink;
 
 /// A contact in the mock world.
@@ -670,6 +670,12 @@ impl MockWorld {
     /// Event stream (dropped when none is open, as the official server does).
     pub fn emit_raw(&self, kind: i32, payload: impl Into<String>) {
         self.hub().emit(kind, payload.into());
+    }
+
+    /// Events emitted but not yet taken by the client's Event stream (what a feed that must not
+    /// outrun the client waits on).
+    pub fn pending_events(&self) -> usize {
+        self.hub().queued()
     }
 
     /// Whether a client holds the Event stream.

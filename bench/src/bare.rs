@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 use futures_util::{stream, StreamExt};
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
-use crate::proto::wechaty::puppet as pb;
-use crate::transport::Puppet;
+use crate::error::{BenchError, Result};
+use wechaty_client::proto::puppet as pb;
+use wechaty_client::proto::PuppetClient as Puppet;
 
-fn failed(rpc: &'static str, status: tonic::Status) -> Error {
-    Error::Benchmark(format!("bare {rpc} failed: {}", status.message()))
+fn failed(rpc: &'static str, status: tonic::Status) -> BenchError {
+    BenchError::bare(rpc, &status)
 }
 
 /// One `Version` call.
@@ -140,7 +140,7 @@ impl BareEvents {
                 .await
                 .map_err(|status| failed("Event", status))?
             else {
-                return Err(Error::Benchmark(format!(
+                return Err(BenchError::Failed(format!(
                     "the bare Event stream ended after {} of {count} events",
                     arrivals.len()
                 )));
@@ -150,7 +150,7 @@ impl BareEvents {
             }
             if decode {
                 serde_json::from_str::<RoomEventPayload>(&event.payload).map_err(|error| {
-                    Error::Benchmark(format!("a room event did not decode: {error}"))
+                    BenchError::Failed(format!("a room event did not decode: {error}"))
                 })?;
             }
             arrivals.push(origin.elapsed());

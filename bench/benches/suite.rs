@@ -1,4 +1,4 @@
-//! Criterion benchmarks: the scenarios of `wechaty_client::bench`, each beside the bare tonic
+//! Criterion benchmarks: the scenarios of `wechaty_bench`, each beside the bare tonic
 //! client doing the same calls, against the in-crate mock over loopback TCP.
 //!
 //! `cargo bench --bench suite` (all), `cargo bench --bench suite -- member_list` (one group).
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tokio::runtime::Runtime;
-use wechaty_client::bench::{big_room_id, room_id, BenchFixture, FanOutPlan, Side, WorldSize};
+use wechaty_bench::{big_room_id, room_id, BenchFixture, FanOutPlan, Side, WorldSize};
 
 const SIDES: [(Side, &str); 2] = [(Side::Sdk, "sdk"), (Side::Bare, "bare")];
 

@@ -1,38 +1,16 @@
-//! The benchmark suite: the same scenarios for `cargo bench` (criterion, `benches/suite.rs`)
-//! and `wechaty bench`, each measured beside a bare tonic client doing the same calls over the
-//! same loopback in the same run, so that every figure is also a ratio to what this machine
-//! allows. `BENCHMARKS.md` has the figures, the commands and the targets.
-//!
-//! ```no_run
-//! use wechaty_client::bench::{run_suite, BenchFixture, SuiteOptions};
-//!
-//! # async fn demo() -> wechaty_client::Result<()> {
-//! let options = SuiteOptions::default();
-//! let fixture = BenchFixture::embedded(&options.world).await?;
-//! let report = run_suite(&fixture, &options, |row| eprintln!("measured {}", row.figure)).await?;
-//! println!("{report}");
-//! # Ok(()) }
-//! ```
-
-mod bare;
-mod fanout;
-mod fixture;
-mod memory;
-mod report;
-mod stats;
-mod world;
+//! The suite: which scenarios run, how big, and the report of every figure beside its
+//! baseline.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use fanout::{FanOutPlan, FanOutResult};
-pub use fixture::{BenchFixture, MemoryReading, Side};
-pub use memory::{peak_resident_bytes_of, resident_bytes};
-pub use report::{Report, Row, Target, Unit};
-pub use stats::{percentile, Spread};
-pub use world::{bench_world, big_room_id, contact_id, room_id, room_topic, WorldSize};
-
-use crate::error::{Error, Result};
+use crate::error::{BenchError, Result};
+use crate::fanout::FanOutPlan;
+use crate::fixture::{BenchFixture, MemoryReading, Side};
+use crate::memory::peak_resident_bytes_of;
+use crate::report::{Report, Row, Target, Unit};
+use crate::stats::percentile;
+use crate::world::{big_room_id, room_id, room_topic, WorldSize};
 
 /// The scenarios, by the names `--only` takes.
 pub const SCENARIOS: [&str; 6] = ["unary", "members", "find", "getters", "fan-out", "memory"];
@@ -133,13 +111,13 @@ impl SuiteOptions {
             .iter()
             .find(|name| !SCENARIOS.contains(&name.as_str()))
         {
-            return Err(Error::InvalidArgument(format!(
+            return Err(BenchError::Failed(format!(
                 "no benchmark scenario is called {unknown:?}: choose from {}",
                 SCENARIOS.join(", ")
             )));
         }
         if self.runs == 0 {
-            return Err(Error::InvalidArgument(
+            return Err(BenchError::Failed(
                 "benchmarks need at least one run".into(),
             ));
         }
@@ -217,7 +195,7 @@ pub async fn run_suite(
                 let (again, _) = fixture.member_list(Side::Sdk, room, false).await?;
                 let (bare, bare_count) = fixture.member_list(Side::Bare, room, true).await?;
                 if count != bare_count {
-                    return Err(Error::Benchmark(format!(
+                    return Err(BenchError::Failed(format!(
                         "{room}: the SDK listed {count} members, the bare client {bare_count}"
                     )));
                 }
@@ -398,9 +376,11 @@ async fn add_memory_rows(
     for _ in 0..options.runs {
         let output = client(&["bench-memory-probe", "--contacts", &contacts])
             .output()
-            .map_err(|error| Error::Benchmark(format!("cannot run {}: {error}", cli.display())))?;
+            .map_err(|error| {
+                BenchError::Failed(format!("cannot run {}: {error}", cli.display()))
+            })?;
         let reading: MemoryReading = serde_json::from_slice(&output.stdout).map_err(|error| {
-            Error::Benchmark(format!("the memory probe printed no reading: {error}"))
+            BenchError::Failed(format!("the memory probe printed no reading: {error}"))
         })?;
         resident.sdk.push(reading.after_contacts as f64 / MIB);
         per_contact.sdk.push(reading.bytes_per_contact());
@@ -420,7 +400,7 @@ async fn add_memory_rows(
             let bytes = tokio::task::spawn_blocking(move || peak_resident_bytes_of(&mut command))
                 .await
                 .map_err(|error| {
-                    Error::Benchmark(format!("the memory reader failed: {error}"))
+                    BenchError::Failed(format!("the memory reader failed: {error}"))
                 })??;
             peak.sdk.push(bytes as f64 / MIB);
         }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::stats::Spread;
+use crate::stats::Spread;
 
 /// What a figure counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,6 +1,6 @@
 //! Memory readings: this process's resident set, and the peak of a child process.
 
-use crate::error::{Error, Result};
+use crate::error::{BenchError, Result};
 
 /// This process's resident set size in bytes (`VmRSS` of `/proc/self/status`), where the
 /// system tells (Linux).
@@ -27,7 +27,7 @@ fn kib_field(status: &str, field: &str) -> Option<u64> {
 pub fn peak_resident_bytes_of(command: &mut std::process::Command) -> Result<u64> {
     let mut child = command
         .spawn()
-        .map_err(|error| Error::Benchmark(format!("cannot start {command:?}: {error}")))?;
+        .map_err(|error| BenchError::Failed(format!("cannot start {command:?}: {error}")))?;
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     let status = loop {
@@ -41,17 +41,17 @@ pub fn peak_resident_bytes_of(command: &mut std::process::Command) -> Result<u64
             Ok(Some(status)) => break status,
             Ok(None) => std::thread::sleep(std::time::Duration::from_millis(1)),
             Err(error) => {
-                return Err(Error::Benchmark(format!(
+                return Err(BenchError::Failed(format!(
                     "waiting for {command:?} failed: {error}"
                 )))
             }
         }
     };
     if !status.success() {
-        return Err(Error::Benchmark(format!("{command:?} failed: {status}")));
+        return Err(BenchError::Failed(format!("{command:?} failed: {status}")));
     }
     if peak == 0 {
-        return Err(Error::Benchmark(
+        return Err(BenchError::Failed(
             "this system does not report the peak memory of a process".into(),
         ));
     }

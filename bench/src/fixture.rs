@@ -5,17 +5,17 @@ use std::time::{Duration, Instant};
 
 use futures_util::{stream, StreamExt};
 
-use super::bare;
-use super::fanout::{self, FanOutPlan, FanOutResult};
-use super::memory::resident_bytes;
-use super::world::{bench_world, contact_id, WorldSize};
-use crate::config::WechatyBuilder;
-use crate::error::{Error, Result};
-use crate::mock::{MockPuppetService, MockServer, MockWorld};
-use crate::room::MemberQuery;
-use crate::rooms::RoomQuery;
-use crate::transport::Puppet;
-use crate::wechaty::Wechaty;
+use crate::bare;
+use crate::error::{BenchError, Result};
+use crate::fanout::{self, FanOutPlan, FanOutResult};
+use crate::memory::resident_bytes;
+use crate::world::{bench_world, contact_id, WorldSize};
+use wechaty_client::mock::{MockPuppetService, MockServer, MockWorld};
+use wechaty_client::proto::PuppetClient as Puppet;
+use wechaty_client::MemberQuery;
+use wechaty_client::RoomQuery;
+use wechaty_client::Wechaty;
+use wechaty_client::{WechatyBuilder, DEFAULT_MAX_CONCURRENT_LOOKUPS};
 
 /// Who makes the calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,9 +29,9 @@ pub enum Side {
 /// A service to benchmark against, with a bot and a bare client connected to it.
 ///
 /// ```no_run
-/// use wechaty_client::bench::{big_room_id, BenchFixture, Side, WorldSize};
+/// use wechaty_bench::{big_room_id, BenchFixture, Side, WorldSize};
 ///
-/// # async fn demo() -> wechaty_client::Result<()> {
+/// # async fn demo() -> wechaty_bench::Result<()> {
 /// let fixture = BenchFixture::embedded(&WorldSize::default()).await?;
 /// let room = big_room_id(500);
 /// let (sdk, members) = fixture.member_list(Side::Sdk, &room, true).await?;
@@ -71,7 +71,7 @@ impl BenchFixture {
     /// Connects to the service `builder` points at (a hosted one, or the official server).
     pub async fn connect(builder: WechatyBuilder) -> Result<Self> {
         let bot = builder.clone().build().await?;
-        let bare = bot.transport()?.bare()?;
+        let bare = builder.build_proto_client().await?;
         let fixture = Self {
             builder,
             server: None,
@@ -95,16 +95,16 @@ impl BenchFixture {
     }
 
     /// The embedded mock's endpoint and token, for a separate process to connect.
-    pub(crate) fn mock_address(&self) -> Result<(String, String)> {
+    pub fn mock_address(&self) -> Result<(String, String)> {
         let server = self.server.as_ref().ok_or_else(|| {
-            Error::Benchmark("only the embedded mock can be given to another process".into())
+            BenchError::Failed("only the embedded mock can be given to another process".into())
         })?;
         Ok((server.endpoint(), server.token().to_owned()))
     }
 
     fn embedded_world(&self, scenario: &str) -> Result<&MockWorld> {
         self.world().ok_or_else(|| {
-            Error::Benchmark(format!(
+            BenchError::Failed(format!(
                 "{scenario} needs the embedded mock service (it seeds or feeds the data): run \
                  it without --endpoint/--token"
             ))
@@ -136,7 +136,7 @@ impl BenchFixture {
         let results: Vec<Result<String>> = stream::iter(0..calls)
             .map(|_| async move {
                 match side {
-                    Side::Sdk => self.bot.version().await,
+                    Side::Sdk => Ok(self.bot.version().await?),
                     Side::Bare => bare::version(&self.bare).await,
                 }
             })
@@ -170,7 +170,9 @@ impl BenchFixture {
                     }
                     Ok(members.len())
                 }
-                Side::Bare => bare::member_list(&self.bare, room, self.bot.lookup_limit()).await,
+                Side::Bare => {
+                    bare::member_list(&self.bare, room, DEFAULT_MAX_CONCURRENT_LOOKUPS).await
+                }
             }
         })
         .await
@@ -182,7 +184,7 @@ impl BenchFixture {
         self.timed_count(side, cold, async {
             match side {
                 Side::Sdk => Ok(self.bot.rooms().find_all(RoomQuery::All).await?.len()),
-                Side::Bare => bare::room_payloads(&self.bare, self.bot.lookup_limit()).await,
+                Side::Bare => bare::room_payloads(&self.bare, DEFAULT_MAX_CONCURRENT_LOOKUPS).await,
             }
         })
         .await
@@ -197,7 +199,7 @@ impl BenchFixture {
         work: impl std::future::Future<Output = Result<usize>>,
     ) -> Result<(Duration, usize)> {
         if cold && side == Side::Sdk {
-            self.bot.caches().clear();
+            self.bot.clear_caches();
         }
         let started = Instant::now();
         let count = work.await?;
@@ -210,7 +212,7 @@ impl BenchFixture {
         let started = Instant::now();
         let found = self.bot.rooms().find(topic).await?;
         let elapsed = started.elapsed();
-        found.ok_or_else(|| Error::Benchmark(format!("no room has the topic {topic:?}")))?;
+        found.ok_or_else(|| BenchError::Failed(format!("no room has the topic {topic:?}")))?;
         Ok(elapsed)
     }
 
@@ -274,17 +276,21 @@ impl BenchFixture {
     /// process's resident set before and after each step.
     /// Works against any service that has the benchmark world's contact ids.
     pub async fn cache_memory(&self, contacts: usize) -> Result<MemoryReading> {
-        let unavailable = || Error::Benchmark("this system does not report resident memory".into());
-        self.bot.caches().clear();
+        let unavailable =
+            || BenchError::Failed("this system does not report resident memory".into());
+        self.bot.clear_caches();
         let start = resident_bytes().ok_or_else(unavailable)?;
         let rooms = self.bot.rooms().find_all(RoomQuery::All).await?.len();
         let after_rooms = resident_bytes().ok_or_else(unavailable)?;
         let bot = &self.bot;
-        let loaded: Vec<Result<()>> = stream::iter(0..contacts)
-            .map(|index| async move { bot.contact(contact_id(index)).payload().await.map(drop) })
-            .buffer_unordered(bot.lookup_limit())
-            .collect()
-            .await;
+        let loaded: Vec<Result<()>> =
+            stream::iter(0..contacts)
+                .map(|index| async move {
+                    Ok(bot.contact(contact_id(index)).payload().await.map(drop)?)
+                })
+                .buffer_unordered(DEFAULT_MAX_CONCURRENT_LOOKUPS)
+                .collect()
+                .await;
         loaded.into_iter().collect::<Result<()>>()?;
         let after_contacts = resident_bytes().ok_or_else(unavailable)?;
         Ok(MemoryReading {

@@ -3,13 +3,13 @@
 # python-wechaty, each doing the same tasks against the official TypeScript puppet service
 # (tests/interop/server.mjs with WORLD=bench), one process per task and run so each starts cold.
 #
-#   benches/side-by-side/run.sh            # RUNS=3 EVENTS=5000 by default
+#   bench/benches/side-by-side/run.sh            # RUNS=3 EVENTS=5000 by default
 #
 # Needs Node.js 20, Python 3.10 (python-wechaty 0.10 predates 3.11) and network access for
 # the first `npm ci` / `pip install`. Prints the table; the raw lines go to results.jsonl.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+root="$(cd "$here/../../.." && pwd)"
 RUNS="${RUNS:-3}"
 EVENTS="${EVENTS:-5000}"
 PYTHON="${PYTHON:-python3.10}"

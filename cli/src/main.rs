@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use tokio_stream::{Stream, StreamExt};
-use wechaty_client::bench::{run_suite, BenchFixture, SuiteOptions, WorldSize};
+use wechaty_bench::{run_suite, BenchFixture, SuiteOptions, WorldSize};
 use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, Scenario, DEFAULT_TOKEN};
 use wechaty_client::{
     Contact, Event, FileBox, MemberQuery, MessagePayload, MessageType, Outcome, Room, RoomAnnounce,
@@ -465,7 +465,7 @@ async fn run(cli: Cli) -> Result<()> {
             let scenario = scenario.map(Scenario::from_file).transpose()?;
             let world = match (&scenario, bench_world) {
                 (Some(scenario), _) => scenario.world(),
-                (None, true) => wechaty_client::bench::bench_world(&WorldSize::default()),
+                (None, true) => wechaty_bench::bench_world(&WorldSize::default()),
                 (None, false) => MockWorld::demo(),
             };
             let tls = match (tls, tls_cert, tls_key) {

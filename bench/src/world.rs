@@ -1,7 +1,7 @@
 //! The world the benchmarks run against: many rooms, many contacts, and big rooms whose members
 //! all have names, contact aliases and room aliases (so a member list loads everything).
 
-use crate::mock::{MockContact, MockRoom, MockWorld};
+use wechaty_client::mock::{MockContact, MockRoom, MockWorld};
 
 /// How big the benchmark world is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use tokio_stream::StreamExt;
 
-use super::stats::percentile;
-use super::world::{contact_id, room_id};
-use crate::error::{Error, Result};
-use crate::event::Event;
-use crate::mock::MockWorld;
-use crate::room::RoomEvent;
-use crate::wechaty::Wechaty;
+use crate::error::{BenchError, Result};
+use crate::stats::percentile;
+use crate::world::{contact_id, room_id};
+use wechaty_client::mock::MockWorld;
+use wechaty_client::Event;
+use wechaty_client::RoomEvent;
+use wechaty_client::Wechaty;
 
 /// Events the mock may hold before the feed waits for the stream to take them.
 const FEED_BACKLOG: usize = 16_384;
@@ -106,7 +106,7 @@ fn kind_of(index: usize) -> usize {
 pub(crate) fn feed(world: MockWorld, plan: FanOutPlan, origin: Instant) -> JoinHandle<Vec<u64>> {
     tokio::spawn(async move {
         let payloads: Vec<[(i32, String); 4]> = (0..plan.rooms).map(room_payloads).collect();
-        let hub = world.hub();
+
         let mut sent = Vec::with_capacity(plan.events);
         let mut ticker = tokio::time::interval(Duration::from_millis(1));
         let started = Instant::now();
@@ -118,7 +118,7 @@ pub(crate) fn feed(world: MockWorld, plan: FanOutPlan, origin: Instant) -> JoinH
                     due.min(plan.events)
                 }
                 None => {
-                    if hub.queued() > FEED_BACKLOG {
+                    if world.pending_events() > FEED_BACKLOG {
                         tokio::time::sleep(Duration::from_millis(1)).await;
                         continue;
                     }
@@ -128,7 +128,7 @@ pub(crate) fn feed(world: MockWorld, plan: FanOutPlan, origin: Instant) -> JoinH
             while sent.len() < due {
                 let index = sent.len();
                 let (kind, payload) = &payloads[index % plan.rooms][kind_of(index)];
-                hub.emit(*kind, payload.clone());
+                world.emit_raw(*kind, payload.clone());
                 sent.push(origin.elapsed().as_nanos() as u64);
             }
         }
@@ -212,7 +212,7 @@ pub(crate) async fn through_sdk(
         (global, rooms)
     })
     .await
-    .map_err(|_| Error::Benchmark(format!("fan-out stalled: not done after {STALL_LIMIT:?}")))?;
+    .map_err(|_| BenchError::Failed(format!("fan-out stalled: not done after {STALL_LIMIT:?}")))?;
     let sent = sent.await.map_err(joined)?;
     let global = collected.0.map_err(joined)?;
     let mut rooms = Vec::with_capacity(plan.rooms);
@@ -222,13 +222,13 @@ pub(crate) async fn through_sdk(
     summarize(&plan, &sent, &global, &rooms)
 }
 
-fn joined(error: tokio::task::JoinError) -> Error {
-    Error::Benchmark(format!("a fan-out task failed: {error}"))
+fn joined(error: tokio::task::JoinError) -> BenchError {
+    BenchError::Failed(format!("a fan-out task failed: {error}"))
 }
 
 fn check(plan: &FanOutPlan) -> Result<()> {
     if plan.rooms == 0 || plan.events == 0 {
-        return Err(Error::InvalidArgument(
+        return Err(BenchError::Failed(
             "a fan-out needs at least one room and one event".into(),
         ));
     }
@@ -281,21 +281,21 @@ fn summarize(
 
 /// The bare client reading the same stream alone (decoding each payload when `decode`).
 pub(crate) async fn through_bare(
-    client: &crate::transport::Puppet,
+    client: &wechaty_client::proto::PuppetClient,
     world: &MockWorld,
     plan: FanOutPlan,
     decode: bool,
 ) -> Result<FanOutResult> {
     check(&plan)?;
     wait_for_free_stream(world).await?;
-    let mut stream = super::bare::BareEvents::open(client).await?;
+    let mut stream = crate::bare::BareEvents::open(client).await?;
     // The stream is attached once the service answered; give the replayed login time to pass.
     wait_for_attached(world).await?;
     let origin = Instant::now();
     let sent = feed(world.clone(), plan, origin);
     let arrivals = tokio::time::timeout(STALL_LIMIT, stream.receive(plan.events, decode, origin))
         .await
-        .map_err(|_| Error::Benchmark(format!("bare fan-out stalled after {STALL_LIMIT:?}")))??;
+        .map_err(|_| BenchError::Failed(format!("bare fan-out stalled after {STALL_LIMIT:?}")))??;
     drop(stream);
     let sent = sent.await.map_err(joined)?;
     let global = Arrivals {
@@ -324,7 +324,7 @@ async fn wait_until(ready: impl Fn() -> bool, what: &str) -> Result<()> {
     let started = Instant::now();
     while !ready() {
         if started.elapsed() > Duration::from_secs(10) {
-            return Err(Error::Benchmark(format!("gave up waiting for {what}")));
+            return Err(BenchError::Failed(format!("gave up waiting for {what}")));
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

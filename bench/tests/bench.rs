@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use wechaty_client::bench::{
+use wechaty_bench::BenchError;
+use wechaty_bench::{
     big_room_id, run_suite, BenchFixture, FanOutPlan, Side, SuiteOptions, Unit, WorldSize,
 };
-use wechaty_client::Error;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quick_suite_measures_every_scenario_beside_bare_tonic() {
@@ -80,7 +80,7 @@ async fn fan_out_delivers_every_event_to_the_global_and_room_subscribers() {
 #[tokio::test]
 async fn scenarios_that_need_the_mock_say_so_on_another_service() {
     let server = wechaty_client::mock::MockPuppetService::builder()
-        .world(wechaty_client::bench::bench_world(&WorldSize {
+        .world(wechaty_bench::bench_world(&WorldSize {
             rooms: 2,
             contacts: 10,
             room_members: 2,
@@ -97,7 +97,7 @@ async fn scenarios_that_need_the_mock_say_so_on_another_service() {
     };
     let error = fixture.fan_out(Side::Sdk, plan, true).await.unwrap_err();
     assert!(
-        matches!(&error, Error::Benchmark(message) if message.contains("embedded mock")),
+        matches!(&error, BenchError::Failed(message) if message.contains("embedded mock")),
         "{error}"
     );
     // What works against any service does.

@@ -1,6 +1,6 @@
 //! This SDK's side of the side-by-side benchmark (BENCHMARKS.md): one task per process, so
 //! every run starts cold, against the service the `WECHATY_PUPPET_SERVICE_*` variables name.
-//! `benches/side-by-side/run.sh` runs it beside the official TypeScript client and
+//! `bench/benches/side-by-side/run.sh` runs it beside the official TypeScript client and
 //! python-wechaty against the official puppet service, and prints the table.
 //!
 //! ```text
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use tokio_stream::StreamExt;
-use wechaty_client::bench::BenchFixture;
+use wechaty_bench::BenchFixture;
 use wechaty_client::{Event, MemberQuery, RoomQuery, WechatyBuilder, ENV_TOKEN};
 
 #[tokio::main]
@@ -28,7 +28,7 @@ async fn main() -> Result<()> {
         .collect();
     if args.is_empty() || std::env::var_os(ENV_TOKEN).is_none() {
         eprintln!(
-            "side_by_side: nothing to do (give a task and set {ENV_TOKEN}; see benches/side-by-side/run.sh)"
+            "side_by_side: nothing to do (give a task and set {ENV_TOKEN}; see bench/benches/side-by-side/run.sh)"
         );
         return Ok(());
     }
@@ -57,9 +57,9 @@ async fn main() -> Result<()> {
                     post(&control, "/flood", &json!({ "count": wanted }))
                 })
                 .await
-                .map_err(|error| wechaty_client::Error::Benchmark(error.to_string()))?
+                .map_err(|error| wechaty_bench::BenchError::Failed(error.to_string()))?
                 .map(drop)
-                .map_err(|error| wechaty_client::Error::Benchmark(error.to_string()))
+                .map_err(|error| wechaty_bench::BenchError::Failed(error.to_string()))
             };
             let elapsed = fixture.bare_receive(wanted, flood).await?;
             println!(
