@@ -1,330 +1,342 @@
-//! In-memory payload caches: rooms, contacts, and per room its member ids, member payloads and
-//! last member listing (see [`Caches::listing`]).
+//! A bounded in-memory store that knows nothing of what it stores: entries by key, the least
+//! recently used forgotten first, and a read-through that never stores a stale answer.
 //!
-//! Bounded (the least recently used entries go first), invalidated by the dispatch task before
-//! subscribers see the event: `dirty` with protocol.md §11.3's id semantics (a room-member dirty
-//! carries the **room** id and drops all of that room's members), join/leave/topic drop the
-//! room, and a reconnect drops everything (events were missed). A fetch that raced with an
-//! invalidation does not store its (possibly stale) answer.
+//! A fetch takes a [`Ticket`] for its key before asking the service and stores through it
+//! after. Forgetting a key (or clearing the store) in between voids that key's tickets, so an
+//! answer that raced an invalidation is dropped rather than kept. Tickets are per key: a storm
+//! of invalidations of other keys never voids a fetch.
+//!
+//! A store may also keep a short log of the keys it forgot, numbered by an epoch, for callers
+//! that derived something from several entries (a room's member listing from its members'
+//! contacts) and must learn whether any of them was forgotten since.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
-use crate::contact::ContactPayload;
-use crate::event::{Event, PayloadType};
-use crate::ids::{ContactId, RoomId};
-use crate::room::{MemberListing, PayloadKinds, RoomMemberPayload, RoomPayload};
-
-/// How many entries each cache keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheLimits {
-    /// Room payloads.
-    pub rooms: usize,
-    /// Contact payloads.
-    pub contacts: usize,
-    /// Rooms whose member lists (ids and member payloads) are kept.
-    pub member_lists: usize,
+/// The store. Every method takes one short lock; none is held across an await.
+pub(crate) struct Cache<K, V> {
+    state: Mutex<State<K, V>>,
+    /// Forgets so far (a clear counts as one): read without the lock by the fast path of
+    /// callers that only need to know whether anything was forgotten.
+    epoch: AtomicU64,
 }
 
-impl Default for CacheLimits {
-    /// 10,000 rooms, 100,000 contacts, 1,000 member lists.
-    fn default() -> Self {
-        Self {
-            rooms: 10_000,
-            contacts: 100_000,
-            member_lists: 1_000,
-        }
-    }
-}
-
-/// A map that forgets its least recently used entries beyond `capacity` (an eighth at a time,
-/// so eviction stays cheap on average).
-struct Bounded<K, V> {
-    map: HashMap<K, (V, u64)>,
+struct State<K, V> {
+    entries: HashMap<K, (V, u64)>,
+    /// Stamps entries as they are used; the smallest stamps go first.
     clock: u64,
     capacity: usize,
+    /// Fetches in flight, by key.
+    in_flight: HashMap<K, InFlight>,
+    /// The last forgotten keys with the epoch of their forget, oldest first.
+    log: VecDeque<(u64, K)>,
+    log_capacity: usize,
+    /// The epoch of the last `clear`.
+    cleared_at: u64,
 }
 
-impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
-    fn new(capacity: usize) -> Self {
+/// The tickets out for one key, and how often the key was forgotten since the first was taken.
+struct InFlight {
+    tickets: usize,
+    forgets: u64,
+}
+
+/// What was forgotten since an epoch.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Forgotten<K> {
+    /// These keys (possibly none).
+    Keys(Vec<K>),
+    /// Everything may have been: the store was cleared, or the log no longer reaches back.
+    All,
+}
+
+impl<K: Hash + Eq + Clone, V> Cache<K, V> {
+    /// A store of at most `capacity` entries, without a log.
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self::with_forget_log(capacity, 0)
+    }
+
+    /// A store that also remembers its last `log` forgotten keys.
+    pub(crate) fn with_forget_log(capacity: usize, log: usize) -> Self {
         Self {
-            map: HashMap::new(),
-            clock: 0,
-            capacity: capacity.max(1),
+            state: Mutex::new(State {
+                entries: HashMap::new(),
+                clock: 0,
+                capacity: capacity.max(1),
+                in_flight: HashMap::new(),
+                log: VecDeque::with_capacity(log),
+                log_capacity: log,
+                cleared_at: 0,
+            }),
+            epoch: AtomicU64::new(0),
         }
     }
 
+    fn lock(&self) -> MutexGuard<'_, State<K, V>> {
+        // Never held across an await; a panic elsewhere cannot poison the store into uselessness.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Reads the entry of `key` (counting as a use), if there is one.
+    pub(crate) fn read<R>(&self, key: &K, read: impl FnOnce(&V) -> R) -> Option<R> {
+        let mut state = self.lock();
+        let now = state.tick();
+        state.entries.get_mut(key).map(|(value, used)| {
+            *used = now;
+            read(value)
+        })
+    }
+
+    /// Changes the entry of `key`, if there is one, without counting it as a use.
+    pub(crate) fn modify<R>(&self, key: &K, change: impl FnOnce(&mut V) -> R) -> Option<R> {
+        self.lock()
+            .entries
+            .get_mut(key)
+            .map(|(value, _)| change(value))
+    }
+
+    /// Reads the entries of `keys`, in order, under one lock.
+    pub(crate) fn read_many<R>(&self, keys: &[K], mut read: impl FnMut(&V) -> R) -> Vec<Option<R>> {
+        let mut state = self.lock();
+        let now = state.tick();
+        keys.iter()
+            .map(|key| {
+                state.entries.get_mut(key).map(|(value, used)| {
+                    *used = now;
+                    read(value)
+                })
+            })
+            .collect()
+    }
+
+    /// A ticket to store what is about to be fetched for `key`.
+    pub(crate) fn ticket(&self, key: &K) -> Ticket<'_, K, V> {
+        let mut state = self.lock();
+        let in_flight = state.in_flight.entry(key.clone()).or_insert(InFlight {
+            tickets: 0,
+            forgets: 0,
+        });
+        in_flight.tickets += 1;
+        let forgets = in_flight.forgets;
+        Ticket {
+            cache: self,
+            key: Some(key.clone()),
+            forgets,
+        }
+    }
+
+    /// Forgets `key`; fetches of it in flight will not store their answer.
+    pub(crate) fn forget(&self, key: &K) {
+        let mut state = self.lock();
+        state.entries.remove(key);
+        if let Some(in_flight) = state.in_flight.get_mut(key) {
+            in_flight.forgets += 1;
+        }
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        if state.log_capacity > 0 {
+            if state.log.len() == state.log_capacity {
+                state.log.pop_front();
+            }
+            state.log.push_back((epoch, key.clone()));
+        }
+    }
+
+    /// Forgets everything; no fetch in flight will store its answer.
+    pub(crate) fn clear(&self) {
+        let mut state = self.lock();
+        state.entries.clear();
+        for in_flight in state.in_flight.values_mut() {
+            in_flight.forgets += 1;
+        }
+        state.log.clear();
+        state.cleared_at = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+    }
+
+    /// The number of forgets so far; pass it to [`forgotten_since`](Self::forgotten_since)
+    /// later.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// What was forgotten after `epoch`, and the epoch that answer holds for.
+    pub(crate) fn forgotten_since(&self, epoch: u64) -> (u64, Forgotten<K>) {
+        let state = self.lock();
+        let now = self.epoch();
+        if now == epoch {
+            return (now, Forgotten::Keys(Vec::new()));
+        }
+        // The log must reach back to the first forget after `epoch`.
+        let reaches = state
+            .log
+            .front()
+            .is_some_and(|(first, _)| *first <= epoch + 1);
+        if state.cleared_at > epoch || !reaches {
+            return (now, Forgotten::All);
+        }
+        let keys = state
+            .log
+            .iter()
+            .filter(|(at, _)| *at > epoch)
+            .map(|(_, key)| key.clone())
+            .collect();
+        (now, Forgotten::Keys(keys))
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
+    /// The entry of `key`, cloned (entries are `Arc`s or small).
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
+        self.read(key, V::clone)
+    }
+
+    /// The entry of `key`, else what `fetch` answers, kept unless `key` was forgotten while it
+    /// ran.
+    pub(crate) async fn read_through<E, Fut>(
+        &self,
+        key: &K,
+        fetch: impl FnOnce() -> Fut,
+    ) -> Result<V, E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
+        if let Some(value) = self.get(key) {
+            return Ok(value);
+        }
+        let ticket = self.ticket(key);
+        let value = fetch().await?;
+        ticket.store(value.clone());
+        Ok(value)
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Default> Cache<K, V> {
+    /// The part of `key`'s entry that `read` finds, else what `fetch` answers, written into the
+    /// entry (made when missing) by `write` unless `key` was forgotten while it ran.
+    pub(crate) async fn read_through_part<R, E, Fut>(
+        &self,
+        key: &K,
+        read: impl FnOnce(&V) -> Option<R>,
+        fetch: impl FnOnce() -> Fut,
+        write: impl FnOnce(&mut V, &R),
+    ) -> Result<R, E>
+    where
+        Fut: Future<Output = Result<R, E>>,
+    {
+        if let Some(part) = self.read(key, read).flatten() {
+            return Ok(part);
+        }
+        let ticket = self.ticket(key);
+        let part = fetch().await?;
+        ticket.update(|entry| write(entry, &part));
+        Ok(part)
+    }
+}
+
+impl<K: Hash + Eq + Clone, V> State<K, V> {
     fn tick(&mut self) -> u64 {
         self.clock += 1;
         self.clock
     }
 
-    fn get(&mut self, key: &K) -> Option<&V> {
-        let now = self.tick();
-        self.map.get_mut(key).map(|(value, used)| {
-            *used = now;
-            &*value
-        })
-    }
-
-    fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
-        let now = self.tick();
-        if !self.map.contains_key(&key) {
-            self.make_room();
-        }
-        let entry = self.map.entry(key).or_insert_with(|| (make(), now));
-        entry.1 = now;
-        &mut entry.0
-    }
-
     fn insert(&mut self, key: K, value: V) {
         let now = self.tick();
-        if !self.map.contains_key(&key) {
+        if !self.entries.contains_key(&key) {
             self.make_room();
         }
-        self.map.insert(key, (value, now));
+        self.entries.insert(key, (value, now));
     }
 
-    fn remove(&mut self, key: &K) {
-        self.map.remove(key);
-    }
-
-    fn clear(&mut self) {
-        self.map.clear();
-    }
-
+    /// Over capacity, forgets the least recently used eighth (so eviction stays cheap on
+    /// average).
     fn make_room(&mut self) {
-        if self.map.len() < self.capacity {
+        if self.entries.len() < self.capacity {
             return;
         }
         let evict = (self.capacity / 8).max(1);
-        let mut stamps: Vec<u64> = self.map.values().map(|(_, used)| *used).collect();
+        let mut stamps: Vec<u64> = self.entries.values().map(|(_, used)| *used).collect();
         let (_, threshold, _) = stamps.select_nth_unstable(evict - 1);
         let threshold = *threshold;
-        self.map.retain(|_, (_, used)| *used > threshold);
+        self.entries.retain(|_, (_, used)| *used > threshold);
+    }
+
+    /// Returns the ticket; `true` when no forget of its key came after it was taken.
+    fn settle(&mut self, key: &K, forgets: u64) -> bool {
+        let Some(in_flight) = self.in_flight.get_mut(key) else {
+            return false;
+        };
+        let fresh = in_flight.forgets == forgets;
+        in_flight.tickets -= 1;
+        if in_flight.tickets == 0 {
+            self.in_flight.remove(key);
+        }
+        fresh
     }
 }
 
-/// What is known of one room's members.
-#[derive(Default)]
-pub(crate) struct MemberList {
-    pub(crate) ids: Option<Arc<[ContactId]>>,
-    pub(crate) payloads: HashMap<ContactId, Arc<RoomMemberPayload>>,
-    /// The last full listing, while it holds: dropped with the list (join, leave, topic,
-    /// room-member dirty) or when the ids are stored anew; stale once any contact payload was
-    /// forgotten since (`contacts_generation`).
-    listed: Option<Listed>,
+/// The right to store a fetched answer for one key, unless the key is forgotten first.
+/// Dropping it unused (a failed or cancelled fetch) returns it.
+pub(crate) struct Ticket<'a, K: Hash + Eq + Clone, V> {
+    cache: &'a Cache<K, V>,
+    /// `None` once settled.
+    key: Option<K>,
+    forgets: u64,
 }
 
-struct Listed {
-    kinds: PayloadKinds,
-    contacts_generation: u64,
-    members: MemberListing,
+impl<K: Hash + Eq + Clone, V> Ticket<'_, K, V> {
+    /// Stores `value` as the entry; `false` (and nothing stored) when the key was forgotten
+    /// since the ticket was taken.
+    pub(crate) fn store(mut self, value: V) -> bool {
+        let Some(key) = self.key.take() else {
+            return false;
+        };
+        let mut state = self.cache.lock();
+        let fresh = state.settle(&key, self.forgets);
+        if fresh {
+            state.insert(key, value);
+        }
+        fresh
+    }
 }
 
-pub(crate) struct Caches {
-    rooms: Mutex<Bounded<RoomId, Arc<RoomPayload>>>,
-    contacts: Mutex<Bounded<ContactId, Arc<ContactPayload>>>,
-    members: Mutex<Bounded<RoomId, MemberList>>,
-    /// Bumped by every invalidation; fetches store only if it did not move meanwhile.
-    generation: AtomicU64,
-    /// Bumped when contact payloads are forgotten: listings made before are stale.
-    contacts_generation: AtomicU64,
+impl<K: Hash + Eq + Clone, V: Default> Ticket<'_, K, V> {
+    /// Changes the entry (made when missing) with `change`; `false` (and nothing changed) when
+    /// the key was forgotten since the ticket was taken.
+    pub(crate) fn update(mut self, change: impl FnOnce(&mut V)) -> bool {
+        let Some(key) = self.key.take() else {
+            return false;
+        };
+        let mut state = self.cache.lock();
+        let fresh = state.settle(&key, self.forgets);
+        if fresh {
+            let now = state.tick();
+            if !state.entries.contains_key(&key) {
+                state.make_room();
+            }
+            let entry = state
+                .entries
+                .entry(key)
+                .or_insert_with(|| (V::default(), now));
+            entry.1 = now;
+            change(&mut entry.0);
+        }
+        fresh
+    }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Caches {
-    pub(crate) fn new(limits: CacheLimits) -> Self {
-        Self {
-            rooms: Mutex::new(Bounded::new(limits.rooms)),
-            contacts: Mutex::new(Bounded::new(limits.contacts)),
-            members: Mutex::new(Bounded::new(limits.member_lists)),
-            generation: AtomicU64::new(0),
-            contacts_generation: AtomicU64::new(0),
-        }
-    }
-
-    /// Take before a fetch; pass to the `store_*` call after it.
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    fn fresh(&self, generation: u64) -> bool {
-        self.generation() == generation
-    }
-
-    fn bump(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-
-    pub(crate) fn room(&self, id: &RoomId) -> Option<Arc<RoomPayload>> {
-        lock(&self.rooms).get(id).cloned()
-    }
-
-    pub(crate) fn store_room(&self, payload: Arc<RoomPayload>, generation: u64) {
-        let mut rooms = lock(&self.rooms);
-        if self.fresh(generation) {
-            rooms.insert(payload.id.clone(), payload);
-        }
-    }
-
-    pub(crate) fn contact(&self, id: &ContactId) -> Option<Arc<ContactPayload>> {
-        lock(&self.contacts).get(id).cloned()
-    }
-
-    pub(crate) fn store_contact(&self, payload: Arc<ContactPayload>, generation: u64) {
-        let mut contacts = lock(&self.contacts);
-        if self.fresh(generation) {
-            contacts.insert(payload.id.clone(), payload);
-        }
-    }
-
-    /// The cached payloads of `ids`, in order, under one lock.
-    pub(crate) fn contacts(&self, ids: &[ContactId]) -> Vec<Option<Arc<ContactPayload>>> {
-        let mut contacts = lock(&self.contacts);
-        ids.iter().map(|id| contacts.get(id).cloned()).collect()
-    }
-
-    /// The cached member payloads of `ids` in `room`, in order, under one lock.
-    pub(crate) fn members_of(
-        &self,
-        room: &RoomId,
-        ids: &[ContactId],
-    ) -> Vec<Option<Arc<RoomMemberPayload>>> {
-        let mut members = lock(&self.members);
-        match members.get(room) {
-            Some(list) => ids
-                .iter()
-                .map(|id| list.payloads.get(id).cloned())
-                .collect(),
-            None => vec![None; ids.len()],
-        }
-    }
-
-    pub(crate) fn member_ids(&self, room: &RoomId) -> Option<Arc<[ContactId]>> {
-        lock(&self.members)
-            .get(room)
-            .and_then(|list| list.ids.clone())
-    }
-
-    pub(crate) fn store_member_ids(&self, room: &RoomId, ids: Arc<[ContactId]>, generation: u64) {
-        let mut members = lock(&self.members);
-        if self.fresh(generation) {
-            let list = members.get_or_insert_with(room.clone(), MemberList::default);
-            list.ids = Some(ids);
-            list.listed = None;
-        }
-    }
-
-    /// The room's last listing, if it is still true and has the payload `kinds`.
-    pub(crate) fn listing(&self, room: &RoomId, kinds: PayloadKinds) -> Option<MemberListing> {
-        let contacts_generation = self.contacts_generation.load(Ordering::Acquire);
-        let mut members = lock(&self.members);
-        let listed = members.get(room)?.listed.as_ref()?;
-        (listed.kinds.covers(kinds) && listed.contacts_generation == contacts_generation)
-            .then(|| Arc::clone(&listed.members))
-    }
-
-    /// Keeps a listing made from what the caches held at `generation`.
-    pub(crate) fn store_listing(
-        &self,
-        room: &RoomId,
-        kinds: PayloadKinds,
-        listing: MemberListing,
-        generation: u64,
-    ) {
-        // Read before the freshness check: `forget_contact` bumps `generation` first, so a
-        // forget that slips in after the check leaves this listing with an old number.
-        let contacts_generation = self.contacts_generation.load(Ordering::Acquire);
-        let mut members = lock(&self.members);
-        if self.fresh(generation) {
-            members
-                .get_or_insert_with(room.clone(), MemberList::default)
-                .listed = Some(Listed {
-                kinds,
-                contacts_generation,
-                members: listing,
-            });
-        }
-    }
-
-    pub(crate) fn member(
-        &self,
-        room: &RoomId,
-        member: &ContactId,
-    ) -> Option<Arc<RoomMemberPayload>> {
-        lock(&self.members)
-            .get(room)
-            .and_then(|list| list.payloads.get(member).cloned())
-    }
-
-    pub(crate) fn store_member(
-        &self,
-        room: &RoomId,
-        payload: Arc<RoomMemberPayload>,
-        generation: u64,
-    ) {
-        let mut members = lock(&self.members);
-        if self.fresh(generation) {
-            members
-                .get_or_insert_with(room.clone(), MemberList::default)
-                .payloads
-                .insert(payload.id.clone(), payload);
-        }
-    }
-
-    pub(crate) fn forget_room(&self, room: &RoomId) {
-        self.bump();
-        lock(&self.rooms).remove(room);
-        lock(&self.members).remove(room);
-    }
-
-    pub(crate) fn forget_members(&self, room: &RoomId) {
-        self.bump();
-        lock(&self.members).remove(room);
-    }
-
-    pub(crate) fn forget_contact(&self, contact: &ContactId) {
-        self.bump();
-        self.contacts_generation.fetch_add(1, Ordering::AcqRel);
-        lock(&self.contacts).remove(contact);
-    }
-
-    pub(crate) fn clear(&self) {
-        self.bump();
-        lock(&self.rooms).clear();
-        lock(&self.contacts).clear();
-        lock(&self.members).clear();
-    }
-
-    /// The invalidation hook the dispatch task runs on every event.
-    pub(crate) fn invalidate(&self, event: &Event) {
-        match event {
-            Event::Dirty {
-                payload_type,
-                payload_id,
-            } => match payload_type {
-                PayloadType::Room => self.forget_room(&RoomId::from(payload_id.as_str())),
-                PayloadType::RoomMember => self.forget_members(&RoomId::from(payload_id.as_str())),
-                PayloadType::Contact => self.forget_contact(&ContactId::from(payload_id.as_str())),
-                PayloadType::Unspecified => {
-                    tracing::warn!(%payload_id, "a dirty event without a payload type")
-                }
-                // Messages, friendships and posts are not cached.
-                _ => {}
-            },
-            Event::RoomJoin(join) => self.forget_room(&join.room_id),
-            Event::RoomLeave(leave) => self.forget_room(&leave.room_id),
-            Event::RoomTopic(topic) => self.forget_room(&topic.room_id),
-            Event::Reconnected => self.clear(),
-            _ => {}
+impl<K: Hash + Eq + Clone, V> Drop for Ticket<'_, K, V> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.cache.lock().settle(&key, self.forgets);
         }
     }
 }
@@ -334,68 +346,111 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bounded_keeps_the_recently_used() {
-        let mut map = Bounded::new(8);
+    fn keeps_the_recently_used() {
+        let cache = Cache::new(8);
         for i in 0..8 {
-            map.insert(i, i);
+            assert!(cache.ticket(&i).store(i));
         }
-        // Touch 0 so it counts as recent; inserting 8 evicts one eighth: the oldest, 1.
-        assert_eq!(map.get(&0), Some(&0));
-        map.insert(8, 8);
-        assert!(map.get(&1).is_none());
-        assert_eq!(map.get(&0), Some(&0));
-        assert_eq!(map.map.len(), 8);
+        // Touch 0 so it counts as recent; storing 8 evicts one eighth: the oldest, 1.
+        assert_eq!(cache.get(&0), Some(0));
+        cache.ticket(&8).store(8);
+        assert_eq!(cache.get(&1), None);
+        assert_eq!(cache.get(&0), Some(0));
+        assert_eq!(cache.len(), 8);
         for i in 9..100 {
-            map.insert(i, i);
-            assert!(map.map.len() <= 8);
+            cache.ticket(&i).store(i);
+            assert!(cache.len() <= 8);
         }
     }
 
     #[test]
-    fn a_fetch_that_raced_an_invalidation_is_not_stored() {
-        let caches = Caches::new(CacheLimits::default());
-        let room = RoomId::from("r");
-        let before = caches.generation();
-        caches.forget_room(&room);
-        caches.store_member_ids(&room, Arc::from(vec![ContactId::from("a")]), before);
-        assert!(caches.member_ids(&room).is_none());
-        caches.store_member_ids(
-            &room,
-            Arc::from(vec![ContactId::from("a")]),
-            caches.generation(),
-        );
-        assert_eq!(caches.member_ids(&room).unwrap().len(), 1);
+    fn a_fetch_that_raced_a_forget_of_its_key_is_not_stored() {
+        let cache = Cache::new(8);
+        let ticket = cache.ticket(&"r");
+        cache.forget(&"r");
+        assert!(!ticket.store(1));
+        assert_eq!(cache.get(&"r"), None);
+        assert!(cache.ticket(&"r").store(2));
+        assert_eq!(cache.get(&"r"), Some(2));
     }
 
     #[test]
-    fn a_listing_lasts_until_a_contact_is_forgotten_and_serves_poorer_queries() {
-        let caches = Caches::new(CacheLimits::default());
-        let room = RoomId::from("r");
-        let both = PayloadKinds {
-            member: true,
-            contact: true,
-        };
-        let contacts = PayloadKinds {
-            member: false,
-            contact: true,
-        };
-        let before = caches.generation();
-        caches.forget_contact(&ContactId::from("a"));
-        caches.store_listing(&room, both, Arc::from(Vec::new()), before);
-        assert!(
-            caches.listing(&room, both).is_none(),
-            "made before the forget"
-        );
+    fn forgetting_other_keys_or_settled_tickets_voids_nothing() {
+        let cache = Cache::new(8);
+        let ticket = cache.ticket(&"a");
+        for other in ["b", "c", "d"] {
+            cache.forget(&other);
+        }
+        assert!(ticket.store(1));
+        // A forget before the next ticket does not void it.
+        cache.forget(&"a");
+        assert!(cache.ticket(&"a").store(2));
+    }
 
-        caches.store_listing(&room, contacts, Arc::from(Vec::new()), caches.generation());
-        assert!(caches.listing(&room, contacts).is_some());
-        assert!(
-            caches.listing(&room, both).is_none(),
-            "lacks member payloads"
-        );
-        caches.store_listing(&room, both, Arc::from(Vec::new()), caches.generation());
-        assert!(caches.listing(&room, contacts).is_some());
-        caches.forget_contact(&ContactId::from("b"));
-        assert!(caches.listing(&room, both).is_none());
+    #[test]
+    fn a_clear_voids_every_ticket_and_dropped_tickets_are_returned() {
+        let cache: Cache<&str, i32> = Cache::new(8);
+        let (a, b) = (cache.ticket(&"a"), cache.ticket(&"b"));
+        drop(cache.ticket(&"c"));
+        cache.clear();
+        assert!(!a.store(1));
+        assert!(!b.store(2));
+        assert!(cache.lock().in_flight.is_empty());
+    }
+
+    #[test]
+    fn the_log_says_what_was_forgotten_since_an_epoch() {
+        let cache: Cache<u32, ()> = Cache::with_forget_log(8, 3);
+        let start = cache.epoch();
+        assert_eq!(cache.forgotten_since(start).1, Forgotten::Keys(vec![]));
+        cache.forget(&1);
+        cache.forget(&2);
+        let (now, forgotten) = cache.forgotten_since(start);
+        assert_eq!(forgotten, Forgotten::Keys(vec![1, 2]));
+        assert_eq!(now, cache.epoch());
+        cache.forget(&3);
+        cache.forget(&4);
+        // The log holds three: the first forget after `start` is gone.
+        assert_eq!(cache.forgotten_since(start).1, Forgotten::All);
+        assert_eq!(cache.forgotten_since(now).1, Forgotten::Keys(vec![3, 4]));
+        let before_clear = cache.epoch();
+        cache.clear();
+        assert_eq!(cache.forgotten_since(before_clear).1, Forgotten::All);
+    }
+
+    #[tokio::test]
+    async fn read_through_fetches_once_and_parts_fill_one_entry() {
+        let cache: Cache<&str, u32> = Cache::new(8);
+        let fetched = std::cell::Cell::new(0);
+        for _ in 0..3 {
+            let value: Result<u32, ()> = cache
+                .read_through(&"k", || async {
+                    fetched.set(fetched.get() + 1);
+                    Ok(7)
+                })
+                .await;
+            assert_eq!(value, Ok(7));
+        }
+        assert_eq!(fetched.get(), 1);
+
+        let parts: Cache<&str, (Option<u32>, Option<u32>)> = Cache::new(8);
+        let first: Result<u32, ()> = parts
+            .read_through_part(
+                &"k",
+                |entry| entry.0,
+                || async { Ok(1) },
+                |entry, v| entry.0 = Some(*v),
+            )
+            .await;
+        let second: Result<u32, ()> = parts
+            .read_through_part(
+                &"k",
+                |entry| entry.1,
+                || async { Ok(2) },
+                |entry, v| entry.1 = Some(*v),
+            )
+            .await;
+        assert_eq!((first, second), (Ok(1), Ok(2)));
+        assert_eq!(parts.get(&"k"), Some((Some(1), Some(2))));
     }
 }

@@ -6,32 +6,19 @@ use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 
-use crate::cache::CacheLimits;
 use crate::discovery::{discover, DiscoveryRetry, DEFAULT_AUTHORITY};
 use crate::dispatch::StreamSettings;
+use crate::env::{
+    ENV_AUTHORITY, ENV_ENDPOINT, ENV_ENDPOINT_LEGACY, ENV_NO_TLS, ENV_TLS_CA_CERT,
+    ENV_TLS_SERVER_NAME, ENV_TOKEN, ENV_TOKEN_LEGACY,
+};
 use crate::error::{Error, Result};
+use crate::payload_cache::CacheLimits;
 use crate::reconnect::{ExponentialBackoff, ReconnectPolicy};
 use crate::tls::{self, TlsConnector};
 use crate::token::Token;
 use crate::transport::{ChannelSettings, Transport};
 use crate::wechaty::Wechaty;
-
-/// Environment variable holding the service token.
-pub const ENV_TOKEN: &str = "WECHATY_PUPPET_SERVICE_TOKEN";
-/// Environment variable holding `HOST:PORT` of the service (skips discovery).
-pub const ENV_ENDPOINT: &str = "WECHATY_PUPPET_SERVICE_ENDPOINT";
-/// Environment variable holding the discovery authority (default `api.chatie.io`).
-pub const ENV_AUTHORITY: &str = "WECHATY_PUPPET_SERVICE_AUTHORITY";
-/// Environment variable that turns TLS off when set to `true`.
-pub const ENV_NO_TLS: &str = "WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT";
-/// Environment variable holding the trusted root CA (PEM text or a path).
-pub const ENV_TLS_CA_CERT: &str = "WECHATY_PUPPET_SERVICE_TLS_CA_CERT";
-/// Environment variable holding the TLS server name to verify.
-pub const ENV_TLS_SERVER_NAME: &str = "WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME";
-
-/// Legacy names the official client still honours.
-const ENV_TOKEN_LEGACY: &str = "WECHATY_PUPPET_HOSTIE_TOKEN";
-const ENV_ENDPOINT_LEGACY: &str = "WECHATY_PUPPET_HOSTIE_ENDPOINT";
 
 /// Default deadline of a unary call.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -142,6 +129,13 @@ impl fmt::Debug for WechatyBuilder {
             .field("max_concurrent_lookups", &self.max_concurrent_lookups)
             .field("inline_file_limit", &self.inline_file_limit)
             .finish_non_exhaustive()
+    }
+}
+
+impl Wechaty {
+    /// A builder with nothing set (TLS on, default timeouts).
+    pub fn builder() -> WechatyBuilder {
+        WechatyBuilder::new()
     }
 }
 
@@ -345,26 +339,26 @@ impl WechatyBuilder {
     /// the TLS connector unless TLS is off.
     async fn resolve(&self) -> Result<(String, Token, Option<TlsConnector>)> {
         if let Some(message) = &self.env_error {
-            return Err(Error::Config(message.clone()));
+            return Err(Error::config(message.clone()));
         }
         let token = Token::parse(self.token.as_deref().ok_or_else(|| {
-            Error::Config(format!(
-                "no token: set {ENV_TOKEN} (or call `.token(..)` / pass --token)"
+            Error::config(format!(
+                "no token: set {ENV_TOKEN} (or call `WechatyBuilder::token`)"
             ))
         })?)?;
         if self.max_calls_in_flight == 0 {
-            return Err(Error::Config(
-                "max_calls_in_flight must be at least 1".into(),
+            return Err(Error::config(
+                "`WechatyBuilder::max_calls_in_flight` must be at least 1",
             ));
         }
         if self.max_message_size == 0 {
-            return Err(Error::Config(
-                "max_message_size must be at least 1 byte".into(),
+            return Err(Error::config(
+                "`WechatyBuilder::max_message_size` must be at least 1 byte",
             ));
         }
         if self.watchdog.is_zero() {
-            return Err(Error::Config(
-                "the watchdog period must be above zero".into(),
+            return Err(Error::config(
+                "`WechatyBuilder::watchdog` must be above zero",
             ));
         }
         // TLS settings first: a bad CA or name should not cost a discovery round trip.
@@ -404,25 +398,31 @@ impl WechatyBuilder {
 
     /// The TLS connector: trusted roots and the server name to expect.
     pub(crate) fn tls_connector(&self, token: &Token) -> Result<TlsConnector> {
-        let server_name = match &self.tls_server_name {
-            Some(name) => name.trim().to_ascii_lowercase(),
-            None => token.server_name().ok_or_else(|| {
-                Error::Config(format!(
-                    "cannot derive the TLS server name from a token without `_`: set \
-                     {ENV_TLS_SERVER_NAME} (or --tls-server-name), or turn TLS off with \
-                     {ENV_NO_TLS}=true if the service runs without it"
-                ))
-            })?,
+        let (server_name, from_token) = match &self.tls_server_name {
+            Some(name) => (name.trim().to_ascii_lowercase(), false),
+            None => {
+                let derived = token.server_name().ok_or_else(|| {
+                    Error::config(format!(
+                        "cannot derive the TLS server name from a token without `_`: set \
+                         {ENV_TLS_SERVER_NAME} (or call `WechatyBuilder::tls_server_name`), or \
+                         turn TLS off with {ENV_NO_TLS}=true if the service runs without it"
+                    ))
+                })?;
+                (derived, true)
+            }
         };
-        let name = ServerName::try_from(server_name.clone()).map_err(|_| {
-            Error::Config(format!(
-                "{server_name:?} is not a valid TLS server name: check {ENV_TLS_SERVER_NAME} \
-                 (or --tls-server-name)"
-            ))
+        let name = ServerName::try_from(server_name.clone()).map_err(|error| {
+            Error::config_caused(
+                format!(
+                    "{server_name:?} is not a valid TLS server name: check \
+                     {ENV_TLS_SERVER_NAME} (or `WechatyBuilder::tls_server_name`)"
+                ),
+                error,
+            )
         })?;
         let roots = self.tls_ca_cert.as_deref().map(tls::load_ca).transpose()?;
         let config = tls::client_config(roots, &server_name)?;
-        Ok(TlsConnector::new(config, name))
+        Ok(TlsConnector::new(config, name, from_token))
     }
 }
 
@@ -435,8 +435,9 @@ pub(crate) fn parse_endpoint(raw: &str) -> Result<String> {
         .unwrap_or(trimmed)
         .trim_end_matches('/');
     let invalid = || {
-        Error::Config(format!(
-            "endpoint {raw:?} is not HOST:PORT: check {ENV_ENDPOINT} (or --endpoint)"
+        Error::config(format!(
+            "endpoint {raw:?} is not HOST:PORT: check {ENV_ENDPOINT} (or \
+             `WechatyBuilder::endpoint`)"
         ))
     };
     let (host, port) = without_scheme.rsplit_once(':').ok_or_else(invalid)?;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::env::ENV_AUTHORITY;
 use crate::error::{scrub, Error, Result};
 use crate::http::{self, WebUrl};
 use crate::token::Token;
@@ -49,9 +50,16 @@ struct Answer {
 
 enum Failure {
     /// Worth another try.
-    Transient(String),
+    Transient(http::Failure),
     /// The answer is final.
     NotInService,
+}
+
+fn transient(message: String) -> Failure {
+    Failure::Transient(http::Failure {
+        message,
+        source: None,
+    })
 }
 
 /// Where the directory is: `http://…` or `https://…` as written, a bare authority as https.
@@ -67,9 +75,9 @@ impl Directory {
         let base = WebUrl::parse(&label)
             .filter(|url| url.path == "/" || url.path.is_empty())
             .ok_or_else(|| {
-                Error::Config(format!(
+                Error::config(format!(
                     "the discovery authority {authority:?} is not a host name: check \
-                     WECHATY_PUPPET_SERVICE_AUTHORITY (or --authority)"
+                     {ENV_AUTHORITY} (or `WechatyBuilder::authority`)"
                 ))
             })?;
         Ok(Self { base, label })
@@ -86,12 +94,12 @@ pub(crate) async fn discover(
     let directory = Directory::parse(authority)?;
     let attempts = retry.attempts.max(1);
     let mut backoff = retry.first_backoff;
-    let mut last = String::new();
+    let mut last = (String::new(), None);
     for attempt in 1..=attempts {
         tracing::debug!(authority = %directory.label, attempt, "discovering the puppet service");
         let outcome = tokio::time::timeout(timeout, ask(&directory, token))
             .await
-            .unwrap_or_else(|_| Err(Failure::Transient(format!("no answer within {timeout:?}"))));
+            .unwrap_or_else(|_| Err(transient(format!("no answer within {timeout:?}"))));
         match outcome {
             Ok(endpoint) => {
                 tracing::info!(%endpoint, authority = %directory.label, "discovered the puppet service");
@@ -102,9 +110,10 @@ pub(crate) async fn discover(
                     authority: directory.label,
                 })
             }
-            Err(Failure::Transient(message)) => {
-                last = scrub(&message, token.expose());
-                tracing::warn!(authority = %directory.label, attempt, error = %last, "discovery failed");
+            Err(Failure::Transient(failure)) => {
+                let message = scrub(&failure.message, token.expose());
+                tracing::warn!(authority = %directory.label, attempt, error = %message, "discovery failed");
+                last = (message, failure.source);
             }
         }
         if attempt < attempts {
@@ -112,10 +121,12 @@ pub(crate) async fn discover(
             backoff = backoff.saturating_mul(2);
         }
     }
+    let (message, source) = last;
     Err(Error::Discovery {
         authority: directory.label,
         attempts,
-        message: last,
+        message,
+        source,
     })
 }
 
@@ -131,12 +142,14 @@ async fn ask(directory: &Directory, token: &Token) -> Result<String, Failure> {
         return Err(Failure::NotInService);
     }
     if !status.is_success() {
-        return Err(Failure::Transient(format!(
-            "the directory answered {status}"
-        )));
+        return Err(transient(format!("the directory answered {status}")));
     }
-    let answer: Answer = serde_json::from_slice(&body)
-        .map_err(|e| Failure::Transient(format!("the answer is not the expected JSON: {e}")))?;
+    let answer: Answer = serde_json::from_slice(&body).map_err(|error| {
+        Failure::Transient(http::Failure {
+            message: format!("the answer is not the expected JSON: {error}"),
+            source: Some(Box::new(error)),
+        })
+    })?;
     let host = answer
         .host
         .filter(|host| !host.is_empty())

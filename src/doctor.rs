@@ -10,8 +10,9 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_stream::StreamExt;
 
-use crate::config::{parse_endpoint, WechatyBuilder, ENV_ENDPOINT, ENV_NO_TLS, ENV_TOKEN};
+use crate::config::{parse_endpoint, WechatyBuilder};
 use crate::discovery::{discover, DEFAULT_AUTHORITY};
+use crate::env::{ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN};
 use crate::error::Error;
 use crate::generated::health::health_check_response::ServingStatus;
 use crate::generated::health::HealthCheckRequest;
@@ -108,7 +109,7 @@ impl WechatyBuilder {
                 checks.push(fail(
                     "settings",
                     "no token",
-                    format!("set {ENV_TOKEN} (or --token)"),
+                    format!("set {ENV_TOKEN} (or call `WechatyBuilder::token`)"),
                 ));
                 checks.push(skip("discovery"));
                 skip_rest(&mut checks, "tcp");
@@ -271,7 +272,7 @@ impl WechatyBuilder {
                     checks.push(pass("tls", described));
                 }
                 Err(failure) => {
-                    let error = Error::from_tls(failure, &endpoint);
+                    let error = failure.into_error(&endpoint);
                     checks.push(fail("tls", error.to_string(), tls_hint(&error)));
                     skip_rest(&mut checks, "authentication");
                     return checks;
@@ -301,7 +302,7 @@ impl WechatyBuilder {
                 checks.push(fail(
                     "authentication",
                     error.to_string(),
-                    format!("check {ENV_TOKEN} (or --token)"),
+                    format!("check {ENV_TOKEN} (or the token given to `WechatyBuilder::token`)"),
                 ));
                 skip_rest(&mut checks, "health");
                 return checks;
@@ -339,16 +340,18 @@ impl WechatyBuilder {
 fn tls_hint(error: &Error) -> String {
     match error {
         Error::TlsNameMismatch { presented, .. } => format!(
-            "set WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME={} (or --tls-server-name)",
+            "set {ENV_TLS_SERVER_NAME}={} (or call `WechatyBuilder::tls_server_name`)",
             presented
                 .first()
                 .map_or("<the name on the certificate>", String::as_str)
         ),
-        Error::TlsUntrusted { .. } => {
-            "set WECHATY_PUPPET_SERVICE_TLS_CA_CERT to the CA that signed the service's certificate"
-                .into()
+        Error::TlsUntrusted { .. } => format!(
+            "set {ENV_TLS_CA_CERT} (or call `WechatyBuilder::tls_ca_cert`) to the CA that signed \
+             the service's certificate"
+        ),
+        Error::NotTls { .. } => {
+            format!("set {ENV_NO_TLS}=true (or call `WechatyBuilder::no_tls(true)`)")
         }
-        Error::NotTls { .. } => format!("set {ENV_NO_TLS}=true (or --no-tls)"),
         Error::TlsExpired { .. } | Error::TlsNotYetValid { .. } => {
             "the service must renew its certificate (or fix this machine's clock)".into()
         }
@@ -380,7 +383,7 @@ async fn health(bot: &crate::Wechaty) -> Check {
         }
         Ok(Err(status)) => fail(
             "health",
-            transport.error("Check", &status).to_string(),
+            transport.error("Check", status).await.to_string(),
             "see the message",
         ),
         Err(_) => fail("health", "no answer within 10 s", "check the service"),

@@ -1,20 +1,31 @@
 //! The one error type of the crate.
 //!
-//! Every message says what went wrong and, where the user can fix it, which setting to change.
-//! None of them ever contains the service token: the official server quotes the token in the
-//! details of `UNAUTHENTICATED` replies and echoes it in trailers, so those details are dropped and
-//! any other server text is scrubbed of it before it reaches an [`Error`].
+//! Every message says what went wrong and, where the user can fix it, which environment
+//! variable or builder method to change. None of them ever contains the service token: the
+//! official server quotes the token in the details of `UNAUTHENTICATED` replies and echoes it in
+//! trailers, so those details are dropped and any other server text is scrubbed of it before it
+//! reaches an [`Error`] (see `transport/status.rs`). Causes from this side of the connection
+//! (I/O, TLS, HTTP, JSON) are kept as [`source`](std::error::Error::source)s.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::tls::TlsFailure;
+use crate::env::{
+    ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
+};
 
 /// A `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What caused an error on this side of the connection (an I/O, TLS, HTTP or JSON error).
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Everything that can go wrong when talking to a puppet service.
 ///
 /// The enum is `#[non_exhaustive]`: match the variants you handle and keep a `_` arm.
+/// [`code`](Self::code) gives the gRPC status code when the service answered with one, and
+/// [`is_retryable`](Self::is_retryable) whether the same call may succeed later.
 ///
 /// ```
 /// use wechaty_client::Error;
@@ -23,43 +34,53 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///     match error {
 ///         Error::Unauthenticated => "fix the token",
 ///         Error::Transport { .. } => "is the service running?",
+///         _ if error.is_retryable() => "try again later",
 ///         _ => "something else",
 ///     }
 /// }
 /// assert_eq!(explain(&Error::Unauthenticated), "fix the token");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A setting is missing or invalid. The message names the setting and how to fix it.
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    #[error("invalid configuration: {message}")]
+    Config {
+        /// What is wrong, naming the environment variable or builder method.
+        message: String,
+        /// What failed underneath (reading a file, parsing a certificate), if anything.
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// The service rejected the token (gRPC code 16).
     #[error(
-        "the puppet service rejected the token: check WECHATY_PUPPET_SERVICE_TOKEN \
-         (or the token given to the builder / --token)"
+        "the puppet service rejected the token: check {ENV_TOKEN} (or the token given to \
+         `WechatyBuilder::token`)"
     )]
     Unauthenticated,
 
-    /// The service could not be reached, or the connection broke (gRPC code 14 or a local
-    /// transport failure).
+    /// The service could not be reached, or the connection broke (gRPC code 14 or a failure of
+    /// this side of the connection).
     #[error(
-        "cannot reach the puppet service at {endpoint}: {message} \
-         (check WECHATY_PUPPET_SERVICE_ENDPOINT and that the service is running)"
+        "cannot reach the puppet service at {endpoint}: {message} (check {ENV_ENDPOINT} and \
+         that the service is running)"
     )]
     Transport {
         /// The endpoint the client tried.
         endpoint: String,
         /// What failed, as reported by the transport.
         message: String,
+        /// The transport's own error, when the failure was on this side.
+        #[source]
+        source: Option<Cause>,
     },
 
     /// The service's certificate is not signed by a CA this client trusts.
     #[error(
-        "the TLS certificate of {endpoint} is not signed by a trusted CA: set \
-         WECHATY_PUPPET_SERVICE_TLS_CA_CERT (or --tls-ca-cert) to the CA of this service \
-         (without it, only the public Wechaty root CA is trusted)"
+        "the TLS certificate of {endpoint} is not signed by a trusted CA: set {ENV_TLS_CA_CERT} \
+         (or call `WechatyBuilder::tls_ca_cert`) to the CA of this service (without it, only the \
+         public Wechaty root CA is trusted)"
     )]
     TlsUntrusted {
         /// The endpoint the client tried.
@@ -67,11 +88,7 @@ pub enum Error {
     },
 
     /// The service's certificate is valid, but for another name.
-    #[error(
-        "the TLS certificate of {endpoint} is for {presented:?}, not {expected:?}: set \
-         WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME (or --tls-server-name) to the name the service \
-         presents (the default is the token's prefix before its last `_`)"
-    )]
+    #[error("{}", name_mismatch(endpoint, expected, presented, *derived_from_token))]
     TlsNameMismatch {
         /// The endpoint the client tried.
         endpoint: String,
@@ -79,6 +96,9 @@ pub enum Error {
         expected: String,
         /// The names the certificate carries (empty when the verifier did not say).
         presented: Vec<String>,
+        /// Whether `expected` was derived from the token (its prefix before the last `_`)
+        /// rather than set.
+        derived_from_token: bool,
     },
 
     /// The service's certificate has expired.
@@ -107,8 +127,8 @@ pub enum Error {
 
     /// The service does not speak TLS.
     #[error(
-        "{endpoint} does not speak TLS: if the service runs without TLS, set \
-         WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true (or --no-tls)"
+        "{endpoint} does not speak TLS: if the service runs without TLS, set {ENV_NO_TLS}=true \
+         (or call `WechatyBuilder::no_tls(true)`)"
     )]
     NotTls {
         /// The endpoint the client tried.
@@ -122,13 +142,15 @@ pub enum Error {
         endpoint: String,
         /// What failed.
         message: String,
+        /// The TLS library's error, when there is one.
+        #[source]
+        source: Option<Cause>,
     },
 
     /// Discovery says the token is not served by any puppet service right now.
     #[error(
-        "the token is not in service according to {authority}: check \
-         WECHATY_PUPPET_SERVICE_TOKEN, or set WECHATY_PUPPET_SERVICE_ENDPOINT to reach a service \
-         directly"
+        "the token is not in service according to {authority}: check {ENV_TOKEN}, or set \
+         {ENV_ENDPOINT} to reach a service directly"
     )]
     TokenNotInService {
         /// The discovery authority asked.
@@ -138,8 +160,8 @@ pub enum Error {
     /// Discovery of the endpoint failed.
     #[error(
         "cannot discover the endpoint from {authority} after {attempts} attempt(s): {message} \
-         (set WECHATY_PUPPET_SERVICE_ENDPOINT=HOST:PORT to skip discovery, or \
-         WECHATY_PUPPET_SERVICE_AUTHORITY for another directory)"
+         (set {ENV_ENDPOINT}=HOST:PORT to skip discovery, or {ENV_AUTHORITY} for another \
+         directory)"
     )]
     Discovery {
         /// The discovery authority asked.
@@ -148,6 +170,9 @@ pub enum Error {
         attempts: u32,
         /// What failed last.
         message: String,
+        /// The last failure's own error, when there is one.
+        #[source]
+        source: Option<Cause>,
     },
 
     /// A call took longer than its deadline.
@@ -175,7 +200,7 @@ pub enum Error {
     /// allows one Event stream at a time.
     #[error(
         "another client already holds the Event stream of this puppet service (only one is \
-         allowed): stop the other bot or CLI `events`/`ding` first"
+         allowed): stop the other bot, or the tool reading its events, first"
     )]
     EventStreamTaken,
 
@@ -213,6 +238,21 @@ pub enum Error {
         name: String,
         /// What failed.
         message: String,
+        /// The HTTP client's own error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
+
+    /// A local file could not be read or written.
+    #[error("cannot {action} {}: {source}", path.display())]
+    File {
+        /// `"read"` or `"write"`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
     },
 
     /// A scenario's expectations were not met (see `testing::ScenarioRun`).
@@ -230,6 +270,9 @@ pub enum Error {
         what: &'static str,
         /// Why it was rejected.
         message: String,
+        /// The decoder's own error, when there is one.
+        #[source]
+        source: Option<Cause>,
     },
 
     /// The operation needs the Event stream, which is not open (call `start()` or `connect()`).
@@ -239,6 +282,15 @@ pub enum Error {
     /// The bot was stopped with `stop()`; create a new one to reconnect.
     #[error("this bot was stopped: build a new `Wechaty` to connect again")]
     Stopped,
+
+    /// The connection closed for good because of `cause` (the reconnect policy gave up):
+    /// build a new `Wechaty` to try again.
+    #[error("the connection to the puppet service closed for good ({cause}): build a new `Wechaty` to connect again")]
+    Closed {
+        /// Why it closed.
+        #[source]
+        cause: Arc<Error>,
+    },
 
     /// Waiting for something on the Event stream took too long.
     #[error("timed out after {timeout:?} waiting for {what}")]
@@ -250,94 +302,131 @@ pub enum Error {
     },
 }
 
+fn name_mismatch(endpoint: &str, expected: &str, presented: &[String], derived: bool) -> String {
+    let presented_name = presented
+        .first()
+        .map_or("<the name on the certificate>", String::as_str);
+    if derived {
+        format!(
+            "the TLS certificate of {endpoint} is for {presented:?}, not {expected:?}, the name \
+             this client derived from the token (its prefix before the last `_`): check \
+             {ENV_TOKEN}; if the token is right, set {ENV_TLS_SERVER_NAME}={presented_name} (or \
+             call `WechatyBuilder::tls_server_name`)"
+        )
+    } else {
+        format!(
+            "the TLS certificate of {endpoint} is for {presented:?}, not {expected:?} as set in \
+             {ENV_TLS_SERVER_NAME} (or with `WechatyBuilder::tls_server_name`): set it to \
+             {presented_name}, the name the service presents"
+        )
+    }
+}
+
 impl Error {
-    /// Turns a gRPC status into an [`Error`]: keeps the first line of the server's details, drops
-    /// them entirely for code 16 (the official server quotes the token there) and scrubs `secret`
-    /// from whatever remains.
-    pub(crate) fn from_status(
-        rpc: &'static str,
-        status: &tonic::Status,
-        endpoint: &str,
-        secret: &str,
-        plaintext: bool,
+    /// A configuration error without an underlying cause.
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::Config {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A configuration error caused by `source`.
+    pub(crate) fn config_caused(message: impl Into<String>, source: impl Into<Cause>) -> Self {
+        Self::Config {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// Data from the service that cannot be used.
+    pub(crate) fn invalid_data(what: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidData {
+            what,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Data from the service that a decoder rejected.
+    pub(crate) fn invalid_data_caused(what: &'static str, source: impl Into<Cause>) -> Self {
+        let source = source.into();
+        Self::InvalidData {
+            what,
+            message: source.to_string(),
+            source: Some(source),
+        }
+    }
+
+    /// A local file that could not be read or written.
+    pub(crate) fn file(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
     ) -> Self {
+        Self::File {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The gRPC status code of the service's answer, when this error is one: the code itself
+    /// for the variants that map a status ([`Rpc`](Self::Rpc), [`NotFound`](Self::NotFound),
+    /// [`Unauthenticated`](Self::Unauthenticated), …), `Unavailable` for a transport failure,
+    /// `DeadlineExceeded` for a call past its deadline; `None` for errors of this client's own
+    /// (settings, files, TLS, discovery, data).
+    ///
+    /// ```
+    /// use wechaty_client::{Code, Error};
+    /// assert_eq!(Error::Unauthenticated.code(), Some(Code::Unauthenticated));
+    /// assert_eq!(Error::Stopped.code(), None);
+    /// ```
+    pub fn code(&self) -> Option<tonic::Code> {
         use tonic::Code;
-        let message = || scrub(first_line(status.message()), secret);
-        // A failure of our side of the connection, whatever code tonic gave it.
-        if status.code() == Code::Unavailable || is_local_transport_failure(status) {
-            if let Some(failure) = tls_failure(status) {
-                return Error::from_tls(failure.clone(), endpoint);
-            }
-            let (cause, broke) = transport_cause(status);
-            let mut message = scrub(&cause, secret);
-            if plaintext && broke {
-                message.push_str(
-                    " (the connection broke right away: if the service uses TLS, do not set \
-                     WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT or --no-tls)",
-                );
-            }
-            return Error::Transport {
-                endpoint: endpoint.to_owned(),
-                message,
-            };
-        }
-        match status.code() {
-            Code::Unauthenticated => Error::Unauthenticated,
-            Code::NotFound => Error::NotFound {
-                rpc,
-                message: message(),
-            },
-            Code::AlreadyExists if rpc == "Event" => Error::EventStreamTaken,
-            Code::AlreadyExists => Error::AlreadyExists {
-                rpc,
-                message: message(),
-            },
-            Code::Unimplemented => Error::Unimplemented { rpc },
-            code => Error::Rpc {
-                rpc,
+        Some(match self {
+            Self::Unauthenticated => Code::Unauthenticated,
+            Self::Transport { .. } => Code::Unavailable,
+            Self::DeadlineExceeded { .. } => Code::DeadlineExceeded,
+            Self::NotFound { .. } => Code::NotFound,
+            Self::EventStreamTaken | Self::AlreadyExists { .. } => Code::AlreadyExists,
+            Self::Unimplemented { .. } => Code::Unimplemented,
+            Self::Rpc { code, .. } => *code,
+            _ => return None,
+        })
+    }
+
+    /// Whether trying the same thing again later may succeed: the service could not be reached
+    /// or did not answer in time, it said it is temporarily unavailable or overloaded, the
+    /// discovery directory failed, or an awaited event did not come. Settings, tokens,
+    /// certificates and unknown ids do not get better by retrying.
+    ///
+    /// Sends (`say`, `add`, …) are not idempotent: a send that timed out may have reached the
+    /// service, so retrying it may deliver twice.
+    ///
+    /// ```
+    /// use wechaty_client::Error;
+    /// assert!(!Error::Unauthenticated.is_retryable());
+    /// assert!(Error::EventStreamTaken.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        use tonic::Code;
+        match self {
+            Self::Transport { .. }
+            | Self::DeadlineExceeded { .. }
+            | Self::Discovery { .. }
+            | Self::Timeout { .. }
+            // Free again once the other client lets go of the stream.
+            | Self::EventStreamTaken => true,
+            Self::Rpc { code, .. } => matches!(
                 code,
-                message: message(),
-            },
+                Code::Unavailable | Code::ResourceExhausted | Code::Aborted
+            ),
+            // A network failure; an answer such as 404 has no source and stays as it is.
+            Self::FetchFile { source, .. } => source.is_some(),
+            _ => false,
         }
     }
-}
-
-impl Error {
-    pub(crate) fn from_tls(failure: TlsFailure, endpoint: &str) -> Self {
-        let endpoint = endpoint.to_owned();
-        match failure {
-            TlsFailure::Untrusted => Error::TlsUntrusted { endpoint },
-            TlsFailure::NameMismatch {
-                expected,
-                presented,
-            } => Error::TlsNameMismatch {
-                endpoint,
-                expected,
-                presented,
-            },
-            TlsFailure::Expired { not_after } => Error::TlsExpired {
-                endpoint,
-                not_after,
-            },
-            TlsFailure::NotYetValid { not_before } => Error::TlsNotYetValid {
-                endpoint,
-                not_before,
-            },
-            TlsFailure::NotTls => Error::NotTls { endpoint },
-            TlsFailure::Other(message) => Error::Tls { endpoint, message },
-        }
-    }
-}
-
-/// The connector's diagnosis of a failed handshake, if that is what ended this call.
-fn tls_failure(status: &tonic::Status) -> Option<&TlsFailure> {
-    causes(status).find_map(|error| error.downcast_ref::<TlsFailure>())
-}
-
-/// The first line of a server message, without the `Error: ` prefix Node servers put there.
-fn first_line(message: &str) -> &str {
-    let line = message.lines().next().unwrap_or("").trim();
-    line.strip_prefix("Error: ").unwrap_or(line)
 }
 
 /// Replaces every occurrence of the secret; a defence in depth for servers that quote the token
@@ -350,81 +439,66 @@ pub(crate) fn scrub(text: &str, secret: &str) -> String {
     }
 }
 
-/// Whether tonic made this status from a local transport error rather than a server reply.
-fn is_local_transport_failure(status: &tonic::Status) -> bool {
-    causes(status).any(|error| error.is::<tonic::transport::Error>())
-}
-
-fn causes(status: &tonic::Status) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
-    std::iter::successors(std::error::Error::source(status), |error| error.source())
-}
-
-/// Local transport failures carry the real cause at the end of the source chain ("tcp connect
-/// error" → "Connection refused"); that one is the useful message. Also says whether an
-/// established connection broke (as when a TLS server hears plaintext).
-fn transport_cause(status: &tonic::Status) -> (String, bool) {
-    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
-    let innermost = causes(status).last().map(ToString::to_string);
-    // Cut off or answered with nonsense after connecting, e.g. a TLS server hearing plaintext:
-    // its alert reads as a bad HTTP/2 frame, or it just hangs up.
-    let broke = causes(status).any(|error| {
-        error.is::<h2::Error>()
-            || error
-                .downcast_ref::<hyper::Error>()
-                .is_some_and(|e| e.is_closed() || e.is_canceled() || e.is_incomplete_message())
-            || error.downcast_ref::<std::io::Error>().is_some_and(|io| {
-                matches!(
-                    io.kind(),
-                    BrokenPipe | ConnectionReset | UnexpectedEof | ConnectionAborted
-                )
-            })
-    });
-    let cause = match innermost {
-        Some(inner) if !inner.is_empty() => inner,
-        _ => first_line(status.message()).to_owned(),
-    };
-    (cause, broke)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn unauthenticated_drops_the_servers_details() {
-        let status = tonic::Status::unauthenticated(r#"Invalid Wechaty TOKEN "insecure_s3cret""#);
-        let error = Error::from_status("Version", &status, "127.0.0.1:1", "insecure_s3cret", false);
-        assert_eq!(error, Error::Unauthenticated);
-        assert!(!error.to_string().contains("s3cret"));
-        assert!(error.to_string().contains("WECHATY_PUPPET_SERVICE_TOKEN"));
+    fn codes_and_retries() {
+        let rpc = |code| Error::Rpc {
+            rpc: "RoomPayload",
+            code,
+            message: String::new(),
+        };
+        assert_eq!(rpc(tonic::Code::Unknown).code(), Some(tonic::Code::Unknown));
+        assert!(rpc(tonic::Code::Unavailable).is_retryable());
+        assert!(!rpc(tonic::Code::Unknown).is_retryable());
+        let transport = Error::Transport {
+            endpoint: "h:1".into(),
+            message: "refused".into(),
+            source: None,
+        };
+        assert!(transport.is_retryable());
+        assert_eq!(transport.code(), Some(tonic::Code::Unavailable));
+        assert!(!Error::config("x").is_retryable());
     }
 
     #[test]
-    fn other_details_are_cut_to_the_first_line_and_scrubbed() {
-        let status = tonic::Status::unknown(
-            "Error: no payload found for id tok123\n    at Object.<anonymous> (/srv/x.js:1:1)",
-        );
-        let error = Error::from_status("ContactPayload", &status, "h:1", "tok123", false);
-        assert_eq!(
-            error,
-            Error::Rpc {
-                rpc: "ContactPayload",
-                code: tonic::Code::Unknown,
-                message: "no payload found for id <token>".into(),
-            }
-        );
+    fn causes_are_kept() {
+        use std::error::Error as _;
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let error = Error::file("read", "/tmp/x", io);
+        assert_eq!(error.to_string(), "cannot read /tmp/x: gone");
+        let cause = error.source().unwrap();
+        assert!(cause.downcast_ref::<std::io::Error>().is_some());
+        let closed = Error::Closed {
+            cause: Arc::new(Error::Unauthenticated),
+        };
+        assert!(closed.source().unwrap().to_string().contains(ENV_TOKEN));
     }
 
     #[test]
-    fn a_second_event_stream_is_its_own_variant() {
-        let status = tonic::Status::already_exists("GrpcServerImpl.event() can not call twice.");
-        assert_eq!(
-            Error::from_status("Event", &status, "h:1", "t", false),
-            Error::EventStreamTaken
+    fn a_name_derived_from_the_token_says_so() {
+        let mismatch = |derived| Error::TlsNameMismatch {
+            endpoint: "h:1".into(),
+            expected: "wrong".into(),
+            presented: vec!["insecure".into()],
+            derived_from_token: derived,
+        };
+        let derived = mismatch(true).to_string();
+        assert!(derived.contains("derived from the token"), "{derived}");
+        assert!(
+            derived.contains(&format!("{ENV_TLS_SERVER_NAME}=insecure")),
+            "{derived}"
         );
-        assert!(matches!(
-            Error::from_status("RoomCreate", &status, "h:1", "t", false),
-            Error::AlreadyExists { .. }
-        ));
+        let given = mismatch(false).to_string();
+        assert!(!given.contains("derived"), "{given}");
+        assert!(given.contains(ENV_TLS_SERVER_NAME), "{given}");
+        for text in [derived, given] {
+            assert!(
+                !text.contains("--"),
+                "a CLI flag in a library message: {text}"
+            );
+        }
     }
 }

@@ -16,6 +16,7 @@ use tokio_stream::StreamExt;
 use crate::error::{Error, Result};
 use crate::generated::wechaty::puppet as pb;
 use crate::http::{self, WebUrl};
+use crate::transport::Transport;
 use crate::wechaty::Wechaty;
 
 /// Largest file [`FileBox::to_bytes`] reads into memory, and largest URL download (256 MiB).
@@ -169,11 +170,9 @@ impl FileBox {
 
     /// Parses the JSON a service sends (`MessageFile`, `RoomAvatar`, …).
     pub fn from_json(json: &str) -> Result<Self> {
-        let invalid = |message: String| Error::InvalidData {
-            what: "FileBox JSON",
-            message,
-        };
-        let wire: Wire = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+        let invalid = |message: String| Error::invalid_data("FileBox JSON", message);
+        let wire: Wire = serde_json::from_str(json)
+            .map_err(|error| Error::invalid_data_caused("FileBox JSON", error))?;
         let missing = |key: &str| invalid(format!("a box of this type needs `{key}`"));
         let source = match wire.kind.or(wire.box_type) {
             Some(1) => FileBoxSource::Base64(wire.base64.ok_or_else(|| missing("base64"))?),
@@ -207,37 +206,39 @@ impl FileBox {
     /// roots) or downloaded from the service (UUID, `Download`). At most
     /// [`MAX_FILE_BOX_BYTES`]. A QR-code box has no bytes of its own: render its content.
     pub async fn to_bytes(&self, bot: &Wechaty) -> Result<Vec<u8>> {
-        let too_big = || Error::InvalidData {
-            what: "file",
-            message: format!("{} is larger than {MAX_FILE_BOX_BYTES} bytes", self.name),
+        let too_big = || {
+            Error::invalid_data(
+                "file",
+                format!("{} is larger than {MAX_FILE_BOX_BYTES} bytes", self.name),
+            )
         };
         match &self.source {
-            FileBoxSource::File(path) => tokio::fs::read(path).await.map_err(|error| {
-                Error::InvalidArgument(format!("cannot read {}: {error}", path.display()))
-            }),
+            FileBoxSource::File(path) => tokio::fs::read(path)
+                .await
+                .map_err(|error| Error::file("read", path, error)),
             FileBoxSource::Bytes(bytes) => Ok(bytes.to_vec()),
-            FileBoxSource::Base64(data) => {
-                base64_engine()
-                    .decode(data.trim())
-                    .map_err(|error| Error::InvalidData {
-                        what: "base64 file",
-                        message: error.to_string(),
-                    })
-            }
+            FileBoxSource::Base64(data) => base64_engine()
+                .decode(data.trim())
+                .map_err(|error| Error::invalid_data_caused("base64 file", error)),
             FileBoxSource::Url { url, headers } => {
-                let parsed = WebUrl::parse(url).ok_or_else(|| Error::InvalidData {
-                    what: "file URL",
-                    message: format!("{url:?} is not an http(s) URL"),
+                let parsed = WebUrl::parse(url).ok_or_else(|| {
+                    Error::invalid_data("file URL", format!("{url:?} is not an http(s) URL"))
                 })?;
-                let fetch_failed = |message: String| Error::FetchFile {
+                let fetch_failed = |failure: http::Failure| Error::FetchFile {
                     name: self.name.clone(),
-                    message,
+                    message: failure.message,
+                    source: failure.source,
+                };
+                let answered = |status: ::http::StatusCode| Error::FetchFile {
+                    name: self.name.clone(),
+                    message: format!("the server answered {status}"),
+                    source: None,
                 };
                 let (status, body) = http::get(&parsed, headers, MAX_FILE_BOX_BYTES)
                     .await
                     .map_err(fetch_failed)?;
                 if !status.is_success() {
-                    return Err(fetch_failed(format!("the server answered {status}")));
+                    return Err(answered(status));
                 }
                 Ok(body.to_vec())
             }
@@ -247,23 +248,13 @@ impl FileBox {
             ))),
             FileBoxSource::Uuid(uuid) => {
                 let transport = bot.transport()?;
-                let request = pb::DownloadRequest { id: uuid.clone() };
-                let mut stream = transport
-                    .puppet()
-                    .download(request)
-                    .await
-                    .map_err(|status| transport.error("Download", &status))?
-                    .into_inner();
+                let mut chunks = download(&transport, uuid).await?;
                 let mut bytes = Vec::new();
-                while let Some(chunk) = stream
-                    .message()
-                    .await
-                    .map_err(|status| transport.error("Download", &status))?
-                {
-                    if bytes.len() + chunk.chunk.len() > MAX_FILE_BOX_BYTES {
+                while let Some(chunk) = next_chunk(&transport, &mut chunks).await? {
+                    if bytes.len() + chunk.len() > MAX_FILE_BOX_BYTES {
                         return Err(too_big());
                     }
-                    bytes.extend_from_slice(&chunk.chunk);
+                    bytes.extend_from_slice(&chunk);
                 }
                 Ok(bytes)
             }
@@ -274,52 +265,56 @@ impl FileBox {
     /// chunk by chunk, never held whole in memory.
     pub async fn to_file(&self, bot: &Wechaty, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
-        let cannot_write = |error: std::io::Error| {
-            Error::InvalidArgument(format!("cannot write {}: {error}", path.display()))
-        };
+        let cannot_write = |error: std::io::Error| Error::file("write", path, error);
         match &self.source {
             FileBoxSource::Uuid(uuid) => {
                 let transport = bot.transport()?;
-                let failed = |status: tonic::Status| transport.error("Download", &status);
-                let mut chunks = transport
-                    .puppet()
-                    .download(pb::DownloadRequest { id: uuid.clone() })
-                    .await
-                    .map_err(failed)?
-                    .into_inner();
+                let mut chunks = download(&transport, uuid).await?;
                 let mut file = tokio::fs::File::create(path).await.map_err(cannot_write)?;
                 let mut written = 0u64;
-                while let Some(chunk) = chunks.message().await.map_err(failed)? {
-                    file.write_all(&chunk.chunk).await.map_err(cannot_write)?;
-                    written += chunk.chunk.len() as u64;
+                while let Some(chunk) = next_chunk(&transport, &mut chunks).await? {
+                    file.write_all(&chunk).await.map_err(cannot_write)?;
+                    written += chunk.len() as u64;
                 }
                 file.flush().await.map_err(cannot_write)?;
                 Ok(written)
             }
             FileBoxSource::Url { url, headers } => {
-                let parsed = WebUrl::parse(url).ok_or_else(|| Error::InvalidData {
-                    what: "file URL",
-                    message: format!("{url:?} is not an http(s) URL"),
+                let parsed = WebUrl::parse(url).ok_or_else(|| {
+                    Error::invalid_data("file URL", format!("{url:?} is not an http(s) URL"))
                 })?;
-                let fetch_failed = |message: String| Error::FetchFile {
+                let fetch_failed = |failure: http::Failure| Error::FetchFile {
                     name: self.name.clone(),
-                    message,
+                    message: failure.message,
+                    source: failure.source,
+                };
+                let answered = |status: ::http::StatusCode| Error::FetchFile {
+                    name: self.name.clone(),
+                    message: format!("the server answered {status}"),
+                    source: None,
                 };
                 let (status, mut body) =
                     http::open(&parsed, headers).await.map_err(fetch_failed)?;
                 if !status.is_success() {
-                    return Err(fetch_failed(format!("the server answered {status}")));
+                    return Err(answered(status));
                 }
                 let mut file = tokio::fs::File::create(path).await.map_err(cannot_write)?;
                 let mut written = 0u64;
                 while let Some(frame) = body.frame().await {
-                    let frame = frame.map_err(|error| fetch_failed(error.to_string()))?;
+                    let frame = frame.map_err(|error| {
+                        fetch_failed(http::Failure {
+                            message: error.to_string(),
+                            source: Some(Box::new(error)),
+                        })
+                    })?;
                     if let Some(data) = frame.data_ref() {
                         written += data.len() as u64;
                         if written > MAX_FILE_BOX_BYTES as u64 {
-                            return Err(fetch_failed(format!(
-                                "larger than {MAX_FILE_BOX_BYTES} bytes"
-                            )));
+                            return Err(Error::FetchFile {
+                                name: self.name.clone(),
+                                message: format!("larger than {MAX_FILE_BOX_BYTES} bytes"),
+                                source: None,
+                            });
                         }
                         file.write_all(data).await.map_err(cannot_write)?;
                     }
@@ -354,20 +349,19 @@ impl FileBox {
                     .collect();
                 (
                     bytes.len() as u64,
-                    upload(bot, tokio_stream::iter(pieces)).await?,
+                    // Bytes in memory cannot fail to read.
+                    upload(bot, tokio_stream::iter(pieces), Path::new(&self.name)).await?,
                 )
             }
             FileBoxSource::File(path) => {
-                let cannot_read = |error: std::io::Error| {
-                    Error::InvalidArgument(format!("cannot read {}: {error}", path.display()))
-                };
+                let cannot_read = |error: std::io::Error| Error::file("read", path, error);
                 let file = tokio::fs::File::open(path).await.map_err(cannot_read)?;
                 let size = file.metadata().await.map_err(cannot_read)?.len();
                 if size <= inline_limit as u64 {
                     return Ok(inline(&tokio::fs::read(path).await.map_err(cannot_read)?));
                 }
                 let chunks = tokio_util::io::ReaderStream::with_capacity(file, UPLOAD_CHUNK);
-                (size, upload(bot, chunks).await?)
+                (size, upload(bot, chunks, path).await?)
             }
             _ => return Ok(self.clone()),
         };
@@ -422,16 +416,13 @@ impl FileBox {
         };
         wire.kind = Some(kind);
         wire.box_type = Some(kind);
-        serde_json::to_string(&wire).map_err(|error| Error::InvalidData {
-            what: "FileBox",
-            message: error.to_string(),
-        })
+        serde_json::to_string(&wire).map_err(|error| Error::invalid_data_caused("FileBox", error))
     }
 }
 
 /// Streams `chunks` to the service with `Upload`; returns the id it stored them under. No
 /// deadline: a big file takes as long as it takes.
-async fn upload<S>(bot: &Wechaty, chunks: S) -> Result<String>
+async fn upload<S>(bot: &Wechaty, chunks: S, source_path: &Path) -> Result<String>
 where
     S: tokio_stream::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
 {
@@ -447,21 +438,44 @@ where
     });
     let response = transport.puppet().upload(requests).await;
     if let Some(error) = read_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        return Err(Error::InvalidArgument(format!(
-            "cannot read the file to upload: {error}"
-        )));
+        return Err(Error::file("read", source_path, error));
     }
-    let id = response
-        .map_err(|status| transport.error("Upload", &status))?
-        .into_inner()
-        .id;
+    let id = match response {
+        Ok(response) => response.into_inner().id,
+        Err(status) => return Err(transport.error("Upload", status).await),
+    };
     if id.is_empty() {
-        return Err(Error::InvalidData {
-            what: "Upload answer",
-            message: "the service returned no id".into(),
-        });
+        return Err(Error::invalid_data(
+            "Upload answer",
+            "the service returned no id",
+        ));
     }
     Ok(id)
+}
+
+/// Opens `Download` of an uploaded file.
+async fn download(
+    transport: &Transport,
+    uuid: &str,
+) -> Result<tonic::Streaming<pb::DownloadResponse>> {
+    let request = pb::DownloadRequest {
+        id: uuid.to_owned(),
+    };
+    match transport.puppet().download(request).await {
+        Ok(response) => Ok(response.into_inner()),
+        Err(status) => Err(transport.error("Download", status).await),
+    }
+}
+
+/// The next chunk of a download, `None` at its end.
+async fn next_chunk(
+    transport: &Transport,
+    chunks: &mut tonic::Streaming<pb::DownloadResponse>,
+) -> Result<Option<Bytes>> {
+    match chunks.message().await {
+        Ok(chunk) => Ok(chunk.map(|chunk| chunk.chunk)),
+        Err(status) => Err(transport.error("Download", status).await),
+    }
 }
 
 #[cfg(test)]

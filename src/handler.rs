@@ -13,8 +13,7 @@ use tokio_stream::{Stream, StreamExt};
 use crate::event::{Event, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
 use crate::ids::ContactId;
 use crate::message::Message;
-use crate::room::{Room, RoomEvent};
-use crate::room_invitation::RoomInvitation;
+use crate::room::{Room, RoomEvent, RoomInvitation};
 use crate::wechaty::Wechaty;
 
 /// A running handler. Dropping it leaves the handler running (until the bot stops);

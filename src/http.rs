@@ -9,6 +9,8 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use crate::error::Cause;
+
 /// A parsed `http://` or `https://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WebUrl {
@@ -43,8 +45,21 @@ impl WebUrl {
     }
 }
 
-/// What went wrong; the text never contains the URL (it may hold a token).
-pub(crate) type Failure = String;
+/// What went wrong, with the error underneath; neither contains the URL (it may hold a token).
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) source: Option<Cause>,
+}
+
+impl Failure {
+    fn of(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            message: error.to_string(),
+            source: Some(Box::new(error)),
+        }
+    }
+}
 
 /// `GET url`: the status and at most `max_body` bytes of body (more is an error).
 pub(crate) async fn get(
@@ -56,7 +71,10 @@ pub(crate) async fn get(
     let body = Limited::new(body, max_body)
         .collect()
         .await
-        .map_err(|e| format!("cannot read the answer: {e}"))?
+        .map_err(|error| Failure {
+            message: format!("cannot read the answer: {error}"),
+            source: Some(error),
+        })?
         .to_bytes();
     Ok((status, body))
 }
@@ -68,8 +86,8 @@ pub(crate) async fn open(
 ) -> Result<(http::StatusCode, hyper::body::Incoming), Failure> {
     let tcp = TcpStream::connect((url.host.as_str(), url.port))
         .await
-        .map_err(|e| e.to_string())?;
-    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+        .map_err(Failure::of)?;
+    tcp.set_nodelay(true).map_err(Failure::of)?;
     let mut request = http::Request::get(url.path.as_str())
         .header(http::header::HOST, host_header(url))
         .header(
@@ -79,16 +97,14 @@ pub(crate) async fn open(
     for (name, value) in headers {
         request = request.header(name.as_str(), value.as_str());
     }
-    let request = request
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| e.to_string())?;
+    let request = request.body(Empty::<Bytes>::new()).map_err(Failure::of)?;
     let response = if url.https {
         let name =
-            rustls::pki_types::ServerName::try_from(url.host.clone()).map_err(|e| e.to_string())?;
+            rustls::pki_types::ServerName::try_from(url.host.clone()).map_err(Failure::of)?;
         let stream = tokio_rustls::TlsConnector::from(web_tls_config())
             .connect(name, tcp)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(Failure::of)?;
         send(TokioIo::new(stream), request).await?
     } else {
         send(TokioIo::new(tcp), request).await?
@@ -115,15 +131,12 @@ where
 {
     let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(Failure::of)?;
     tokio::spawn(async move {
         // Ends with the response (the server closes or we drop the sender).
         let _ = connection.await;
     });
-    sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())
+    sender.send_request(request).await.map_err(Failure::of)
 }
 
 /// Public web services are verified with the public web roots.

@@ -42,31 +42,39 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod cache;
-mod config;
-mod contact;
-mod discovery;
-mod dispatch;
-mod doctor;
+// The modules, from the ground up: data and the wire, the connection, the caches and the
+// Event stream, the bot, then the handles and what is built on them (ARCHITECTURE.md).
+mod env;
 mod error;
+mod generated;
+mod ids;
+
 mod event;
 mod file_box;
-mod generated;
-mod handler;
 mod http;
-mod ids;
-mod message;
 mod mini_program;
 mod reconnect;
-mod room;
-mod room_invitation;
-mod rooms;
-mod say;
 mod tls;
 mod token;
-mod transport;
 mod url_link;
+
+mod discovery;
+mod transport;
+
+mod cache;
+mod dispatch;
+mod payload_cache;
+
+mod config;
 mod wechaty;
+
+mod contact;
+mod message;
+mod room;
+mod say;
+
+mod doctor;
+mod handler;
 
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
@@ -78,18 +86,19 @@ pub mod proto;
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod testing;
 
-pub use cache::CacheLimits;
 pub use config::{
     WechatyBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INLINE_FILE_LIMIT,
     DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_CONCURRENT_LOOKUPS,
-    DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_WATCHDOG, ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS,
-    ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
+    DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_WATCHDOG,
 };
 pub use contact::{Contact, ContactGender, ContactPayload, ContactType};
 pub use discovery::{DiscoveryRetry, DEFAULT_AUTHORITY};
-pub use dispatch::ConnectionState;
+pub use dispatch::{ConnectionState, Events};
 pub use doctor::{Check, Outcome};
-pub use error::{Error, Result};
+pub use env::{
+    ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
+};
+pub use error::{Cause, Error, Result};
 pub use event::{
     timestamp_to_time, Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic,
     ScanStatus, ServiceError,
@@ -99,17 +108,16 @@ pub use handler::Handler;
 pub use ids::{ContactId, MessageId, RoomId};
 pub use message::{ImageType, Message, MessagePayload, MessageType};
 pub use mini_program::MiniProgram;
+pub use payload_cache::CacheLimits;
 pub use reconnect::{ExponentialBackoff, ReconnectPolicy};
 pub use room::{
-    MemberQuery, Room, RoomEvent, RoomEvents, RoomMember, RoomMemberPayload, RoomMemberQueryFilter,
-    RoomPayload,
+    MemberQuery, Room, RoomEvent, RoomEvents, RoomInvitation, RoomInvitationPayload, RoomMember,
+    RoomMemberPayload, RoomMemberQueryFilter, RoomPayload, RoomQuery, RoomQueryFilter, Rooms,
 };
-pub use room_invitation::{RoomInvitation, RoomInvitationPayload};
-pub use rooms::{RoomQuery, RoomQueryFilter, Rooms};
 pub use say::{Conversation, Sayable};
 pub use tls::WECHATY_ROOT_CA_PEM;
 pub use url_link::UrlLink;
-pub use wechaty::{Events, Wechaty};
+pub use wechaty::Wechaty;
 
 /// The gRPC status code carried by [`Error::Rpc`].
 pub use tonic::Code;

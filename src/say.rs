@@ -1,11 +1,20 @@
-//! [`Sayable`]: what `say` can send, and [`Conversation`]: where it can go.
+//! Everything that sends: what `say` accepts ([`Sayable`]), where it can go
+//! ([`Conversation`]), the `say` of rooms, contacts and messages (with mentions, replies and
+//! forwards), and `Wechaty::send`, which maps each kind to its RPC.
 
 use crate::contact::Contact;
+use crate::error::Result;
 use crate::file_box::FileBox;
-use crate::ids::ContactId;
+use crate::generated::wechaty::puppet as pb;
+use crate::ids::{non_empty, ContactId};
+use crate::message::Message;
 use crate::mini_program::MiniProgram;
 use crate::room::Room;
 use crate::url_link::UrlLink;
+use crate::wechaty::Wechaty;
+
+/// Separates mentions in a message text, as the official clients write it.
+const MENTION_SEPARATOR: char = '\u{2005}';
 
 /// Something to send with `say`, each kind through its own RPC.
 ///
@@ -94,5 +103,172 @@ impl Conversation for Room {
 impl Conversation for Contact {
     fn conversation_id(&self) -> &str {
         self.id().as_str()
+    }
+}
+
+impl Room {
+    /// Sends `something` into the room: text, a contact card, a [`FileBox`] (any size: big
+    /// files are uploaded first), a [`UrlLink`] or a [`MiniProgram`]. Returns the sent
+    /// message when the service reports its id.
+    pub async fn say(&self, something: impl Into<Sayable>) -> Result<Option<Message>> {
+        self.bot().send(self.id().as_str(), something.into()).await
+    }
+
+    /// Sends `text` mentioning `contacts`: the text starts with `@` + (room alias, else name)
+    /// of each, separated by U+2005, then a space; their ids travel in `mentional_ids`.
+    pub async fn say_with_mentions(
+        &self,
+        text: &str,
+        contacts: &[Contact],
+    ) -> Result<Option<Message>> {
+        if contacts.is_empty() {
+            return self.say(text).await;
+        }
+        let mut mentions = Vec::with_capacity(contacts.len());
+        for contact in contacts {
+            // A member the room cannot describe is shown by name.
+            let shown = match self.alias(contact).await.ok().flatten() {
+                Some(alias) => alias,
+                None => contact.name().await?,
+            };
+            mentions.push(format!("@{shown}"));
+        }
+        let text = format!("{} {text}", mentions.join(&MENTION_SEPARATOR.to_string()));
+        let ids = contacts.iter().map(|c| c.id().to_string()).collect();
+        self.bot().send_text(self.id().to_string(), text, ids).await
+    }
+}
+
+impl Contact {
+    /// Sends `something` (text, a card, a file, a link…) to this contact directly.
+    pub async fn say(&self, something: impl Into<Sayable>) -> Result<Option<Message>> {
+        self.bot().send(self.id().as_str(), something.into()).await
+    }
+}
+
+impl Message {
+    /// Sends `something` (text, a card, a file, a link…) into this message's conversation.
+    /// Returns the sent message when the service reports its id.
+    pub async fn say(&self, something: impl Into<Sayable>) -> Result<Option<Message>> {
+        let conversation = self.conversation_id().await?;
+        self.bot().send(&conversation, something.into()).await
+    }
+
+    /// The same as [`say`](Self::say): answers in the same conversation.
+    pub async fn reply(&self, something: impl Into<Sayable>) -> Result<Option<Message>> {
+        self.say(something).await
+    }
+
+    /// Forwards this message to a room or contact (`MessageForward`).
+    #[allow(deprecated)] // old servers answer in the wrapper
+    pub async fn forward(&self, to: &impl Conversation) -> Result<Option<Message>> {
+        let request = pb::MessageForwardRequest {
+            message_id: self.id().to_string(),
+            conversation_id: to.conversation_id().to_owned(),
+        };
+        let response = self
+            .bot()
+            .transport()?
+            .unary("MessageForward", request, |mut c, r| async move {
+                c.message_forward(r).await
+            })
+            .await?;
+        Ok(sent_id(response.id, response.id_string_value_deprecated)
+            .map(|id| self.bot().message(id)))
+    }
+}
+
+/// New servers put a sent message's id in `id`, old ones only in the deprecated wrapper.
+fn sent_id(id: String, wrapper: Option<String>) -> Option<String> {
+    non_empty(id).or_else(|| wrapper.and_then(non_empty))
+}
+
+impl Wechaty {
+    /// Sends `something` to a room or contact id, each kind through its RPC.
+    #[allow(deprecated)] // the JSON fields too, for servers before the typed ones
+    pub(crate) async fn send(
+        &self,
+        conversation_id: &str,
+        something: Sayable,
+    ) -> Result<Option<Message>> {
+        let conversation_id = conversation_id.to_owned();
+        let transport = self.transport()?;
+        let id = match something {
+            Sayable::Text(text) => return self.send_text(conversation_id, text, Vec::new()).await,
+            Sayable::Contact(contact) => {
+                let request = pb::MessageSendContactRequest {
+                    conversation_id,
+                    contact_id: contact.to_string(),
+                };
+                let response = transport
+                    .unary("MessageSendContact", request, |mut c, r| async move {
+                        c.message_send_contact(r).await
+                    })
+                    .await?;
+                sent_id(response.id, response.id_string_value_deprecated)
+            }
+            Sayable::File(file) => {
+                let ready = file.prepare(self, self.inline_file_limit()).await?;
+                let request = pb::MessageSendFileRequest {
+                    conversation_id,
+                    file_box: ready.to_json()?,
+                };
+                let response = transport
+                    .unary("MessageSendFile", request, |mut c, r| async move {
+                        c.message_send_file(r).await
+                    })
+                    .await?;
+                sent_id(response.id, response.id_string_value_deprecated)
+            }
+            Sayable::UrlLink(link) => {
+                let request = pb::MessageSendUrlRequest {
+                    conversation_id,
+                    url_link_deprecated: link.to_legacy_json(),
+                    url_link: Some(link.to_wire()),
+                };
+                let response = transport
+                    .unary("MessageSendUrl", request, |mut c, r| async move {
+                        c.message_send_url(r).await
+                    })
+                    .await?;
+                sent_id(response.id, response.id_string_value_deprecated)
+            }
+            Sayable::MiniProgram(card) => {
+                let request = pb::MessageSendMiniProgramRequest {
+                    conversation_id,
+                    mini_program_deprecated: card.to_json(),
+                    mini_program: Some(card.to_wire()),
+                };
+                let response = transport
+                    .unary("MessageSendMiniProgram", request, |mut c, r| async move {
+                        c.message_send_mini_program(r).await
+                    })
+                    .await?;
+                sent_id(response.id, response.id_string_value_deprecated)
+            }
+        };
+        Ok(id.map(|id| self.message(id)))
+    }
+
+    /// `MessageSendText` into a room or direct chat; `mentions` go in `mentional_ids`.
+    #[allow(deprecated)] // old servers answer in the wrapper
+    pub(crate) async fn send_text(
+        &self,
+        conversation_id: String,
+        text: String,
+        mentions: Vec<String>,
+    ) -> Result<Option<Message>> {
+        let request = pb::MessageSendTextRequest {
+            conversation_id,
+            text,
+            mentional_ids: mentions,
+        };
+        let response = self
+            .transport()?
+            .unary("MessageSendText", request, |mut c, r| async move {
+                c.message_send_text(r).await
+            })
+            .await?;
+        Ok(sent_id(response.id, response.id_string_value_deprecated).map(|id| self.message(id)))
     }
 }

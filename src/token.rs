@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tonic::metadata::{Ascii, MetadataValue};
 
+use crate::env::ENV_TOKEN;
 use crate::error::{Error, Result};
 
 /// A validated puppet-service token. `Debug` never shows it.
@@ -17,16 +18,15 @@ impl Token {
     /// without spaces (tokens in the wild are `[A-Za-z0-9_-]`).
     pub(crate) fn parse(raw: &str) -> Result<Self> {
         if raw.is_empty() {
-            return Err(Error::Config(
-                "the token is empty: set WECHATY_PUPPET_SERVICE_TOKEN (or --token)".into(),
-            ));
+            return Err(Error::config(format!(
+                "the token is empty: set {ENV_TOKEN} (or call `WechatyBuilder::token`)"
+            )));
         }
         if !raw.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Error::Config(
-                "the token contains spaces or non-ASCII characters: check \
-                 WECHATY_PUPPET_SERVICE_TOKEN (or --token)"
-                    .into(),
-            ));
+            return Err(Error::config(format!(
+                "the token contains spaces or non-ASCII characters: check {ENV_TOKEN} (or what \
+                 was given to `WechatyBuilder::token`)"
+            )));
         }
         Ok(Token(raw.into()))
     }

@@ -1,34 +1,25 @@
 //! [`Wechaty`]: the bot handle. Cheap to clone; every clone talks over the same connection.
 
 use std::fmt;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::{Stream, StreamExt};
+use tokio_stream::StreamExt;
 
-use crate::cache::{CacheLimits, Caches};
-use crate::config::WechatyBuilder;
-use crate::contact::Contact;
-use crate::dispatch::{self, ConnectionState, EventBatch, Hub, StreamSettings};
+use crate::dispatch::hub::Hub;
+use crate::dispatch::{self, ConnectionState, Events, StreamSettings};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::generated::wechaty::puppet as pb;
-use crate::ids::{ContactId, MessageId, RoomId};
-use crate::message::Message;
-use crate::room::Room;
-use crate::room_invitation::RoomInvitation;
-use crate::rooms::Rooms;
+use crate::ids::ContactId;
+use crate::payload_cache::{CacheLimits, PayloadCaches};
 use crate::transport::Transport;
 
 /// A bot connected to a Wechaty puppet service.
 ///
-/// Build one with [`Wechaty::builder()`] or [`WechatyBuilder::from_env()`], then [`start`]
+/// Build one with [`Wechaty::builder()`] or [`WechatyBuilder::from_env()`](crate::WechatyBuilder::from_env), then [`start`]
 /// it: that opens the Event stream and starts the puppet. Clones share the connection.
 ///
 /// ```no_run
@@ -61,7 +52,7 @@ struct Inner {
     transport: Mutex<Option<Transport>>,
     endpoint: String,
     hub: Arc<Hub>,
-    caches: Arc<Caches>,
+    caches: Arc<PayloadCaches>,
     settings: StreamSettings,
     /// Payload lookups in flight at once for one list (members, rooms).
     lookup_limit: usize,
@@ -88,11 +79,6 @@ impl fmt::Debug for Wechaty {
 }
 
 impl Wechaty {
-    /// A builder with nothing set (TLS on, default timeouts).
-    pub fn builder() -> WechatyBuilder {
-        WechatyBuilder::new()
-    }
-
     pub(crate) fn new(
         transport: Transport,
         settings: StreamSettings,
@@ -100,7 +86,7 @@ impl Wechaty {
         lookup_limit: usize,
         inline_file_limit: usize,
     ) -> Self {
-        let caches = Arc::new(Caches::new(limits));
+        let caches = Arc::new(PayloadCaches::new(limits));
         let hook = Arc::clone(&caches);
         let hub = Arc::new(Hub::new(Arc::new(move |event| hook.invalidate(event))));
         Self {
@@ -117,7 +103,7 @@ impl Wechaty {
         }
     }
 
-    pub(crate) fn caches(&self) -> &Caches {
+    pub(crate) fn caches(&self) -> &PayloadCaches {
         &self.inner.caches
     }
 
@@ -153,8 +139,17 @@ impl Wechaty {
         if self.is_connected() {
             return Ok(());
         }
-        if let ConnectionState::Closed { error } = &*self.inner.hub.state().borrow() {
-            return Err(error.clone().unwrap_or(Error::Stopped));
+        let closed = match &*self.inner.hub.state().borrow() {
+            ConnectionState::Closed { error } => Some(error.clone()),
+            _ => None,
+        };
+        if let Some(error) = closed {
+            return Err(match error {
+                None => Error::Stopped,
+                // Said again as itself: the token is what to fix.
+                Some(error) if matches!(*error, Error::Unauthenticated) => Error::Unauthenticated,
+                Some(cause) => Error::Closed { cause },
+            });
         }
         let transport = self.transport()?;
         let started = dispatch::start(
@@ -309,15 +304,7 @@ impl Wechaty {
     /// receives [`Event::Lagged`] and continues; after a reconnect, [`Event::Reconnected`]. The
     /// stream ends when the bot stops for good.
     pub fn events(&self) -> Events {
-        let (inner, next) = match self.inner.hub.subscribe() {
-            Some((receiver, next)) => (Some(BroadcastStream::new(receiver)), next),
-            None => (None, 0),
-        };
-        Events {
-            inner,
-            batch: None,
-            next,
-        }
+        Events::subscribe(&self.inner.hub)
     }
 
     /// Forgets every cached payload (rooms, contacts, member lists): the next read asks the
@@ -330,81 +317,6 @@ impl Wechaty {
     /// How many malformed events were skipped so far.
     pub fn malformed_events(&self) -> u64 {
         self.inner.hub.malformed()
-    }
-
-    /// A handle to a message. No I/O until you use it.
-    pub fn message(&self, id: impl Into<MessageId>) -> Message {
-        Message::new(id.into(), self.clone())
-    }
-
-    /// A handle to a room. No I/O until you use it.
-    pub fn room(&self, id: impl Into<RoomId>) -> Room {
-        Room::new(id.into(), self.clone())
-    }
-
-    /// Finding and creating rooms.
-    pub fn rooms(&self) -> Rooms {
-        Rooms::new(self.clone())
-    }
-
-    /// A handle to a contact. No I/O until you use it.
-    pub fn contact(&self, id: impl Into<ContactId>) -> Contact {
-        Contact::new(id.into(), self.clone())
-    }
-
-    /// A handle to a room invitation (the id a `room-invite` event carries).
-    pub fn room_invitation(&self, id: impl Into<String>) -> RoomInvitation {
-        RoomInvitation::new(id.into(), self.clone())
-    }
-}
-
-/// The stream returned by [`Wechaty::events`].
-pub struct Events {
-    /// `None` when subscribed after the bot closed: the stream is over.
-    inner: Option<BroadcastStream<EventBatch>>,
-    /// The batch being handed out, and the position in it.
-    batch: Option<(EventBatch, usize)>,
-    /// The number of the event after the last batch taken: a batch starting later means the
-    /// ones in between were missed.
-    next: u64,
-}
-
-impl Stream for Events {
-    type Item = Event;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        let this = self.get_mut();
-        loop {
-            if let Some((batch, position)) = &mut this.batch {
-                if let Some(event) = batch.events.get(*position) {
-                    *position += 1;
-                    return Poll::Ready(Some(event.clone()));
-                }
-                this.batch = None;
-            }
-            let Some(inner) = this.inner.as_mut() else {
-                return Poll::Ready(None);
-            };
-            match std::task::ready!(Pin::new(inner).poll_next(cx)) {
-                None => return Poll::Ready(None),
-                // Counts batches, not events: the next batch's number tells how many events.
-                Some(Err(BroadcastStreamRecvError::Lagged(_))) => {}
-                Some(Ok(batch)) => {
-                    let missed = batch.first.saturating_sub(this.next);
-                    this.next = batch.first + batch.events.len() as u64;
-                    this.batch = Some((batch, 0));
-                    if missed > 0 {
-                        return Poll::Ready(Some(Event::Lagged { missed }));
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl fmt::Debug for Events {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Events")
     }
 }
 

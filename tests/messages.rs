@@ -1,38 +1,20 @@
 //! Messages and files against the mock: every kind of `say`, receiving every kind, files both
 //! ways (inline and uploaded), forward and mentions.
 
-use std::time::Duration;
+mod common;
 
+use common::WAIT;
 use tokio::time::timeout;
 use tokio_stream::StreamExt;
-use wechaty_client::mock::{MockAttachment, MockPuppetService, MockServer, MockWorld};
+use wechaty_client::mock::{MockAttachment, MockServer, MockWorld};
 use wechaty_client::{
     ContactId, Error, Event, FileBox, FileBoxSource, MessageType, MiniProgram, UrlLink, Wechaty,
 };
 
-const WAIT: Duration = Duration::from_secs(10);
-
+/// The demo world served, and a started bot past its login.
 async fn setup() -> (MockServer, Wechaty) {
-    let server = MockPuppetService::builder()
-        .token("insecure_messages")
-        .world(MockWorld::demo())
-        .heartbeat_interval(None)
-        .serve()
-        .await
-        .unwrap();
-    let bot = server
-        .bot_builder()
-        .inline_file_limit(1024)
-        .build()
-        .await
-        .unwrap();
-    let mut events = bot.events();
-    bot.start().await.unwrap();
-    timeout(WAIT, async {
-        while !matches!(events.next().await, Some(Event::Ready { .. })) {}
-    })
-    .await
-    .unwrap();
+    let server = common::serve("insecure_messages", MockWorld::demo()).await;
+    let (bot, _events) = common::started(server.bot_builder().inline_file_limit(1024)).await;
     (server, bot)
 }
 

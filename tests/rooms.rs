@@ -1,37 +1,23 @@
 //! The Room API against the mock: every method, the wire fields, caches and invalidation.
 
+mod common;
+
 use std::time::Duration;
 
+use common::WAIT;
 use serde_json::json;
 use tokio::time::timeout;
 use tokio_stream::StreamExt;
-use wechaty_client::mock::{
-    MockContact, MockInvitation, MockPuppetService, MockRoom, MockServer, MockWorld,
-};
+use wechaty_client::mock::{MockContact, MockInvitation, MockRoom, MockServer, MockWorld};
 use wechaty_client::{
     ContactId, Error, Event, FileBoxSource, RoomEvent, RoomMemberQueryFilter, RoomQuery,
     RoomQueryFilter, Wechaty,
 };
 
-const WAIT: Duration = Duration::from_secs(10);
-
+/// The demo world served, and a started bot past its login.
 async fn setup() -> (MockServer, Wechaty) {
-    let server = MockPuppetService::builder()
-        .token("insecure_rooms")
-        .world(MockWorld::demo())
-        .heartbeat_interval(None)
-        .serve()
-        .await
-        .unwrap();
-    let bot = server.bot_builder().build().await.unwrap();
-    let mut events = bot.events();
-    bot.start().await.unwrap();
-    // Logged in (the topic fallback leaves the bot out of the names).
-    timeout(WAIT, async {
-        while !matches!(events.next().await, Some(Event::Ready { .. })) {}
-    })
-    .await
-    .unwrap();
+    let server = common::serve("insecure_rooms", MockWorld::demo()).await;
+    let (bot, _events) = common::started(server.bot_builder()).await;
     (server, bot)
 }
 

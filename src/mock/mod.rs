@@ -136,13 +136,16 @@ impl MockBuilder {
         let listener = TcpListener::bind((self.host, self.port))
             .await
             .map_err(|error| {
-                Error::Config(format!(
-                    "the mock cannot listen on port {}: {error}",
-                    self.port
-                ))
+                Error::config_caused(
+                    format!("the mock cannot listen on port {}: {error}", self.port),
+                    error,
+                )
             })?;
         let addr = listener.local_addr().map_err(|error| {
-            Error::Config(format!("the mock's listener has no address: {error}"))
+            Error::config_caused(
+                format!("the mock's listener has no address: {error}"),
+                error,
+            )
         })?;
         let world = self.world;
         let puppet = PuppetServer::new(service::MockService::new(world.clone()))

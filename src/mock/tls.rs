@@ -56,21 +56,21 @@ impl MockTls {
 
     /// A certificate chain (leaf first) and its private key, both PEM.
     pub fn from_pem(chain_pem: &str, key_pem: &str) -> Result<Self> {
-        let invalid = |what: &str, error: &dyn std::fmt::Display| {
-            Error::Config(format!("the mock's TLS {what} is invalid: {error}"))
-        };
+        fn invalid(what: &str, error: impl std::error::Error + Send + Sync + 'static) -> Error {
+            Error::config_caused(format!("the mock's TLS {what} is invalid: {error}"), error)
+        }
         let chain = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| invalid("certificate", &e))?;
+            .map_err(|e| invalid("certificate", e))?;
         if chain.is_empty() {
-            return Err(Error::Config(
-                "the mock's TLS certificate PEM holds no certificate".into(),
+            return Err(Error::config(
+                "the mock's TLS certificate PEM holds no certificate",
             ));
         }
         let key =
-            PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| invalid("key", &e))?;
+            PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| invalid("key", e))?;
         let signing =
-            rustls::crypto::ring::sign::any_supported_type(&key).map_err(|e| invalid("key", &e))?;
+            rustls::crypto::ring::sign::any_supported_type(&key).map_err(|e| invalid("key", e))?;
         Ok(Self {
             key: Arc::new(CertifiedKey::new(chain, signing)),
         })
@@ -79,8 +79,7 @@ impl MockTls {
     /// [`from_pem`](Self::from_pem) from two files.
     pub fn from_files(chain_path: &str, key_path: &str) -> Result<Self> {
         let read = |path: &str| {
-            std::fs::read_to_string(path)
-                .map_err(|error| Error::Config(format!("cannot read {path:?}: {error}")))
+            std::fs::read_to_string(path).map_err(|error| Error::file("read", path, error))
         };
         Self::from_pem(&read(chain_path)?, &read(key_path)?)
     }
@@ -88,7 +87,9 @@ impl MockTls {
     fn acceptor(&self) -> Result<TlsAcceptor> {
         let mut config = rustls::ServerConfig::builder_with_provider(crate::tls::provider())
             .with_safe_default_protocol_versions()
-            .map_err(|error| Error::Config(format!("mock TLS setup failed: {error}")))?
+            .map_err(|error| {
+                Error::config_caused(format!("mock TLS setup failed: {error}"), error)
+            })?
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(FixedCertificate(Arc::clone(&self.key))));
         config.alpn_protocols = vec![b"h2".to_vec()];
@@ -194,5 +195,59 @@ impl AsyncWrite for TlsIo {
 
     fn is_write_vectored(&self) -> bool {
         self.0.is_write_vectored()
+    }
+}
+
+// The client's TLS against the mock's, here rather than in `tls/`: the mock stands above the
+// client's modules and may use them, not the other way round.
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rustls::pki_types::ServerName;
+
+    use super::MockTls;
+    use crate::mock::MockPuppetService;
+    use crate::tls::{client_config_with_versions, speaks_tls};
+
+    /// Node servers may settle on TLS 1.2, where the handshake signature of a v1 leaf takes the
+    /// other verification path.
+    #[tokio::test]
+    async fn both_tls_versions_verify_the_stock_v1_leaf() {
+        let server = MockPuppetService::builder()
+            .tls(MockTls::stock())
+            .serve()
+            .await
+            .unwrap();
+        for (version, expected) in [
+            (&rustls::version::TLS12, rustls::ProtocolVersion::TLSv1_2),
+            (&rustls::version::TLS13, rustls::ProtocolVersion::TLSv1_3),
+        ] {
+            let config = client_config_with_versions(None, "insecure", &[version]).unwrap();
+            let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+            let name = ServerName::try_from("insecure").unwrap();
+            let stream = tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await
+                .unwrap();
+            assert_eq!(stream.get_ref().1.protocol_version(), Some(expected));
+            assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_probe_tells_a_tls_service_from_a_plaintext_one_and_from_none() {
+        let wait = Duration::from_secs(5);
+        let tls = MockPuppetService::builder()
+            .tls(MockTls::stock())
+            .serve()
+            .await
+            .unwrap();
+        assert!(speaks_tls(&tls.endpoint(), wait).await);
+        let plain = MockPuppetService::builder().serve().await.unwrap();
+        assert!(!speaks_tls(&plain.endpoint(), wait).await);
+        let gone = plain.endpoint();
+        plain.shutdown().await;
+        assert!(!speaks_tls(&gone, wait).await);
     }
 }

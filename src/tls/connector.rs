@@ -16,11 +16,12 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use super::x509::format_time;
+use crate::error::Error;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What went wrong in a TLS handshake, in terms a user can act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum TlsFailure {
     /// Not signed by a trusted CA (unknown issuer or bad signature).
     Untrusted,
@@ -28,6 +29,8 @@ pub(crate) enum TlsFailure {
     NameMismatch {
         expected: String,
         presented: Vec<String>,
+        /// The expected name came from the token, not from a setting.
+        derived_from_token: bool,
     },
     Expired {
         not_after: String,
@@ -37,7 +40,11 @@ pub(crate) enum TlsFailure {
     },
     /// The peer does not speak TLS.
     NotTls,
-    Other(String),
+    /// Anything else, with the TLS library's error when there is one.
+    Other {
+        message: String,
+        source: Option<rustls::Error>,
+    },
 }
 
 impl fmt::Display for TlsFailure {
@@ -47,11 +54,12 @@ impl fmt::Display for TlsFailure {
             Self::NameMismatch {
                 expected,
                 presented,
+                ..
             } => write!(f, "certificate for {presented:?}, not {expected:?}"),
             Self::Expired { not_after } => write!(f, "certificate expired on {not_after}"),
             Self::NotYetValid { not_before } => write!(f, "certificate valid from {not_before}"),
             Self::NotTls => f.write_str("the peer does not speak TLS"),
-            Self::Other(message) => write!(f, "TLS handshake failed: {message}"),
+            Self::Other { message, .. } => write!(f, "TLS handshake failed: {message}"),
         }
     }
 }
@@ -63,7 +71,39 @@ fn date(time: rustls::pki_types::UnixTime) -> String {
 }
 
 impl TlsFailure {
-    fn classify(error: &io::Error, expected: &str) -> Self {
+    /// The [`Error`] a user reads for this failure with `endpoint`.
+    pub(crate) fn into_error(self, endpoint: &str) -> Error {
+        let endpoint = endpoint.to_owned();
+        match self {
+            Self::Untrusted => Error::TlsUntrusted { endpoint },
+            Self::NameMismatch {
+                expected,
+                presented,
+                derived_from_token,
+            } => Error::TlsNameMismatch {
+                endpoint,
+                expected,
+                presented,
+                derived_from_token,
+            },
+            Self::Expired { not_after } => Error::TlsExpired {
+                endpoint,
+                not_after,
+            },
+            Self::NotYetValid { not_before } => Error::TlsNotYetValid {
+                endpoint,
+                not_before,
+            },
+            Self::NotTls => Error::NotTls { endpoint },
+            Self::Other { message, source } => Error::Tls {
+                endpoint,
+                message,
+                source: source.map(|error| Box::new(error) as crate::error::Cause),
+            },
+        }
+    }
+
+    fn classify(error: &io::Error, expected: &str, derived_from_token: bool) -> Self {
         let Some(tls) = error
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>())
@@ -71,7 +111,10 @@ impl TlsFailure {
             // The peer hung up during the handshake: typically a plaintext server.
             return match error.kind() {
                 io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => Self::NotTls,
-                _ => Self::Other(error.to_string()),
+                _ => Self::Other {
+                    message: error.to_string(),
+                    source: None,
+                },
             };
         };
         match tls {
@@ -82,10 +125,12 @@ impl TlsFailure {
                 CertificateError::NotValidForName => Self::NameMismatch {
                     expected: expected.to_owned(),
                     presented: Vec::new(),
+                    derived_from_token,
                 },
                 CertificateError::NotValidForNameContext { presented, .. } => Self::NameMismatch {
                     expected: expected.to_owned(),
                     presented: presented.iter().map(|name| bare_name(name)).collect(),
+                    derived_from_token,
                 },
                 CertificateError::ExpiredContext { not_after, .. } => Self::Expired {
                     not_after: date(*not_after),
@@ -99,11 +144,17 @@ impl TlsFailure {
                 CertificateError::NotValidYet => Self::NotYetValid {
                     not_before: "a later date".into(),
                 },
-                other => Self::Other(format!("invalid certificate: {other:?}")),
+                other => Self::Other {
+                    message: format!("invalid certificate: {other:?}"),
+                    source: Some(tls.clone()),
+                },
             },
             // Bytes that are not TLS records: a plaintext HTTP/2 server answering our hello.
             rustls::Error::InvalidMessage(_) => Self::NotTls,
-            other => Self::Other(other.to_string()),
+            other => Self::Other {
+                message: other.to_string(),
+                source: Some(other.clone()),
+            },
         }
     }
 }
@@ -122,13 +173,20 @@ fn bare_name(presented: &str) -> String {
 pub(crate) struct TlsConnector {
     config: Arc<ClientConfig>,
     server_name: ServerName<'static>,
+    /// The server name was derived from the token (for the hint when it does not match).
+    name_from_token: bool,
 }
 
 impl TlsConnector {
-    pub(crate) fn new(config: Arc<ClientConfig>, server_name: ServerName<'static>) -> Self {
+    pub(crate) fn new(
+        config: Arc<ClientConfig>,
+        server_name: ServerName<'static>,
+        name_from_token: bool,
+    ) -> Self {
         Self {
             config,
             server_name,
+            name_from_token,
         }
     }
 
@@ -141,7 +199,7 @@ impl TlsConnector {
         tokio_rustls::TlsConnector::from(Arc::clone(&self.config))
             .connect(self.server_name.clone(), tcp)
             .await
-            .map_err(|error| TlsFailure::classify(&error, &expected))
+            .map_err(|error| TlsFailure::classify(&error, &expected, self.name_from_token))
     }
 
     async fn connect(self, uri: http::Uri) -> Result<TokioIo<TlsStream<TcpStream>>, BoxError> {
@@ -158,7 +216,13 @@ impl TlsConnector {
         let stream = tokio_rustls::TlsConnector::from(self.config)
             .connect(self.server_name, tcp)
             .await
-            .map_err(|error| BoxError::from(TlsFailure::classify(&error, &expected)))?;
+            .map_err(|error| {
+                BoxError::from(TlsFailure::classify(
+                    &error,
+                    &expected,
+                    self.name_from_token,
+                ))
+            })?;
         Ok(TokioIo::new(stream))
     }
 }

@@ -7,6 +7,7 @@
 //! the IO of the channel.
 
 mod connector;
+mod probe;
 mod verifier;
 pub(crate) mod x509;
 
@@ -17,8 +18,9 @@ use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore};
 
 pub(crate) use connector::{TlsConnector, TlsFailure};
+pub(crate) use probe::speaks_tls;
 
-use crate::config::ENV_TLS_CA_CERT;
+use crate::env::ENV_TLS_CA_CERT;
 use crate::error::{Error, Result};
 
 /// The public Wechaty community root CA that official clients trust by default
@@ -37,22 +39,29 @@ pub(crate) fn load_ca(pem_or_path: &str) -> Result<Vec<CertificateDer<'static>>>
         trimmed.replace("\\n", "\n")
     } else {
         std::fs::read_to_string(trimmed).map_err(|error| {
-            Error::Config(format!(
-                "{ENV_TLS_CA_CERT} (or --tls-ca-cert) is neither PEM text nor a readable file \
-                 ({trimmed:?}: {error})"
-            ))
+            Error::config_caused(
+                format!(
+                    "{ENV_TLS_CA_CERT} (or `WechatyBuilder::tls_ca_cert`) is neither PEM text \
+                     nor a readable file ({trimmed:?}: {error})"
+                ),
+                error,
+            )
         })?
     };
     let certificates = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|error| {
-            Error::Config(format!(
-                "{ENV_TLS_CA_CERT} (or --tls-ca-cert) holds an invalid PEM certificate: {error}"
-            ))
+            Error::config_caused(
+                format!(
+                    "{ENV_TLS_CA_CERT} (or `WechatyBuilder::tls_ca_cert`) holds an invalid PEM \
+                     certificate: {error}"
+                ),
+                error,
+            )
         })?;
     if certificates.is_empty() {
-        return Err(Error::Config(format!(
-            "{ENV_TLS_CA_CERT} (or --tls-ca-cert) holds no PEM certificate"
+        return Err(Error::config(format!(
+            "{ENV_TLS_CA_CERT} (or `WechatyBuilder::tls_ca_cert`) holds no PEM certificate"
         )));
     }
     Ok(certificates)
@@ -67,7 +76,8 @@ pub(crate) fn client_config(
     client_config_with_versions(roots, server_name, rustls::DEFAULT_VERSIONS)
 }
 
-fn client_config_with_versions(
+/// [`client_config`] for chosen TLS versions (tests take each in turn).
+pub(crate) fn client_config_with_versions(
     roots: Option<Vec<CertificateDer<'static>>>,
     server_name: &str,
     versions: &[&'static rustls::SupportedProtocolVersion],
@@ -79,8 +89,8 @@ fn client_config_with_versions(
     let mut store = RootCertStore::empty();
     let (added, _ignored) = store.add_parsable_certificates(roots.iter().cloned());
     if added == 0 {
-        return Err(Error::Config(format!(
-            "no usable CA certificate in {ENV_TLS_CA_CERT} (or --tls-ca-cert)"
+        return Err(Error::config(format!(
+            "no usable CA certificate in {ENV_TLS_CA_CERT} (or `WechatyBuilder::tls_ca_cert`)"
         )));
     }
     let provider = provider();
@@ -89,7 +99,9 @@ fn client_config_with_versions(
         provider.clone(),
     )
     .build()
-    .map_err(|error| Error::Config(format!("cannot use the CA certificates: {error}")))?;
+    .map_err(|error| {
+        Error::config_caused(format!("cannot use the CA certificates: {error}"), error)
+    })?;
     let verifier = verifier::WechatyVerifier::new(
         webpki,
         roots,
@@ -98,42 +110,10 @@ fn client_config_with_versions(
     );
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
-        .map_err(|error| Error::Config(format!("TLS setup failed: {error}")))?
+        .map_err(|error| Error::config_caused(format!("TLS setup failed: {error}"), error))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(config))
-}
-
-#[cfg(all(test, feature = "mock"))]
-mod tests {
-    use super::*;
-    use crate::mock::{MockPuppetService, MockTls};
-    use rustls::pki_types::ServerName;
-
-    /// Node servers may settle on TLS 1.2, where the handshake signature of a v1 leaf takes the
-    /// other verification path.
-    #[tokio::test]
-    async fn both_tls_versions_verify_the_stock_v1_leaf() {
-        let server = MockPuppetService::builder()
-            .tls(MockTls::stock())
-            .serve()
-            .await
-            .unwrap();
-        for (version, expected) in [
-            (&rustls::version::TLS12, rustls::ProtocolVersion::TLSv1_2),
-            (&rustls::version::TLS13, rustls::ProtocolVersion::TLSv1_3),
-        ] {
-            let config = client_config_with_versions(None, "insecure", &[version]).unwrap();
-            let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
-            let name = ServerName::try_from("insecure").unwrap();
-            let stream = tokio_rustls::TlsConnector::from(config)
-                .connect(name, tcp)
-                .await
-                .unwrap();
-            assert_eq!(stream.get_ref().1.protocol_version(), Some(expected));
-            assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-        }
-    }
 }

@@ -1,4 +1,5 @@
-//! [`RoomInvitation`]: an invitation of the bot into a room, as the `room-invite` event brings.
+//! [`RoomInvitation`]: an invitation of the bot into a room, as the `room-invite` event
+//! brings it, and its [`RoomInvitationPayload`].
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -66,9 +67,8 @@ pub struct RoomInvitationPayload {
 impl RoomInvitationPayload {
     #[allow(deprecated)] // the raw number is the puppet's own, seconds or milliseconds
     fn from_wire(response: pb::RoomInvitationPayloadResponse) -> Result<Self> {
-        let id = non_empty(response.id).ok_or_else(|| Error::InvalidData {
-            what: "room invitation payload",
-            message: "the invitation id is empty".into(),
+        let id = non_empty(response.id).ok_or_else(|| {
+            Error::invalid_data("room invitation payload", "the invitation id is empty")
         })?;
         // Field 6 is what the puppet said; field 10 was computed assuming milliseconds.
         let raw = if response.timestamp_uint64_deprecated > 0 {
@@ -102,11 +102,17 @@ impl RoomInvitationPayload {
     }
 }
 
-impl RoomInvitation {
-    pub(crate) fn new(id: String, bot: Wechaty) -> Self {
-        Self { id, bot }
+impl Wechaty {
+    /// A handle to a room invitation (the id a `room-invite` event carries).
+    pub fn room_invitation(&self, id: impl Into<String>) -> RoomInvitation {
+        RoomInvitation {
+            id: id.into(),
+            bot: self.clone(),
+        }
     }
+}
 
+impl RoomInvitation {
     /// The invitation id.
     pub fn id(&self) -> &str {
         &self.id
@@ -193,10 +199,8 @@ impl RoomInvitation {
     /// it later, e.g. after a restart.
     pub async fn to_json(&self) -> Result<String> {
         let payload = self.payload().await?;
-        serde_json::to_string(&payload).map_err(|error| Error::InvalidData {
-            what: "room invitation payload",
-            message: error.to_string(),
-        })
+        serde_json::to_string(&payload)
+            .map_err(|error| Error::invalid_data_caused("room invitation payload", error))
     }
 
     /// An invitation from [`to_json`](Self::to_json) output: pushed back to the service
@@ -221,6 +225,6 @@ impl RoomInvitation {
                 c.room_invitation_payload(r).await
             })
             .await?;
-        Ok(Self::new(payload.id, bot.clone()))
+        Ok(bot.room_invitation(payload.id))
     }
 }

@@ -10,11 +10,12 @@ use std::sync::Arc;
 use futures_util::stream::{self as futures_stream, StreamExt as _};
 use regex::Regex;
 
+use super::payload::{self, RoomPayload};
+use super::Room;
 use crate::contact::Contact;
 use crate::error::{Error, Result};
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::RoomId;
-use crate::room::{fetch_room, Room, RoomPayload};
 use crate::wechaty::Wechaty;
 
 /// The rooms of a bot: `bot.rooms()`.
@@ -138,11 +139,14 @@ impl RoomQueryFilter {
     }
 }
 
-impl Rooms {
-    pub(crate) fn new(bot: Wechaty) -> Self {
-        Self { bot }
+impl Wechaty {
+    /// Finding and creating rooms.
+    pub fn rooms(&self) -> Rooms {
+        Rooms { bot: self.clone() }
     }
+}
 
+impl Rooms {
     /// Every room matching `query`, in the service's order.
     pub async fn find_all(&self, query: impl Into<RoomQuery>) -> Result<Vec<Room>> {
         let query = query.into();
@@ -169,15 +173,15 @@ impl Rooms {
                 c.room_list(r).await
             })
             .await?;
-        let bot = &self.bot;
+        let (cache, transport) = (&self.bot.caches().rooms, &self.bot.transport()?);
         let loaded: Vec<(RoomId, Result<Arc<RoomPayload>>)> =
             futures_stream::iter(response.ids.into_iter().filter(|id| !id.is_empty()))
                 .map(|id| async move {
                     let id = RoomId::from(id);
-                    let payload = fetch_room(bot, &id).await;
+                    let payload = payload::load(cache, transport, &id).await;
                     (id, payload)
                 })
-                .buffered(bot.lookup_limit())
+                .buffered(self.bot.lookup_limit())
                 .collect()
                 .await;
         let mut payloads = Vec::with_capacity(loaded.len());
@@ -217,10 +221,10 @@ impl Rooms {
             })
             .await?;
         if response.id.is_empty() {
-            return Err(Error::InvalidData {
-                what: "RoomCreate answer",
-                message: "the service returned no room id".into(),
-            });
+            return Err(Error::invalid_data(
+                "RoomCreate answer",
+                "the service returned no room id",
+            ));
         }
         let room = self.bot.room(response.id);
         room.ready().await?;

@@ -250,6 +250,41 @@ pub enum ScanStatus {
     Other(i64),
 }
 
+impl ScanStatus {
+    /// Its name in kebab-case: `"waiting"`, `"scanned"`, `"confirmed"`, `"timeout"`,
+    /// `"cancel"`; `"unknown"` for 0 and for numbers this client does not know (see
+    /// [`number`](Self::number)).
+    ///
+    /// ```
+    /// use wechaty_client::ScanStatus;
+    /// assert_eq!(ScanStatus::from(2).name(), "waiting");
+    /// assert_eq!(ScanStatus::from(7).name(), "unknown");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unknown | Self::Other(_) => "unknown",
+            Self::Cancel => "cancel",
+            Self::Waiting => "waiting",
+            Self::Scanned => "scanned",
+            Self::Confirmed => "confirmed",
+            Self::Timeout => "timeout",
+        }
+    }
+
+    /// The wire number.
+    pub fn number(self) -> i64 {
+        match self {
+            Self::Unknown => 0,
+            Self::Cancel => 1,
+            Self::Waiting => 2,
+            Self::Scanned => 3,
+            Self::Confirmed => 4,
+            Self::Timeout => 5,
+            Self::Other(other) => other,
+        }
+    }
+}
+
 impl From<i64> for ScanStatus {
     fn from(value: i64) -> Self {
         match value {

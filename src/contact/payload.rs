@@ -1,95 +1,35 @@
-//! [`Contact`]: a handle to one contact, and its [`ContactPayload`].
+//! What the service says of a contact ([`ContactPayload`]), from its wire form, and how it is
+//! read: from the cache, else with `ContactPayload`.
 
-use std::fmt;
 use std::sync::Arc;
 
+use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId};
-use crate::message::Message;
-use crate::say::Sayable;
-use crate::wechaty::Wechaty;
+use crate::transport::Transport;
 
-/// A contact (a WeChat user or account). Creating the handle does no I/O; the payload is
-/// fetched once and cached.
-///
-/// ```no_run
-/// # async fn demo(bot: wechaty_client::Wechaty) -> wechaty_client::Result<()> {
-/// let ann = bot.contact("ann");
-/// println!("{} (alias {:?})", ann.name().await?, ann.alias().await?);
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct Contact {
-    id: ContactId,
-    bot: Wechaty,
-}
+/// The contact payloads a bot keeps.
+pub(crate) type ContactCache = Cache<ContactId, Arc<ContactPayload>>;
 
-impl fmt::Debug for Contact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Contact").field(&self.id).finish()
-    }
-}
-
-impl PartialEq for Contact {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-    }
-}
-
-impl Eq for Contact {}
-
-impl Contact {
-    pub(crate) fn new(id: ContactId, bot: Wechaty) -> Self {
-        Self { id, bot }
-    }
-
-    /// The contact id.
-    pub fn id(&self) -> &ContactId {
-        &self.id
-    }
-
-    /// The payload: from the cache, else `ContactPayload`.
-    pub async fn payload(&self) -> Result<Arc<ContactPayload>> {
-        let caches = self.bot.caches();
-        if let Some(payload) = caches.contact(&self.id) {
-            return Ok(payload);
-        }
-        let generation = caches.generation();
-        let request = pb::ContactPayloadRequest {
-            id: self.id.to_string(),
-        };
-        let response = self
-            .bot
-            .transport()?
-            .unary("ContactPayload", request, |mut c, r| async move {
-                c.contact_payload(r).await
-            })
-            .await?;
-        let payload = Arc::new(ContactPayload::from_wire(response)?);
-        caches.store_contact(Arc::clone(&payload), generation);
-        Ok(payload)
-    }
-
-    /// The contact's own name (`""` when the service has none).
-    pub async fn name(&self) -> Result<String> {
-        Ok(self.payload().await?.name.clone().unwrap_or_default())
-    }
-
-    /// The alias the bot gave this contact.
-    pub async fn alias(&self) -> Result<Option<String>> {
-        Ok(self.payload().await?.alias.clone())
-    }
-
-    /// Sends `something` (text, a card, a file, a link…) to this contact directly.
-    pub async fn say(&self, something: impl Into<Sayable>) -> Result<Option<Message>> {
-        self.bot.send(self.id.as_str(), something.into()).await
-    }
-
-    /// Whether this is the logged-in account.
-    pub fn is_self(&self) -> bool {
-        self.bot.current_user().as_ref() == Some(&self.id)
-    }
+/// The payload of `id`: cached, else `ContactPayload` (and cached unless the contact was
+/// invalidated meanwhile).
+pub(crate) async fn load(
+    cache: &ContactCache,
+    transport: &Transport,
+    id: &ContactId,
+) -> Result<Arc<ContactPayload>> {
+    cache
+        .read_through(id, || async {
+            let request = pb::ContactPayloadRequest { id: id.to_string() };
+            let response = transport
+                .unary("ContactPayload", request, |mut c, r| async move {
+                    c.contact_payload(r).await
+                })
+                .await?;
+            ContactPayload::from_wire(response).map(Arc::new)
+        })
+        .await
 }
 
 /// A contact's gender, as the service reports it.
@@ -162,10 +102,8 @@ pub struct ContactPayload {
 
 impl ContactPayload {
     pub(crate) fn from_wire(response: pb::ContactPayloadResponse) -> Result<Self> {
-        let id = non_empty(response.id).ok_or_else(|| Error::InvalidData {
-            what: "contact payload",
-            message: "the contact id is empty".into(),
-        })?;
+        let id = non_empty(response.id)
+            .ok_or_else(|| Error::invalid_data("contact payload", "the contact id is empty"))?;
         Ok(Self {
             id: ContactId::from(id),
             gender: match response.gender {

@@ -10,10 +10,13 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
+mod status;
+
+use crate::env::ENV_NO_TLS;
 use crate::error::{Error, Result};
 use crate::generated::health::health_client::HealthClient;
 use crate::generated::wechaty::puppet_client::PuppetClient;
-use crate::tls::TlsConnector;
+use crate::tls::{speaks_tls, TlsConnector};
 use crate::token::Token;
 
 /// Adds `authorization: Wechaty <token>` to every call. The value is built once and marked
@@ -65,6 +68,7 @@ pub(crate) struct Transport {
     endpoint: Arc<str>,
     token: Token,
     call_timeout: Duration,
+    connect_timeout: Duration,
     plaintext: bool,
 }
 
@@ -77,7 +81,9 @@ fn channel(
 ) -> Result<Channel> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let settings = Endpoint::from_shared(format!("{scheme}://{endpoint}"))
-        .map_err(|error| Error::Config(format!("endpoint {endpoint:?} is invalid: {error}")))?
+        .map_err(|error| {
+            Error::config_caused(format!("endpoint {endpoint:?} is invalid: {error}"), error)
+        })?
         .tcp_nodelay(true);
     let settings = configure(settings);
     Ok(match tls {
@@ -136,6 +142,7 @@ impl Transport {
             endpoint: endpoint.into(),
             token,
             call_timeout: settings.call_timeout,
+            connect_timeout: settings.connect_timeout,
             plaintext,
         })
     }
@@ -177,29 +184,25 @@ impl Transport {
         match tokio::time::timeout(self.call_timeout, call(self.puppet.clone(), request)).await {
             Err(_elapsed) => Err(deadline_exceeded()),
             Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) if server_deadline(&status) => Err(deadline_exceeded()),
-            Ok(Err(status)) => Err(self.error(rpc, &status)),
+            Ok(Err(status)) if status::is_server_deadline(&status) => Err(deadline_exceeded()),
+            Ok(Err(status)) => Err(self.error(rpc, status).await),
         }
     }
 
-    /// Maps a status of `rpc` to an [`Error`], never leaking the token.
-    pub(crate) fn error(&self, rpc: &'static str, status: &tonic::Status) -> Error {
-        Error::from_status(
-            rpc,
-            status,
-            &self.endpoint,
-            self.token.expose(),
-            self.plaintext,
-        )
-    }
-}
-
-/// The server gave up at our `grpc-timeout`: gRPC servers say `DEADLINE_EXCEEDED`, tonic servers
-/// `CANCELLED` with "Timeout expired".
-fn server_deadline(status: &tonic::Status) -> bool {
-    match status.code() {
-        tonic::Code::DeadlineExceeded => true,
-        tonic::Code::Cancelled => status.message() == "Timeout expired",
-        _ => false,
+    /// Maps a status of `rpc` to an [`Error`], never leaking the token. When a plaintext
+    /// connection broke, asks the endpoint whether it speaks TLS, so the error says to turn TLS
+    /// on only when that is why (a service that went away breaks connections too).
+    pub(crate) async fn error(&self, rpc: &'static str, status: tonic::Status) -> Error {
+        let status::Mapped { mut error, broke } =
+            status::map(rpc, status, &self.endpoint, self.token.expose());
+        if broke && self.plaintext && speaks_tls(&self.endpoint, self.connect_timeout).await {
+            if let Error::Transport { message, .. } = &mut error {
+                message.push_str(&format!(
+                    " (the service uses TLS: do not set {ENV_NO_TLS}, nor call \
+                     `WechatyBuilder::no_tls(true)`)"
+                ));
+            }
+        }
+        error
     }
 }

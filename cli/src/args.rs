@@ -1,0 +1,268 @@
+//! The command line: global options (each falling back to its `WECHATY_PUPPET_SERVICE_*`
+//! variable) and the commands of `shared/cli.md`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use wechaty_client::WechatyBuilder;
+
+/// `wechaty [OPTIONS] <COMMAND>`.
+#[derive(Parser)]
+#[command(
+    name = "wechaty",
+    version,
+    about = "Talk to a Wechaty puppet service, or serve the mock one"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Connection options; each falls back to its `WECHATY_PUPPET_SERVICE_*` variable.
+#[derive(Args)]
+pub struct Global {
+    /// HOST:PORT of the service (skips discovery) [env: WECHATY_PUPPET_SERVICE_ENDPOINT]
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    pub endpoint: Option<String>,
+    /// The service token [env: WECHATY_PUPPET_SERVICE_TOKEN]
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Discovery authority [env: WECHATY_PUPPET_SERVICE_AUTHORITY]
+    #[arg(long, global = true, value_name = "HOST")]
+    pub authority: Option<String>,
+    /// Plaintext HTTP/2 [env: WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true]
+    #[arg(long, global = true)]
+    pub no_tls: bool,
+    /// Trusted root CA, PEM text or a path [env: WECHATY_PUPPET_SERVICE_TLS_CA_CERT]
+    #[arg(long, global = true, value_name = "PEM-OR-PATH")]
+    pub tls_ca_cert: Option<String>,
+    /// TLS server name to verify [env: WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+    /// Machine-readable output: one JSON object per line
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Print the service's version string
+    Version,
+    /// Send a Ding and wait for its dong (does not call Start or Stop)
+    Ding {
+        /// Data to send (default: a random nonce)
+        data: Option<String>,
+    },
+    /// List rooms: all, or those whose id or exact topic is QUERY
+    Rooms {
+        /// A room id or exact topic
+        query: Option<String>,
+    },
+    /// Act on one room, found by id or else by exact topic
+    Room {
+        /// A room id or exact topic
+        query: String,
+        #[command(subcommand)]
+        verb: RoomVerb,
+    },
+    /// Create a room with at least two contacts
+    RoomCreate {
+        /// The new room's topic
+        #[arg(long)]
+        topic: String,
+        /// Contact ids (two or more)
+        #[arg(required = true, num_args = 1..)]
+        ids: Vec<String>,
+    },
+    /// Check the connection step by step (settings, discovery, TCP, TLS, auth, health, events)
+    Doctor,
+    /// Print a message's payload, or act on the message
+    Message {
+        /// The message id
+        id: String,
+        #[command(subcommand)]
+        action: Option<MessageAction>,
+    },
+    /// Print events from the service as they come (does not call Start)
+    Events {
+        /// Only this room's events (a room id or exact topic, as `room QUERY` finds it)
+        #[arg(long, value_name = "ROOM")]
+        room: Option<String>,
+        /// Stop after this many events
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Stop after this many seconds (exit 1 if --count was not reached by then)
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<f64>,
+    },
+    /// Measure this SDK beside a bare tonic client doing the same calls (BENCHMARKS.md).
+    /// Runs against the embedded mock unless a service is given (--endpoint/--token or
+    /// their variables)
+    Bench {
+        /// Runs per figure (the report gives median, min and max) [default: 5, 2 with --quick]
+        #[arg(long, value_name = "N")]
+        runs: Option<usize>,
+        /// Only these scenarios: unary, members, find, getters, fan-out, memory
+        #[arg(long, value_delimiter = ',', value_name = "NAME")]
+        only: Vec<String>,
+        /// Small sizes that finish in seconds (a smoke test, not figures)
+        #[arg(long)]
+        quick: bool,
+        /// Events of the full-speed fan-out (default 1,000,000)
+        #[arg(long, value_name = "N")]
+        events: Option<usize>,
+        /// Against a service: a room whose member list to measure (repeatable)
+        #[arg(long = "member-room", value_name = "ROOM-ID")]
+        member_rooms: Vec<String>,
+        /// Exit 1 when a figure misses its target
+        #[arg(long)]
+        check: bool,
+    },
+    /// (For `bench`) cache every room and N benchmark contacts, print the resident memory
+    #[command(hide = true)]
+    BenchMemoryProbe {
+        /// Contacts to cache (`contact0` …)
+        #[arg(long, default_value_t = 50_000)]
+        contacts: usize,
+    },
+    /// Serve the mock puppet service on 127.0.0.1 until interrupted
+    Mock {
+        /// Port to listen on (0: any free port)
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Address to listen on (0.0.0.0 in a container)
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+        bind: std::net::IpAddr,
+        /// Serve TLS (default certificate: the stock gateway one, CN=insecure, signed by the
+        /// public Wechaty root CA, which clients trust by default)
+        #[arg(long)]
+        tls: bool,
+        /// With --tls: serve this certificate chain (PEM) instead
+        #[arg(long, value_name = "PEM-FILE", requires_all = ["tls", "tls_key"])]
+        tls_cert: Option<String>,
+        /// With --tls-cert: its private key (PEM)
+        #[arg(long, value_name = "PEM-FILE", requires = "tls_cert")]
+        tls_key: Option<String>,
+        /// Serve the world and timeline of a scenario file
+        #[arg(long, value_name = "FILE", conflicts_with = "bench_world")]
+        scenario: Option<String>,
+        /// Serve the benchmark world (1,000 rooms, 50,000 contacts, rooms of 500 and 5,000
+        /// members), for measuring other clients against the same data
+        #[arg(long)]
+        bench_world: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MessageAction {
+    /// Save the message's file (file, image, video, audio)
+    Download {
+        /// Where to write it
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RoomVerb {
+    /// Print the topic, or set it to NEW
+    Topic {
+        /// The new topic
+        new: Option<String>,
+    },
+    /// Print the announcement, or set it to TEXT
+    Announce {
+        /// The new announcement
+        text: Option<String>,
+    },
+    /// Send a text (optionally mentioning members), a file, a link card or a contact card
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["text", "file", "url_link", "contact"])))]
+    Say {
+        /// The text
+        text: Option<String>,
+        /// A member to @-mention in the text: an id, or an exact name, room alias or contact
+        /// alias, as `members QUERY` finds them (repeatable)
+        #[arg(long = "mention", value_name = "MEMBER", requires = "text")]
+        mentions: Vec<String>,
+        /// Send this file (big files are uploaded in chunks)
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// Send a link card
+        #[arg(long, num_args = 2, value_names = ["TITLE", "URL"])]
+        url_link: Option<Vec<String>>,
+        /// The link card's description
+        #[arg(long, value_name = "D", requires = "url_link")]
+        description: Option<String>,
+        /// The link card's thumbnail URL
+        #[arg(long, value_name = "URL", requires = "url_link")]
+        thumbnail: Option<String>,
+        /// Send this contact's card
+        #[arg(long, value_name = "ID")]
+        contact: Option<String>,
+    },
+    /// List members: all, or those whose name, room alias or contact alias is QUERY
+    Members {
+        /// Exact name, room alias or contact alias
+        query: Option<String>,
+    },
+    /// Add a contact
+    Add {
+        /// The contact id
+        id: String,
+    },
+    /// Remove a member
+    Remove {
+        /// The contact id
+        id: String,
+    },
+    /// The bot leaves the room
+    Quit,
+    /// Print the room's QR code content
+    QrCode,
+    /// Print the owner's id
+    Owner,
+    /// Print a member's room alias
+    Alias {
+        /// The contact id
+        id: String,
+    },
+    /// Whether a contact is a member
+    Has {
+        /// The contact id
+        id: String,
+    },
+    /// Save the room's avatar
+    Avatar {
+        /// Where to write it
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+impl Global {
+    /// The builder from the environment, overridden by the command line.
+    pub fn builder(&self) -> WechatyBuilder {
+        let mut builder = WechatyBuilder::from_env();
+        if let Some(endpoint) = &self.endpoint {
+            builder = builder.endpoint(endpoint);
+        }
+        if let Some(token) = &self.token {
+            builder = builder.token(token);
+        }
+        if let Some(authority) = &self.authority {
+            builder = builder.authority(authority);
+        }
+        if self.no_tls {
+            builder = builder.no_tls(true);
+        }
+        if let Some(ca) = &self.tls_ca_cert {
+            builder = builder.tls_ca_cert(ca);
+        }
+        if let Some(name) = &self.tls_server_name {
+            builder = builder.tls_server_name(name);
+        }
+        builder
+    }
+}

@@ -1,0 +1,113 @@
+//! `mock`: the SDK's mock puppet service on a port, with the demo world, a scenario's world
+//! and timeline, or the benchmark world.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use wechaty_bench::WorldSize;
+use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, Scenario, DEFAULT_TOKEN};
+use wechaty_client::ENV_TOKEN;
+
+/// What `mock` serves, from its options.
+pub struct MockOptions {
+    /// Address to listen on.
+    pub bind: IpAddr,
+    /// Port (0: any free one).
+    pub port: u16,
+    /// Serve TLS.
+    pub tls: bool,
+    /// With TLS: this certificate chain and key instead of the stock one.
+    pub tls_files: Option<(String, String)>,
+    /// A scenario file to serve.
+    pub scenario: Option<String>,
+    /// Serve the benchmark world.
+    pub bench_world: bool,
+}
+
+/// `mock [--port P] [--tls] [--scenario FILE] [--bench-world]`.
+pub async fn mock(token: Option<&str>, options: MockOptions) -> Result<()> {
+    let scenario = options.scenario.map(Scenario::from_file).transpose()?;
+    let world = match (&scenario, options.bench_world) {
+        (Some(scenario), _) => scenario.world(),
+        (None, true) => wechaty_bench::bench_world(&WorldSize::default()),
+        (None, false) => MockWorld::demo(),
+    };
+    let tls = match (options.tls, options.tls_files) {
+        (false, _) => None,
+        (true, Some((cert, key))) => Some(MockTls::from_files(&cert, &key)?),
+        (true, None) => Some(MockTls::stock()),
+    };
+    serve(token, options.bind, options.port, tls, world, scenario).await
+}
+
+/// Serves until Ctrl-C; prints `listening on ADDR` once ready.
+async fn serve(
+    token: Option<&str>,
+    bind: std::net::IpAddr,
+    port: u16,
+    tls: Option<MockTls>,
+    world: MockWorld,
+    scenario: Option<Scenario>,
+) -> Result<()> {
+    let token = match token
+        .map(str::to_owned)
+        .or_else(|| std::env::var(ENV_TOKEN).ok())
+    {
+        Some(token) if !token.is_empty() => token,
+        _ => {
+            eprintln!(
+                "no --token or {ENV_TOKEN} given: the mock accepts the token {DEFAULT_TOKEN:?}"
+            );
+            DEFAULT_TOKEN.to_owned()
+        }
+    };
+    let mut builder = MockPuppetService::builder()
+        .token(token)
+        .host(bind)
+        .port(port)
+        .world(world.clone());
+    if let Some(tls) = tls {
+        builder = builder.tls(tls);
+    }
+    let server = builder.serve().await?;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "listening on {}", server.addr())?;
+    stdout.flush()?;
+    if let Some(scenario) = scenario {
+        // Plays when a bot opens the Event stream, and again for each new one.
+        tokio::spawn(play_for_each_bot(scenario, world));
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")?;
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Plays the scenario's timeline each time a bot connects; reports its expectations on stderr.
+async fn play_for_each_bot(scenario: Scenario, world: MockWorld) {
+    loop {
+        while !world.has_event_stream() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        eprintln!("scenario: a bot connected, playing the timeline");
+        let started = tokio::time::Instant::now();
+        scenario.play(&world).await;
+        let unmet = scenario.unmet(&world, started).await;
+        if unmet.is_empty() {
+            eprintln!(
+                "scenario: PASS ({} expectations met)",
+                scenario.expect.len()
+            );
+        }
+        for failure in unmet {
+            eprintln!("scenario: FAIL {failure}");
+        }
+        while world.has_event_stream() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! One module per group of commands; `run` hands each command to its module.
+
+mod bench;
+mod events;
+mod message;
+mod mock;
+mod rooms;
+mod service;
+
+use anyhow::Result;
+
+use crate::args::{Cli, Command};
+use crate::output::Output;
+
+/// Runs the command the line asked for.
+pub async fn run(cli: Cli) -> Result<()> {
+    let out = Output {
+        json: cli.global.json,
+    };
+    let builder = || cli.global.builder();
+    match cli.command {
+        Command::Version => service::version(builder(), &out).await,
+        Command::Ding { data } => service::ding(builder(), data, &out).await,
+        Command::Doctor => service::doctor(builder(), &out).await,
+        Command::Rooms { query } => rooms::rooms(builder(), query, &out).await,
+        Command::Room { query, verb } => rooms::room(builder(), &query, verb, &out).await,
+        Command::RoomCreate { topic, ids } => {
+            rooms::room_create(builder(), &topic, ids, &out).await
+        }
+        Command::Message { id, action } => message::message(builder(), &id, action, &out).await,
+        Command::Events {
+            room,
+            count,
+            timeout,
+        } => events::events(builder(), room, count, timeout, &out).await,
+        Command::Bench {
+            runs,
+            only,
+            quick,
+            events,
+            member_rooms,
+            check,
+        } => {
+            let options = bench::BenchOptions {
+                runs,
+                only,
+                quick,
+                events,
+                member_rooms,
+                check,
+            };
+            bench::bench(&cli.global, options, &out).await
+        }
+        Command::BenchMemoryProbe { contacts } => bench::memory_probe(builder(), contacts).await,
+        Command::Mock {
+            port,
+            bind,
+            tls,
+            tls_cert,
+            tls_key,
+            scenario,
+            bench_world,
+        } => {
+            let options = mock::MockOptions {
+                bind,
+                port,
+                tls,
+                tls_files: tls_cert.zip(tls_key),
+                scenario,
+                bench_world,
+            };
+            mock::mock(cli.global.token.as_deref(), options).await
+        }
+    }
+}

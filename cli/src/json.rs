@@ -1,0 +1,161 @@
+//! The JSON of what the service sends (`shared/cli.md`): events with their wire name in
+//! `type` and the decoded fields in snake_case, messages, and the one-line human forms of
+//! both. Names come from the SDK's types (`Event::name`, `MessageType::name`, …).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+use wechaty_client::{
+    Event, MessagePayload, RoomAnnounce, RoomEvent, RoomJoin, RoomLeave, RoomTopic,
+};
+
+/// An event as cli.md specifies: the wire name in `type`, decoded fields in snake_case,
+/// `timestamp_ms` in Unix milliseconds, absent values `null`.
+pub fn event_json(event: &Event) -> Value {
+    let mut value = match event {
+        Event::Heartbeat { data }
+        | Event::Dong { data }
+        | Event::Ready { data }
+        | Event::Reset { data } => json!({ "data": data }),
+        Event::Message { message_id } => json!({ "message_id": message_id }),
+        Event::Post { post_id } => json!({ "post_id": post_id }),
+        Event::Error(error) => json!({ "code": error.code, "message": error.message }),
+        Event::Friendship { friendship_id } => json!({ "friendship_id": friendship_id }),
+        Event::RoomInvite { room_invitation_id } => {
+            json!({ "room_invitation_id": room_invitation_id })
+        }
+        Event::RoomJoin(join) => join_json(join),
+        Event::RoomLeave(leave) => leave_json(leave),
+        Event::RoomTopic(topic) => topic_json(topic),
+        Event::RoomAnnounce(announce) => announce_json(announce),
+        Event::Scan {
+            status,
+            qrcode,
+            data,
+        } => json!({
+            "status": status.name(),
+            "status_code": status.number(),
+            "qrcode": qrcode,
+            "data": data,
+        }),
+        Event::Login { contact_id } => json!({ "contact_id": contact_id }),
+        Event::Logout { contact_id, data } => json!({ "contact_id": contact_id, "data": data }),
+        Event::Dirty {
+            payload_type,
+            payload_id,
+        } => json!({ "payload_type": payload_type.number(), "payload_id": payload_id }),
+        Event::Unknown { kind, payload } => json!({ "kind": kind, "payload": payload }),
+        Event::Lagged { missed } => json!({ "missed": missed }),
+        Event::Malformed { kind, reason } => json!({ "kind": kind, "reason": reason }),
+        _ => json!({}),
+    };
+    value["type"] = json!(event.name());
+    value
+}
+
+/// A room's event, with the same keys as the same event from the global stream.
+pub fn room_event_json(event: &RoomEvent) -> Value {
+    let mut value = match event {
+        RoomEvent::Join(join) => join_json(join),
+        RoomEvent::Leave(leave) => leave_json(leave),
+        RoomEvent::Topic(topic) => topic_json(topic),
+        RoomEvent::Announce(announce) => announce_json(announce),
+        RoomEvent::Message(message) => json!({ "message_id": message.id() }),
+        RoomEvent::Lagged { missed } => json!({ "missed": missed }),
+        _ => json!({}),
+    };
+    value["type"] = json!(event.name());
+    value
+}
+
+/// A message's payload as `message ID` prints it.
+pub fn message_json(payload: &MessagePayload) -> Value {
+    json!({
+        "id": payload.id,
+        "type": payload.kind.name(),
+        "type_code": payload.kind.to_wire(),
+        "text": payload.text,
+        "filename": payload.filename,
+        "talker_id": payload.talker_id,
+        "listener_id": payload.listener_id,
+        "room_id": payload.room_id,
+        "mention_ids": payload.mention_ids,
+        "timestamp_ms": payload.date.map(millis),
+    })
+}
+
+/// One line for people: the type, who, where, and the text (or file name).
+pub fn human_message(payload: &MessagePayload) -> String {
+    let from = payload.talker_id.as_ref().map_or("?", |id| id.as_str());
+    let place = payload
+        .room_id
+        .as_ref()
+        .map(|room| format!(" in {room}"))
+        .unwrap_or_default();
+    let body = payload
+        .text
+        .clone()
+        .or_else(|| payload.filename.clone())
+        .unwrap_or_default();
+    format!("[{}] {from}{place}: {body}", payload.kind.name())
+}
+
+fn millis(date: SystemTime) -> u64 {
+    date.duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn join_json(join: &RoomJoin) -> Value {
+    json!({
+        "room_id": join.room_id,
+        "invitee_ids": join.invitee_ids,
+        "inviter_id": join.inviter_id,
+        "timestamp_ms": millis(join.date),
+    })
+}
+
+fn leave_json(leave: &RoomLeave) -> Value {
+    json!({
+        "room_id": leave.room_id,
+        "removee_ids": leave.removee_ids,
+        "remover_id": leave.remover_id,
+        "timestamp_ms": millis(leave.date),
+    })
+}
+
+fn topic_json(topic: &RoomTopic) -> Value {
+    json!({
+        "room_id": topic.room_id,
+        "new_topic": topic.new_topic,
+        "old_topic": topic.old_topic,
+        "changer_id": topic.changer_id,
+        "timestamp_ms": millis(topic.date),
+    })
+}
+
+fn announce_json(announce: &RoomAnnounce) -> Value {
+    json!({
+        "room_id": announce.room_id,
+        "new_announce": announce.new_announce,
+        "old_announce": announce.old_announce,
+        "changer_id": announce.changer_id,
+        "timestamp_ms": millis(announce.date),
+    })
+}
+
+/// One line for people: the type, then the fields as `key=value`.
+pub fn human_event(event: &Value) -> String {
+    let mut line = event["type"].as_str().unwrap_or("event").to_owned();
+    if let Some(fields) = event.as_object() {
+        for (key, value) in fields.iter().filter(|(key, _)| *key != "type") {
+            let shown = match value {
+                Value::String(text) => text.clone(),
+                Value::Null => continue,
+                other => other.to_string(),
+            };
+            line.push_str(&format!(" {key}={shown}"));
+        }
+    }
+    line
+}

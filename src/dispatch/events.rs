@@ -1,0 +1,78 @@
+//! [`Events`]: the global subscriber's side of the hub, one event at a time out of the
+//! numbered batches the dispatch task publishes.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::Stream;
+
+use super::hub::{EventBatch, Hub};
+use crate::event::Event;
+
+/// The stream returned by [`Wechaty::events`].
+pub struct Events {
+    /// `None` when subscribed after the bot closed: the stream is over.
+    inner: Option<BroadcastStream<EventBatch>>,
+    /// The batch being handed out, and the position in it.
+    batch: Option<(EventBatch, usize)>,
+    /// The number of the event after the last batch taken: a batch starting later means the
+    /// ones in between were missed.
+    next: u64,
+}
+
+impl Events {
+    /// Every event `hub` publishes from now on (a stream that is over when the hub closed).
+    pub(crate) fn subscribe(hub: &Hub) -> Self {
+        let (inner, next) = match hub.subscribe() {
+            Some((receiver, next)) => (Some(BroadcastStream::new(receiver)), next),
+            None => (None, 0),
+        };
+        Events {
+            inner,
+            batch: None,
+            next,
+        }
+    }
+}
+
+impl Stream for Events {
+    type Item = Event;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        let this = self.get_mut();
+        loop {
+            if let Some((batch, position)) = &mut this.batch {
+                if let Some(event) = batch.events.get(*position) {
+                    *position += 1;
+                    return Poll::Ready(Some(event.clone()));
+                }
+                this.batch = None;
+            }
+            let Some(inner) = this.inner.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match std::task::ready!(Pin::new(inner).poll_next(cx)) {
+                None => return Poll::Ready(None),
+                // Counts batches, not events: the next batch's number tells how many events.
+                Some(Err(BroadcastStreamRecvError::Lagged(_))) => {}
+                Some(Ok(batch)) => {
+                    let missed = batch.first.saturating_sub(this.next);
+                    this.next = batch.first + batch.events.len() as u64;
+                    this.batch = Some((batch, 0));
+                    if missed > 0 {
+                        return Poll::Ready(Some(Event::Lagged { missed }));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Events")
+    }
+}

@@ -1,0 +1,165 @@
+//! Decode and route: each `EventResponse` becomes an [`Event`] (`event/payload.rs`), then, in
+//! order, the caches forget what it invalidates, the login state follows it, and a room event
+//! goes to that room's channel. A room message needs its payload to know its room: a side task
+//! looks it up, a bounded number at a time, so the dispatch loop never waits on an RPC.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::hub::{Hub, RoomSignal};
+use crate::event::{self, Event};
+use crate::generated::wechaty::puppet::EventResponse;
+use crate::ids::MessageId;
+use crate::message::payload as message_payload;
+use crate::transport::Transport;
+
+/// Room messages waiting for their payload (to learn their room); more are dropped for rooms.
+const ROOM_MESSAGE_QUEUE: usize = 4096;
+/// Payload lookups for room messages in flight at once.
+const ROOM_MESSAGE_LOOKUPS: usize = 16;
+
+/// Decodes each event and routes it: caches, login state, the room's channel. Global
+/// publishing is batched by the caller.
+pub(super) struct Dispatcher<'a> {
+    pub(super) hub: &'a Hub,
+    pub(super) rooms: &'a RoomMessages,
+    /// After a reconnect, until the first event that is not part of the server's replay.
+    pub(super) replaying: bool,
+}
+
+impl Dispatcher<'_> {
+    /// Decodes one event and does everything but the global publishing, which is batched;
+    /// returns what global subscribers should see.
+    pub(super) fn dispatch(&mut self, response: EventResponse) -> Option<Event> {
+        let event = match event::decode(response.r#type, &response.payload) {
+            Ok(event) => event,
+            Err(error) => {
+                self.hub.count_malformed();
+                tracing::warn!(
+                    kind = error.kind,
+                    reason = %error.reason,
+                    "skipped a malformed event from the puppet service"
+                );
+                return Some(Event::Malformed {
+                    kind: error.kind,
+                    reason: error.reason,
+                });
+            }
+        };
+        // Caches first, so a subscriber reacting to the event reads fresh data.
+        (self.hub.invalidate)(&event);
+        if !self.track_session(&event) {
+            return None;
+        }
+        self.route_to_room(&event);
+        Some(event)
+    }
+
+    /// Follows login state; returns `false` for a replayed login/ready that changes nothing.
+    fn track_session(&mut self, event: &Event) -> bool {
+        let replaying = self.replaying;
+        match event {
+            Event::Heartbeat { .. } | Event::Scan { .. } => {}
+            Event::Login { contact_id } => {
+                let same = self.hub.user.borrow().as_ref() == Some(contact_id);
+                self.hub.user.send_replace(Some(contact_id.clone()));
+                if replaying && same {
+                    tracing::debug!(%contact_id, "replayed login after reconnect");
+                    return false;
+                }
+            }
+            Event::Ready { .. } => {
+                let was_ready = self.hub.ready.swap(true, Ordering::Relaxed);
+                if replaying && was_ready {
+                    return false;
+                }
+            }
+            Event::Logout { .. } => {
+                self.replaying = false;
+                self.hub.user.send_replace(None);
+                self.hub.ready.store(false, Ordering::Relaxed);
+            }
+            _ => self.replaying = false,
+        }
+        true
+    }
+
+    fn route_to_room(&self, event: &Event) {
+        let (room, signal) = match event {
+            Event::RoomJoin(join) => (&join.room_id, RoomSignal::Join(join.clone())),
+            Event::RoomLeave(leave) => (&leave.room_id, RoomSignal::Leave(leave.clone())),
+            Event::RoomTopic(topic) => (&topic.room_id, RoomSignal::Topic(topic.clone())),
+            Event::RoomAnnounce(announce) => {
+                (&announce.room_id, RoomSignal::Announce(announce.clone()))
+            }
+            Event::Message { message_id } => {
+                // Only the payload says which room: look it up off this task, if anyone listens.
+                if self.hub.room_channels() > 0 {
+                    self.rooms.resolve(message_id.clone());
+                }
+                return;
+            }
+            _ => return,
+        };
+        self.hub.publish_room(room, signal);
+    }
+}
+
+/// Finds the room of each message (one payload lookup, a bounded number in flight) and
+/// publishes it there. Runs beside the dispatch task so lookups never delay other events.
+pub(super) struct RoomMessages {
+    queue: mpsc::Sender<MessageId>,
+    _task: AbortOnDrop,
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl RoomMessages {
+    pub(super) fn spawn(transport: Transport, hub: Arc<Hub>) -> Self {
+        let (queue, mut pending) = mpsc::channel::<MessageId>(ROOM_MESSAGE_QUEUE);
+        let task = tokio::spawn(async move {
+            let mut lookups = JoinSet::new();
+            loop {
+                tokio::select! {
+                    Some(id) = pending.recv(), if lookups.len() < ROOM_MESSAGE_LOOKUPS => {
+                        let transport = transport.clone();
+                        lookups.spawn(async move { (id.clone(), message_payload::load(&transport, &id).await) });
+                    }
+                    Some(done) = lookups.join_next(), if !lookups.is_empty() => {
+                        match done {
+                            Ok((_, Ok(payload))) => {
+                                if let Some(room) = payload.room_id.clone() {
+                                    hub.publish_room(&room, RoomSignal::Message(Arc::new(payload)));
+                                }
+                            }
+                            Ok((id, Err(error))) => {
+                                tracing::warn!(%id, %error, "cannot tell which room a message belongs to");
+                            }
+                            Err(panic) => tracing::error!(%panic, "a message lookup panicked"),
+                        }
+                    }
+                    else => break,
+                }
+            }
+        });
+        Self {
+            queue,
+            _task: AbortOnDrop(task),
+        }
+    }
+
+    fn resolve(&self, id: MessageId) {
+        if self.queue.try_send(id).is_err() {
+            tracing::warn!("too many room messages waiting for their payload: one skipped for room subscribers");
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! [`Message`]: a handle to one message, and what it carries (files, cards, links). Its data
+//! is [`MessagePayload`] (`payload.rs`); sending, replying and forwarding are in `say.rs`.
+
+pub(crate) mod payload;
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::contact::Contact;
+use crate::error::{Error, Result};
+use crate::file_box::FileBox;
+use crate::generated::wechaty::puppet as pb;
+use crate::ids::{non_empty, ContactId, MessageId, RoomId};
+use crate::mini_program::MiniProgram;
+use crate::url_link::UrlLink;
+use crate::wechaty::Wechaty;
+
+pub use payload::{ImageType, MessagePayload, MessageType};
+
+/// A message. Creating the handle does no I/O; its methods call the service.
+///
+/// ```no_run
+/// # async fn demo(bot: wechaty_client::Wechaty) -> wechaty_client::Result<()> {
+/// let message = bot.message("m-1");
+/// let payload = message.payload().await?;
+/// if payload.text.as_deref() == Some("ding") {
+///     message.reply("dong").await?;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Message {
+    id: MessageId,
+    bot: Wechaty,
+    /// A payload fetched already (room events look it up to route the message).
+    known: Option<Arc<MessagePayload>>,
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Message").field(&self.id).finish()
+    }
+}
+
+impl Wechaty {
+    /// A handle to a message. No I/O until you use it.
+    pub fn message(&self, id: impl Into<MessageId>) -> Message {
+        Message {
+            id: id.into(),
+            bot: self.clone(),
+            known: None,
+        }
+    }
+}
+
+impl Message {
+    /// A message whose payload was fetched already (room events look it up to route it).
+    pub(crate) fn with_payload(payload: Arc<MessagePayload>, bot: Wechaty) -> Self {
+        Self {
+            id: payload.id.clone(),
+            bot,
+            known: Some(payload),
+        }
+    }
+
+    /// The message id.
+    pub fn id(&self) -> &MessageId {
+        &self.id
+    }
+
+    /// The bot this handle belongs to.
+    pub fn bot(&self) -> &Wechaty {
+        &self.bot
+    }
+
+    /// The message's payload (`MessagePayload` RPC, unless it came with the event).
+    pub async fn payload(&self) -> Result<MessagePayload> {
+        if let Some(known) = &self.known {
+            return Ok(MessagePayload::clone(known));
+        }
+        payload::load(&self.bot.transport()?, &self.id).await
+    }
+
+    /// The conversation this message belongs to: its room, else the other side of the direct
+    /// chat (the talker, or the listener for the bot's own messages).
+    pub async fn conversation_id(&self) -> Result<String> {
+        let payload = self.payload().await?;
+        let me = self.bot.current_user();
+        let other = match (&payload.talker_id, &payload.listener_id) {
+            (Some(talker), Some(listener)) if Some(talker) == me.as_ref() => Some(listener),
+            (Some(talker), _) => Some(talker),
+            (None, listener) => listener.as_ref(),
+        };
+        payload
+            .room_id
+            .as_ref()
+            .map(RoomId::to_string)
+            .or_else(|| other.map(ContactId::to_string))
+            .ok_or_else(|| {
+                Error::invalid_data(
+                    "message payload",
+                    format!("message {} has neither a room nor a talker", self.id),
+                )
+            })
+    }
+
+    /// Whether the bot is @-mentioned.
+    pub async fn mention_self(&self) -> Result<bool> {
+        let Some(me) = self.bot.current_user() else {
+            return Ok(false);
+        };
+        Ok(self.payload().await?.mention_ids.contains(&me))
+    }
+
+    /// The file of a file, image, video, audio or emoticon message (`MessageFile`; images
+    /// fall back to `MessageImage` when the service has no file for them).
+    pub async fn to_file_box(&self) -> Result<FileBox> {
+        let request = pb::MessageFileRequest {
+            id: self.id.to_string(),
+        };
+        let transport = self.bot.transport()?;
+        let file = transport
+            .unary("MessageFile", request, |mut c, r| async move {
+                c.message_file(r).await
+            })
+            .await;
+        match file {
+            Ok(response) if !response.file_box.is_empty() => FileBox::from_json(&response.file_box),
+            other => {
+                if self.payload().await?.kind == MessageType::Image {
+                    return self.to_image(ImageType::Hd).await;
+                }
+                let response = other?;
+                FileBox::from_json(&response.file_box)
+            }
+        }
+    }
+
+    /// The image of an image message, in the size asked (`MessageImage`).
+    pub async fn to_image(&self, size: ImageType) -> Result<FileBox> {
+        let request = pb::MessageImageRequest {
+            id: self.id.to_string(),
+            r#type: size as i32,
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageImage", request, |mut c, r| async move {
+                c.message_image(r).await
+            })
+            .await?;
+        FileBox::from_json(&response.file_box)
+    }
+
+    /// The contact of a contact-card message (`MessageContact`).
+    pub async fn to_contact(&self) -> Result<Contact> {
+        let request = pb::MessageContactRequest {
+            id: self.id.to_string(),
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageContact", request, |mut c, r| async move {
+                c.message_contact(r).await
+            })
+            .await?;
+        let id = non_empty(response.id).ok_or_else(|| {
+            Error::invalid_data(
+                "contact card",
+                format!("message {} carries no contact", self.id),
+            )
+        })?;
+        Ok(self.bot.contact(id))
+    }
+
+    /// The link of a URL message (`MessageUrl`).
+    #[allow(deprecated)] // old servers answer with JSON in the deprecated field
+    pub async fn to_url_link(&self) -> Result<UrlLink> {
+        let request = pb::MessageUrlRequest {
+            id: self.id.to_string(),
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageUrl", request, |mut c, r| async move {
+                c.message_url(r).await
+            })
+            .await?;
+        match response.url_link {
+            Some(link) if !link.url.is_empty() => Ok(UrlLink::from_wire(link)),
+            _ => serde_json::from_str(&response.url_link_deprecated)
+                .map_err(|error| Error::invalid_data_caused("URL link", error)),
+        }
+    }
+
+    /// The card of a mini program message (`MessageMiniProgram`).
+    #[allow(deprecated)] // old servers answer with JSON in the deprecated field
+    pub async fn to_mini_program(&self) -> Result<MiniProgram> {
+        let request = pb::MessageMiniProgramRequest {
+            id: self.id.to_string(),
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageMiniProgram", request, |mut c, r| async move {
+                c.message_mini_program(r).await
+            })
+            .await?;
+        match response.mini_program {
+            Some(card) if card != pb::MiniProgramPayload::default() => {
+                Ok(MiniProgram::from_wire(card))
+            }
+            _ => MiniProgram::from_json(&response.mini_program_deprecated).map_err(|error| {
+                Error::invalid_data("mini program", format!("message {}: {error}", self.id))
+            }),
+        }
+    }
+}

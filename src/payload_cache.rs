@@ -1,0 +1,112 @@
+//! The payloads a bot keeps — rooms, contacts, and per room its members (`room/listing.rs`) —
+//! how many of each, and what each event makes them forget.
+//!
+//! The dispatch task runs [`PayloadCaches::invalidate`] on every event before subscribers see
+//! it: `dirty` with protocol.md §11.3's id semantics (a room-member dirty carries the **room**
+//! id and drops all of that room's members), join/leave/topic drop that room, and a reconnect
+//! drops everything (events were missed). Each forget concerns one room or one contact: a fetch
+//! in flight for another is never voided (see `cache.rs`).
+
+use crate::cache::Cache;
+use crate::contact::payload::ContactCache;
+use crate::event::{Event, PayloadType};
+use crate::ids::{ContactId, RoomId};
+use crate::room::listing::MemberCache;
+use crate::room::payload::RoomCache;
+
+/// How many forgotten contact ids the contact cache remembers, so a room's listing can tell
+/// whether one of its members was among them. Past that many forgets since a listing was last
+/// checked, the listing is rebuilt (from the caches: cheap).
+const FORGOTTEN_CONTACTS_LOG: usize = 1024;
+
+/// How many entries each cache keeps.
+///
+/// ```
+/// use wechaty_client::CacheLimits;
+/// let limits = CacheLimits { contacts: 10_000, ..CacheLimits::default() };
+/// assert_eq!(limits.rooms, 10_000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheLimits {
+    /// Room payloads.
+    pub rooms: usize,
+    /// Contact payloads.
+    pub contacts: usize,
+    /// Rooms whose member lists (ids and member payloads) are kept.
+    pub member_lists: usize,
+}
+
+impl Default for CacheLimits {
+    /// 10,000 rooms, 100,000 contacts, 1,000 member lists.
+    fn default() -> Self {
+        Self {
+            rooms: 10_000,
+            contacts: 100_000,
+            member_lists: 1_000,
+        }
+    }
+}
+
+/// The caches of one bot.
+pub(crate) struct PayloadCaches {
+    pub(crate) rooms: RoomCache,
+    pub(crate) contacts: ContactCache,
+    pub(crate) members: MemberCache,
+}
+
+impl PayloadCaches {
+    pub(crate) fn new(limits: CacheLimits) -> Self {
+        Self {
+            rooms: Cache::new(limits.rooms),
+            contacts: Cache::with_forget_log(limits.contacts, FORGOTTEN_CONTACTS_LOG),
+            members: Cache::new(limits.member_lists),
+        }
+    }
+
+    /// Forgets a room: its payload and its members.
+    pub(crate) fn forget_room(&self, room: &RoomId) {
+        self.rooms.forget(room);
+        self.members.forget(room);
+    }
+
+    /// Forgets a room's members (ids, member payloads, listing).
+    pub(crate) fn forget_members(&self, room: &RoomId) {
+        self.members.forget(room);
+    }
+
+    /// Forgets a contact's payload (and so every listing that shows it).
+    pub(crate) fn forget_contact(&self, contact: &ContactId) {
+        self.contacts.forget(contact);
+    }
+
+    /// Forgets everything.
+    pub(crate) fn clear(&self) {
+        self.rooms.clear();
+        self.contacts.clear();
+        self.members.clear();
+    }
+
+    /// The invalidation hook the dispatch task runs on every event.
+    pub(crate) fn invalidate(&self, event: &Event) {
+        match event {
+            Event::Dirty {
+                payload_type,
+                payload_id,
+            } => match payload_type {
+                PayloadType::Room => self.forget_room(&RoomId::from(payload_id.as_str())),
+                PayloadType::RoomMember => self.forget_members(&RoomId::from(payload_id.as_str())),
+                PayloadType::Contact => self.forget_contact(&ContactId::from(payload_id.as_str())),
+                PayloadType::Unspecified => {
+                    tracing::warn!(%payload_id, "a dirty event without a payload type")
+                }
+                // Messages, friendships and posts are not cached.
+                _ => {}
+            },
+            Event::RoomJoin(join) => self.forget_room(&join.room_id),
+            Event::RoomLeave(leave) => self.forget_room(&leave.room_id),
+            Event::RoomTopic(topic) => self.forget_room(&topic.room_id),
+            Event::Reconnected => self.clear(),
+            _ => {}
+        }
+    }
+}

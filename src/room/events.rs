@@ -1,0 +1,120 @@
+//! A room's own events: [`RoomEvent`]s from [`Room::events`](crate::Room::events), never
+//! another room's.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::Stream;
+
+use super::Room;
+use crate::dispatch::hub::{Hub, RoomSignal};
+use crate::event::{RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
+use crate::ids::RoomId;
+use crate::message::Message;
+use crate::wechaty::Wechaty;
+
+impl Room {
+    /// This room's events from now on: joins, leaves, topic and announcement changes, and
+    /// messages — never another room's. The stream ends when the bot stops for good.
+    pub fn events(&self) -> RoomEvents {
+        let hub = self.bot.hub();
+        let receiver = hub.subscribe_room(&self.id);
+        RoomEvents {
+            inner: receiver.map(BroadcastStream::new),
+            hub,
+            room: self.id.clone(),
+            bot: self.bot.clone(),
+        }
+    }
+}
+
+/// An event of one room.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RoomEvent {
+    /// Members joined.
+    Join(Arc<RoomJoin>),
+    /// Members left or were removed.
+    Leave(Arc<RoomLeave>),
+    /// The topic changed.
+    Topic(Arc<RoomTopic>),
+    /// The announcement changed.
+    Announce(Arc<RoomAnnounce>),
+    /// A message in this room (its payload is already loaded).
+    Message(Message),
+    /// Marker: the Event stream was reopened; events in between were lost.
+    Reconnected,
+    /// Marker: this subscriber fell behind and missed `missed` events.
+    Lagged {
+        /// How many it missed.
+        missed: u64,
+    },
+}
+
+impl RoomEvent {
+    /// The wire name of the event (`"room-join"`, `"message"`, …), or a marker's name
+    /// (`"lagged"`, `"reconnected"`), as [`Event::name`](crate::Event::name) says it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Join(_) => "room-join",
+            Self::Leave(_) => "room-leave",
+            Self::Topic(_) => "room-topic",
+            Self::Announce(_) => "room-announce",
+            Self::Message(_) => "message",
+            Self::Reconnected => "reconnected",
+            Self::Lagged { .. } => "lagged",
+        }
+    }
+}
+
+/// The stream returned by [`Room::events`]. Dropping the last one of a room removes the room's
+/// channel.
+pub struct RoomEvents {
+    inner: Option<BroadcastStream<RoomSignal>>,
+    hub: Arc<Hub>,
+    room: RoomId,
+    bot: Wechaty,
+}
+
+impl fmt::Debug for RoomEvents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RoomEvents").field(&self.room).finish()
+    }
+}
+
+impl Stream for RoomEvents {
+    type Item = RoomEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RoomEvent>> {
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        Pin::new(inner).poll_next(cx).map(|item| {
+            item.map(|result| match result {
+                Ok(RoomSignal::Join(join)) => RoomEvent::Join(join),
+                Ok(RoomSignal::Leave(leave)) => RoomEvent::Leave(leave),
+                Ok(RoomSignal::Topic(topic)) => RoomEvent::Topic(topic),
+                Ok(RoomSignal::Announce(announce)) => RoomEvent::Announce(announce),
+                Ok(RoomSignal::Message(payload)) => {
+                    RoomEvent::Message(Message::with_payload(payload, this.bot.clone()))
+                }
+                Ok(RoomSignal::Reconnected) => RoomEvent::Reconnected,
+                Err(BroadcastStreamRecvError::Lagged(missed)) => RoomEvent::Lagged { missed },
+            })
+        })
+    }
+}
+
+impl Drop for RoomEvents {
+    fn drop(&mut self) {
+        if let Some(receiver) = self.inner.take() {
+            drop(receiver);
+            self.hub.unsubscribe_room(&self.room);
+        }
+    }
+}

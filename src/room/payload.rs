@@ -1,0 +1,111 @@
+//! What the service says of a room ([`RoomPayload`]) and of one of its members
+//! ([`RoomMemberPayload`]), from their wire form, and how a room's payload is read: from the
+//! cache, else with `RoomPayload`.
+
+use std::sync::Arc;
+
+use crate::cache::Cache;
+use crate::error::{Error, Result};
+use crate::generated::wechaty::puppet as pb;
+use crate::ids::{non_empty, ContactId, RoomId};
+use crate::transport::Transport;
+
+/// The room payloads a bot keeps.
+pub(crate) type RoomCache = Cache<RoomId, Arc<RoomPayload>>;
+
+/// The payload of room `id`: cached, else `RoomPayload` (and cached unless the room was
+/// invalidated meanwhile).
+pub(crate) async fn load(
+    cache: &RoomCache,
+    transport: &Transport,
+    id: &RoomId,
+) -> Result<Arc<RoomPayload>> {
+    cache
+        .read_through(id, || async {
+            let request = pb::RoomPayloadRequest { id: id.to_string() };
+            let response = transport
+                .unary("RoomPayload", request, |mut c, r| async move {
+                    c.room_payload(r).await
+                })
+                .await?;
+            RoomPayload::from_wire(response).map(Arc::new)
+        })
+        .await
+}
+
+/// The data of a room. `None` where the service sent `""`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RoomPayload {
+    /// The id.
+    pub id: RoomId,
+    /// The topic as the service has it (`None` for an unnamed room; see
+    /// [`Room::topic`](crate::Room::topic)).
+    pub topic: Option<String>,
+    /// Avatar URL.
+    pub avatar: Option<String>,
+    /// The owner.
+    pub owner_id: Option<ContactId>,
+    /// The admins.
+    pub admin_ids: Vec<ContactId>,
+    /// The members.
+    pub member_ids: Vec<ContactId>,
+    /// The room's handle, when it has one.
+    pub handle: Option<String>,
+}
+
+fn contact_ids(ids: Vec<String>) -> Vec<ContactId> {
+    ids.into_iter()
+        .filter(|id| !id.is_empty())
+        .map(ContactId::from)
+        .collect()
+}
+
+impl RoomPayload {
+    pub(crate) fn from_wire(response: pb::RoomPayloadResponse) -> Result<Self> {
+        let id = non_empty(response.id)
+            .ok_or_else(|| Error::invalid_data("room payload", "the room id is empty"))?;
+        Ok(Self {
+            id: RoomId::from(id),
+            topic: non_empty(response.topic),
+            avatar: non_empty(response.avatar),
+            owner_id: non_empty(response.owner_id).map(ContactId::from),
+            admin_ids: contact_ids(response.admin_ids),
+            member_ids: contact_ids(response.member_ids),
+            handle: non_empty(response.handle),
+        })
+    }
+}
+
+/// What a room knows of one member. `None` where the service sent `""`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RoomMemberPayload {
+    /// The member's contact id.
+    pub id: ContactId,
+    /// The member's room alias (group nickname).
+    pub room_alias: Option<String>,
+    /// Who invited them.
+    pub inviter_id: Option<ContactId>,
+    /// Avatar URL.
+    pub avatar: Option<String>,
+    /// Their name.
+    pub name: Option<String>,
+}
+
+impl RoomMemberPayload {
+    pub(crate) fn from_wire(
+        response: pb::RoomMemberPayloadResponse,
+        asked: &ContactId,
+    ) -> Result<Self> {
+        // Some servers leave the id out; the one asked for is the one answered.
+        let id = non_empty(response.id).map_or_else(|| asked.clone(), ContactId::from);
+        Ok(Self {
+            id,
+            room_alias: non_empty(response.room_alias),
+            inviter_id: non_empty(response.inviter_id).map(ContactId::from),
+            avatar: non_empty(response.avatar),
+            name: non_empty(response.name),
+        })
+    }
+}
