@@ -425,6 +425,55 @@ async fn a_repeated_member_listing_is_free_until_a_contact_or_the_members_change
 }
 
 #[tokio::test]
+async fn listings_stay_cached_while_other_rooms_and_contacts_change() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let room = bot.room("r1@chatroom");
+    let all = || room.member_details(wechaty_client::MemberQuery::All);
+    let calls = || {
+        (
+            world.calls("RoomMemberList"),
+            world.calls("RoomMemberPayload"),
+            world.calls("ContactPayload"),
+        )
+    };
+    // Another room's joins, leaves and topic changes, and dirties of a contact who is no member
+    // of r1: what a busy account sends all the time.
+    let flood = |rounds: u64| async move {
+        for round in 0..rounds {
+            world.emit_json(19, json!({"roomId": "r2@chatroom", "inviteeIdList": ["cora"], "inviterId": "bot", "timestamp": round}));
+            world.emit_json(20, json!({"roomId": "r2@chatroom", "removeeIdList": ["cora"], "removerId": "bot", "timestamp": round}));
+            world.emit_json(21, json!({"roomId": "r2@chatroom", "newTopic": format!("W{round}"), "oldTopic": "", "timestamp": round}));
+            world.emit_json(27, json!({"payloadType": 2, "payloadId": "dan"}));
+            world.emit_json(27, json!({"payloadType": 4, "payloadId": "r2@chatroom"}));
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    // A slow cold listing, the flood going on while its lookups are in flight.
+    server
+        .faults()
+        .delay("RoomMemberPayload", Duration::from_millis(40));
+    let (first, ()) = tokio::join!(all(), flood(100));
+    let first = first.unwrap();
+    assert_eq!(first.len(), 4);
+    let cold = calls();
+    assert_eq!(cold, (1, 4, 4), "one lookup per member");
+    // Repeated under the flood: the listing holds, no RPC at all.
+    for _ in 0..20 {
+        let (again, ()) = tokio::join!(all(), flood(5));
+        assert_eq!(again.unwrap(), first);
+    }
+    assert_eq!(calls(), cold, "another room's events void nothing of r1");
+
+    // A member's own dirty does void it: that contact alone is asked for again.
+    let mut events = bot.events();
+    world.emit_json(27, json!({"payloadType": 2, "payloadId": "ben"}));
+    dirty_seen(&mut events, 1).await;
+    all().await.unwrap();
+    assert_eq!(calls(), (cold.0, cold.1, cold.2 + 1));
+}
+
+#[tokio::test]
 async fn a_member_the_service_cannot_describe_is_skipped_and_asked_for_again() {
     let (server, bot) = setup().await;
     let world = server.world();
@@ -588,4 +637,41 @@ async fn an_invitation_is_ready_to_use_and_survives_a_json_round_trip() {
     assert!(wechaty_client::RoomInvitation::from_json(&bot, "{}")
         .await
         .is_err());
+}
+
+#[tokio::test]
+async fn the_mock_world_makes_others_join_leave_and_rename_in_one_call() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let room = bot.room("r2@chatroom");
+    let mut events = room.events();
+    world.join("r2@chatroom", &["ann", "cora"], Some("ben"));
+    let RoomEvent::Join(join) = common::next_room(&mut events).await else {
+        panic!("a join first");
+    };
+    assert_eq!(
+        join.invitee_ids,
+        [ContactId::from("ann"), ContactId::from("cora")]
+    );
+    assert_eq!(join.inviter_id, Some(ContactId::from("ben")));
+    assert!(room.has(&bot.contact("cora")).await.unwrap());
+
+    world.leave("r2@chatroom", &["cora"], None);
+    let RoomEvent::Leave(leave) = common::next_room(&mut events).await else {
+        panic!("then a leave");
+    };
+    assert_eq!(leave.removee_ids, [ContactId::from("cora")]);
+    assert_eq!(leave.remover_id, None);
+    assert!(!room.has(&bot.contact("cora")).await.unwrap());
+
+    world.change_topic("r2@chatroom", "Long Weekend", Some("dan"));
+    let RoomEvent::Topic(topic) = common::next_room(&mut events).await else {
+        panic!("then a topic change");
+    };
+    assert_eq!(
+        (topic.old_topic.as_str(), topic.new_topic.as_str()),
+        ("Weekend", "Long Weekend")
+    );
+    assert_eq!(topic.changer_id, Some(ContactId::from("dan")));
+    assert_eq!(room.topic().await.unwrap(), "Long Weekend");
 }

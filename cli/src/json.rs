@@ -159,3 +159,29 @@ pub fn human_event(event: &Value) -> String {
     }
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wechaty_client::ScanStatus;
+
+    #[test]
+    fn names_come_from_the_types_not_from_debug_text() {
+        let scan = |status| {
+            event_json(&Event::Scan {
+                status: ScanStatus::from(status),
+                qrcode: None,
+                data: None,
+            })
+        };
+        assert_eq!(scan(2)["status"], "waiting");
+        // A number this client does not know: named `unknown`, the number kept beside it.
+        assert_eq!(scan(7)["status"], "unknown");
+        assert_eq!(scan(7)["status_code"], 7);
+        assert_eq!(scan(7)["type"], "scan");
+        assert_eq!(
+            room_event_json(&RoomEvent::Reconnected)["type"],
+            "reconnected"
+        );
+    }
+}

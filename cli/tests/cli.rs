@@ -402,3 +402,86 @@ fn doctor_passes_every_step_and_names_the_failing_one() {
     assert!(stdout.contains("WECHATY_PUPPET_SERVICE_TOKEN"), "{stdout}");
     assert!(!stdout.contains("s3cret") && !text(&wrong.stderr).contains("s3cret"));
 }
+
+#[test]
+fn mentions_and_event_rooms_are_found_as_room_and_members_find_them() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+    let text_of = |said: &[serde_json::Value]| {
+        let id = said[0]["message_id"].as_str().unwrap().to_owned();
+        json_lines(&run(&["message", &id]))[0]["text"].clone()
+    };
+    // A name and a room alias work as well as an id; the text shows the room alias.
+    for mention in ["ann", "Ann", "Ali (room nick)"] {
+        let said = json_lines(&run(&[
+            "room",
+            "Team Room",
+            "say",
+            "hi",
+            "--mention",
+            mention,
+        ]));
+        assert_eq!(text_of(&said), "@Ali (room nick) hi", "--mention {mention}");
+    }
+    let nobody = run(&["room", "Team Room", "say", "hi", "--mention", "Nobody"]);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(
+        text(&nobody.stderr).contains("no member"),
+        "{}",
+        text(&nobody.stderr)
+    );
+
+    // `events --room` takes a topic too, and shows that room's events only.
+    let mut child = Command::new(BIN)
+        .args([
+            "--endpoint",
+            &mock.endpoint,
+            "--token",
+            TOKEN,
+            "--no-tls",
+            "--json",
+        ])
+        .args([
+            "events",
+            "--room",
+            "Weekend",
+            "--count",
+            "2",
+            "--timeout",
+            "30",
+        ])
+        .env_remove("WECHATY_PUPPET_SERVICE_TOKEN")
+        .env_remove("WECHATY_PUPPET_SERVICE_ENDPOINT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Events fired before the stream is open are dropped: rename both rooms until lines come.
+    let mut got = Vec::new();
+    for round in 0..50 {
+        run(&["room", "Team Room", "announce", &format!("other {round}")]);
+        run(&["room", "r1@chatroom", "topic", &format!("Team {round}")]);
+        run(&["room", "r2@chatroom", "topic", &format!("Weekend {round}")]);
+        while let Ok(line) = lines.recv_timeout(std::time::Duration::from_millis(200)) {
+            got.push(serde_json::from_str::<serde_json::Value>(&line).unwrap());
+        }
+        if got.len() >= 2 {
+            break;
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(got.len(), 2, "{got:?}");
+    for event in &got {
+        assert_eq!(event["type"], "room-topic", "{event}");
+        assert_eq!(event["room_id"], "r2@chatroom", "{event}");
+    }
+}

@@ -31,6 +31,7 @@ mod hub;
 mod scenario;
 mod service;
 mod tls;
+mod wire;
 mod world;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

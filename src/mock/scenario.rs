@@ -24,11 +24,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::json;
 
 use super::world::{MockContact, MockInvitation, MockMessage, MockRoom, MockWorld};
 use crate::error::{Error, Result};
-use crate::generated::wechaty::puppet::EventType;
 use crate::ids::{ContactId, RoomId};
 
 /// A parsed scenario.
@@ -339,53 +337,19 @@ impl Scenario {
 }
 
 fn apply(world: &MockWorld, step: &Step) {
-    let now = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_millis() as u64)
-    };
     if let Some(say) = &step.say {
         world.receive_text(say.from.as_str(), say.room.as_deref(), say.text.as_str());
     }
     if let Some(join) = &step.join {
-        if let Some(mut room) = world.room(&join.room) {
-            for contact in &join.contacts {
-                let contact = ContactId::from(contact.as_str());
-                if !room.member_ids.contains(&contact) {
-                    room.member_ids.push(contact);
-                }
-            }
-            world.add_room(room);
-        }
-        world.emit(
-            EventType::RoomJoin,
-            json!({"roomId": join.room, "inviteeIdList": join.contacts, "inviterId": join.inviter, "timestamp": now()}),
-        );
+        let invitees: Vec<&str> = join.contacts.iter().map(String::as_str).collect();
+        world.join(&join.room, &invitees, join.inviter.as_deref());
     }
     if let Some(leave) = &step.leave {
-        if let Some(mut room) = world.room(&leave.room) {
-            room.member_ids
-                .retain(|member| !leave.contacts.iter().any(|c| c == member.as_str()));
-            world.add_room(room);
-        }
-        world.emit(
-            EventType::RoomLeave,
-            json!({"roomId": leave.room, "removeeIdList": leave.contacts, "removerId": leave.remover, "timestamp": now()}),
-        );
+        let leavers: Vec<&str> = leave.contacts.iter().map(String::as_str).collect();
+        world.leave(&leave.room, &leavers, leave.remover.as_deref());
     }
     if let Some(topic) = &step.topic {
-        let old = world
-            .room(&topic.room)
-            .map(|room| room.topic)
-            .unwrap_or_default();
-        if let Some(mut room) = world.room(&topic.room) {
-            room.topic = topic.topic.clone();
-            world.add_room(room);
-        }
-        world.emit(
-            EventType::RoomTopic,
-            json!({"roomId": topic.room, "newTopic": topic.topic, "oldTopic": old, "changerId": topic.changer, "timestamp": now()}),
-        );
+        world.change_topic(&topic.room, &topic.topic, topic.changer.as_deref());
     }
     if let Some(invite) = &step.invite {
         world.invite(MockInvitation::new(

@@ -7,18 +7,17 @@ use base64::Engine as _;
 use serde_json::json;
 use tonic::{Request, Response, Status};
 
+use super::wire;
 use super::world::{
     MockAttachment, MockContact, MockInvitation, MockMessage, MockRoom, MockWorld, State,
 };
-use crate::file_box::{FileBox, FileBoxSource};
+use crate::file_box::FileBoxSource;
 use crate::generated::wechaty::puppet as pb;
 use crate::generated::wechaty::puppet::EventType;
 use crate::generated::wechaty::puppet_server::Puppet;
 use crate::ids::MessageId;
 use crate::ids::{ContactId, RoomId};
 use crate::message::MessageType;
-use crate::mini_program::MiniProgram;
-use crate::url_link::UrlLink;
 use tokio::io::AsyncWriteExt;
 use tokio_stream::StreamExt;
 
@@ -370,8 +369,11 @@ impl Puppet for MockService {
             }
         }
         let room = RoomId::from(request.id.as_str());
+        let me = self.world.state().self_id();
+        // One `room-join` per contact, as the official puppets report adds.
         for id in targets {
-            self.world.add_member(&room, ContactId::from(id));
+            self.world
+                .add_members(&room, &[ContactId::from(id)], Some(me.clone()));
         }
         Ok(Response::new(pb::RoomAddResponse {}))
     }
@@ -392,7 +394,7 @@ impl Puppet for MockService {
         let room = RoomId::from(request.id.as_str());
         for id in targets {
             self.world
-                .remove_member(&room, &ContactId::from(id), me.clone());
+                .remove_members(&room, &[ContactId::from(id)], Some(me.clone()));
         }
         Ok(Response::new(pb::RoomDelResponse {}))
     }
@@ -410,7 +412,7 @@ impl Puppet for MockService {
             me
         };
         self.world
-            .remove_member(&RoomId::from(id.as_str()), &me, me.clone());
+            .remove_members(&RoomId::from(id.as_str()), &[me.clone()], Some(me));
         Ok(Response::new(pb::RoomQuitResponse {}))
     }
 
@@ -430,8 +432,9 @@ impl Puppet for MockService {
         };
         match request.topic.or(request.topic_string_value_deprecated) {
             Some(topic) => {
+                let me = self.world.state().self_id();
                 self.world
-                    .change_topic(&RoomId::from(request.id.as_str()), topic);
+                    .set_topic(&RoomId::from(request.id.as_str()), topic, Some(me));
                 Ok(Response::new(response(String::new())))
             }
             None => Ok(Response::new(response(current))),
@@ -593,8 +596,8 @@ impl Puppet for MockService {
         self.enter("MessageSendFile").await?;
         let request = request.into_inner();
         self.world.record("MessageSendFile", &request);
-        let file = FileBox::from_json(&request.file_box)
-            .map_err(|error| node_error(format!("invalid file box: {error}")))?;
+        let file = wire::file_box(&request.file_box)
+            .map_err(|why| node_error(format!("invalid file box: {why}")))?;
         if let FileBoxSource::Uuid(uuid) = &file.source {
             self.world
                 .upload_path(uuid)
@@ -613,11 +616,8 @@ impl Puppet for MockService {
         self.enter("MessageSendUrl").await?;
         let request = request.into_inner();
         self.world.record("MessageSendUrl", &request);
-        let link = match request.url_link {
-            Some(link) => UrlLink::from_wire(link),
-            None => serde_json::from_str(&request.url_link_deprecated)
-                .map_err(|error| node_error(format!("invalid url link: {error}")))?,
-        };
+        let link =
+            wire::url_link(request.url_link, &request.url_link_deprecated).map_err(node_error)?;
         let id = self.sent(
             &request.conversation_id,
             MessageType::Url,
@@ -634,11 +634,8 @@ impl Puppet for MockService {
         self.enter("MessageSendMiniProgram").await?;
         let request = request.into_inner();
         self.world.record("MessageSendMiniProgram", &request);
-        let card = match request.mini_program {
-            Some(card) => MiniProgram::from_wire(card),
-            None => MiniProgram::from_json(&request.mini_program_deprecated)
-                .map_err(|error| node_error(error.to_string()))?,
-        };
+        let card = wire::mini_program(request.mini_program, &request.mini_program_deprecated)
+            .map_err(node_error)?;
         let id = self.sent(
             &request.conversation_id,
             MessageType::MiniProgram,

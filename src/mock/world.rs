@@ -279,9 +279,29 @@ impl MockWorld {
         }
     }
 
-    /// A small world for demos and examples: the bot `bot` ("Wechaty Bot") logged in, the
-    /// contacts `ann`, `ben`, `cora`, `dan`, and two rooms: `r1@chatroom` "Team Room" (owner
-    /// `ann`, where `ann` is "Ali (room nick)") and `r2@chatroom` "Weekend".
+    /// A small world for demos, examples and tests, with the bot logged in:
+    ///
+    /// | contact | name | the bot's alias for them |
+    /// |---|---|---|
+    /// | `bot` (the bot) | Wechaty Bot | – |
+    /// | `ann` | Ann | Ann (alias) |
+    /// | `ben` | Ben | – |
+    /// | `cora` | Cora | – |
+    /// | `dan` | Dan | – |
+    ///
+    /// | room | topic | members | owner | room aliases |
+    /// |---|---|---|---|---|
+    /// | `r1@chatroom` | Team Room | bot, ann, ben, cora | ann | ann: "Ali (room nick)" |
+    /// | `r2@chatroom` | Weekend | bot, ben, dan | bot | – |
+    ///
+    /// Every contact is the bot's friend; no room has an announcement yet.
+    ///
+    /// ```
+    /// use wechaty_client::mock::MockWorld;
+    /// let world = MockWorld::demo();
+    /// assert_eq!(world.room("r1@chatroom").unwrap().topic, "Team Room");
+    /// assert_eq!(world.current_user().unwrap().as_str(), "bot");
+    /// ```
     pub fn demo() -> Self {
         let world = Self::new();
         world.add_contact(MockContact::new("bot", "Wechaty Bot"));
@@ -556,45 +576,93 @@ impl MockWorld {
         id
     }
 
-    /// Adds `contact` to `room` as the bot would: `room-join` with the bot as inviter.
-    pub(super) fn add_member(&self, room: &RoomId, contact: ContactId) {
-        let inviter = {
-            let mut state = self.state();
-            let me = state.self_id();
-            if let Some(room) = state.rooms.get_mut(room) {
-                if !room.member_ids.contains(&contact) {
-                    room.member_ids.push(contact.clone());
-                }
-            }
-            me
-        };
-        self.emit(
-            EventType::RoomJoin,
-            json!({ "roomId": room, "inviteeIdList": [contact], "inviterId": inviter, "timestamp": now_ms() }),
+    /// `invitees` join `room` (they should be contacts of the world), as a real puppet
+    /// reports it: they become members, in order, and a `room-join` names `inviter` when
+    /// known. Nothing happens for a room the world does not have.
+    ///
+    /// ```
+    /// # use wechaty_client::mock::MockWorld;
+    /// let world = MockWorld::demo();
+    /// world.join("r1@chatroom", &["dan"], Some("ann"));
+    /// assert!(world.room("r1@chatroom").unwrap().member_ids.iter().any(|id| id.as_str() == "dan"));
+    /// ```
+    pub fn join(&self, room: &str, invitees: &[&str], inviter: Option<&str>) {
+        let invitees: Vec<ContactId> = invitees.iter().map(|id| ContactId::from(*id)).collect();
+        self.add_members(&RoomId::from(room), &invitees, inviter.map(ContactId::from));
+    }
+
+    /// `leavers` leave `room`, or are removed by `remover` (the leaver themself when they
+    /// quit): they stop being members, lose their room alias, and a `room-leave` names them.
+    pub fn leave(&self, room: &str, leavers: &[&str], remover: Option<&str>) {
+        let leavers: Vec<ContactId> = leavers.iter().map(|id| ContactId::from(*id)).collect();
+        self.remove_members(&RoomId::from(room), &leavers, remover.map(ContactId::from));
+    }
+
+    /// `changer` renames `room` to `topic`, as a real puppet reports it: `room-topic` with the
+    /// old and new topic, then `dirty` for the room's payload.
+    pub fn change_topic(&self, room: &str, topic: &str, changer: Option<&str>) {
+        self.set_topic(
+            &RoomId::from(room),
+            topic.to_owned(),
+            changer.map(ContactId::from),
         );
     }
 
-    /// Removes `contact` from `room`: `room-leave` with `remover` as remover.
-    pub(super) fn remove_member(&self, room: &RoomId, contact: &ContactId, remover: ContactId) {
-        if let Some(room) = self.state().rooms.get_mut(room) {
-            room.member_ids.retain(|member| member != contact);
-            room.room_aliases.remove(contact);
+    /// Adds members to `room`: `room-join` with `inviter`.
+    pub(super) fn add_members(
+        &self,
+        room: &RoomId,
+        invitees: &[ContactId],
+        inviter: Option<ContactId>,
+    ) {
+        {
+            let mut state = self.state();
+            let Some(room) = state.rooms.get_mut(room) else {
+                return;
+            };
+            for contact in invitees {
+                if !room.member_ids.contains(contact) {
+                    room.member_ids.push(contact.clone());
+                }
+            }
+        }
+        self.emit(
+            EventType::RoomJoin,
+            json!({ "roomId": room, "inviteeIdList": invitees, "inviterId": inviter, "timestamp": now_ms() }),
+        );
+    }
+
+    /// Removes members from `room`: `room-leave` with `remover`.
+    pub(super) fn remove_members(
+        &self,
+        room: &RoomId,
+        leavers: &[ContactId],
+        remover: Option<ContactId>,
+    ) {
+        {
+            let mut state = self.state();
+            let Some(room) = state.rooms.get_mut(room) else {
+                return;
+            };
+            room.member_ids.retain(|member| !leavers.contains(member));
+            for leaver in leavers {
+                room.room_aliases.remove(leaver);
+            }
         }
         self.emit(
             EventType::RoomLeave,
-            json!({ "roomId": room, "removeeIdList": [contact], "removerId": remover, "timestamp": now_ms() }),
+            json!({ "roomId": room, "removeeIdList": leavers, "removerId": remover, "timestamp": now_ms() }),
         );
     }
 
     /// Sets the topic as a real puppet does: `room-topic`, then `dirty` for the room.
-    pub(super) fn change_topic(&self, room: &RoomId, topic: String) {
-        let (old, changer) = {
+    pub(super) fn set_topic(&self, room: &RoomId, topic: String, changer: Option<ContactId>) {
+        let old = {
             let mut state = self.state();
-            let me = state.self_id();
             let Some(entry) = state.rooms.get_mut(room) else {
                 return;
             };
-            (std::mem::replace(&mut entry.topic, topic.clone()), me)
+            std::mem::replace(&mut entry.topic, topic.clone())
         };
         self.emit(
             EventType::RoomTopic,
