@@ -411,8 +411,11 @@ impl Puppet for MockService {
             Self::member_of(&state, &id, me.as_str())?;
             me
         };
-        self.world
-            .remove_members(&RoomId::from(id.as_str()), &[me.clone()], Some(me));
+        self.world.remove_members(
+            &RoomId::from(id.as_str()),
+            std::slice::from_ref(&me),
+            Some(me.clone()),
+        );
         Ok(Response::new(pb::RoomQuitResponse {}))
     }
 
