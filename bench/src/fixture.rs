@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{stream, StreamExt};
+use wechaty_client::Event;
 
 use crate::bare;
 use crate::error::{BenchError, Result};
@@ -255,6 +256,82 @@ impl BenchFixture {
         }
     }
 
+    /// `room`'s member listing (`member_details(MemberQuery::All)`), repeated every
+    /// `every` while the mock streams `plan`'s room events — which go to the first
+    /// `plan.rooms` bench rooms, never to `room` — through a new bot that applies them to its
+    /// caches. The first listing is cold and made under the traffic too. Needs the embedded
+    /// mock.
+    pub async fn listing_under_traffic(
+        &self,
+        room: &str,
+        plan: FanOutPlan,
+        every: Duration,
+    ) -> Result<TrafficListing> {
+        let world = self.embedded_world("the listing under traffic")?;
+        fanout::wait_for_free_stream(world).await?;
+        let bot = self.builder.clone().build().await?;
+        let measured = async {
+            bot.connect().await?;
+            // Counts what the bot's dispatch task took in, so the report can show it.
+            let mut events = bot.events();
+            let counted = tokio::spawn(async move {
+                let mut room_events = 0u64;
+                while let Some(event) = events.next().await {
+                    if matches!(
+                        event,
+                        Event::RoomJoin(_)
+                            | Event::RoomLeave(_)
+                            | Event::RoomTopic(_)
+                            | Event::RoomAnnounce(_)
+                    ) {
+                        room_events += 1;
+                    }
+                }
+                room_events
+            });
+            let rpcs = || {
+                world.calls("RoomMemberList")
+                    + world.calls("RoomMemberPayload")
+                    + world.calls("ContactPayload")
+            };
+            let feed = fanout::feed(world.clone(), plan, Instant::now());
+            let target = bot.room(room);
+            let cold = target.member_details(MemberQuery::All).await?.len();
+            let after_cold = rpcs();
+            let mut repeats = Vec::new();
+            let mut ticker = tokio::time::interval(every);
+            while !feed.is_finished() {
+                ticker.tick().await;
+                let started = Instant::now();
+                let members = target.member_details(MemberQuery::All).await?;
+                for member in &members {
+                    std::hint::black_box((member.name(), member.room_alias()));
+                }
+                repeats.push(started.elapsed());
+            }
+            let sent = feed
+                .await
+                .map_err(|error| BenchError::Failed(error.to_string()))?
+                .len();
+            let repeat_rpcs = rpcs() - after_cold;
+            bot.stop();
+            let received = counted
+                .await
+                .map_err(|error| BenchError::Failed(error.to_string()))?;
+            Ok(TrafficListing {
+                members: cold,
+                repeats,
+                repeat_rpcs,
+                events_sent: sent as u64,
+                events_received: received,
+            })
+        };
+        let result = measured.await;
+        bot.stop();
+        fanout::wait_for_free_stream(world).await?;
+        result
+    }
+
     /// The bare client alone on the Event stream of any service: opens it, runs `trigger`
     /// (which makes the service send room events), and returns how long until `count` room
     /// events arrived, each decoded. The baseline for "is the SDK the bottleneck".
@@ -301,6 +378,21 @@ impl BenchFixture {
             after_contacts,
         })
     }
+}
+
+/// A member listing repeated while other rooms' events stream in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrafficListing {
+    /// Members listed.
+    pub members: usize,
+    /// How long each repeat took.
+    pub repeats: Vec<Duration>,
+    /// RPCs the repeats made (0 when the listing stayed cached).
+    pub repeat_rpcs: u64,
+    /// Room events the mock sent meanwhile.
+    pub events_sent: u64,
+    /// Room events the bot received (and applied to its caches).
+    pub events_received: u64,
 }
 
 /// Resident memory around caching rooms and contacts.

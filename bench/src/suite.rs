@@ -44,6 +44,10 @@ pub struct SuiteOptions {
     pub paced_events: usize,
     /// Contacts cached for the memory figure.
     pub memory_contacts: usize,
+    /// Room events per second streamed to other rooms while a listing is repeated.
+    pub traffic_rate: u64,
+    /// How long that traffic lasts, per run.
+    pub traffic_duration: Duration,
     /// The `wechaty` executable: its peak memory listing the biggest member room is measured.
     pub cli: Option<PathBuf>,
 }
@@ -71,6 +75,8 @@ impl Default for SuiteOptions {
             paced_rate: 100_000,
             paced_events: 300_000,
             memory_contacts: 50_000,
+            traffic_rate: 10_000,
+            traffic_duration: Duration::from_secs(1),
             cli: None,
         }
     }
@@ -97,6 +103,8 @@ impl SuiteOptions {
             paced_rate: 10_000,
             paced_events: 2_000,
             memory_contacts: 2_000,
+            traffic_rate: 2_000,
+            traffic_duration: Duration::from_millis(300),
             ..Self::default()
         }
     }
@@ -208,6 +216,9 @@ pub async fn run_suite(
             add(cold, &mut rows);
             add(repeat, &mut rows);
         }
+        if let (Some(room), true) = (options.member_rooms.last(), embedded) {
+            add(traffic_row(fixture, options, room).await?, &mut rows);
+        }
     }
     if options.runs("find") {
         let mut cold = Row::new("find_all, cold", Unit::Millis).target(Target::RatioAtMost(1.3));
@@ -311,6 +322,40 @@ pub async fn run_suite(
         runs: options.runs,
         rows,
     })
+}
+
+/// The largest member room's listing, repeated every 5 ms while room events stream to other
+/// rooms: it must stay a cache hit (no RPC) however busy the account is.
+async fn traffic_row(fixture: &BenchFixture, options: &SuiteOptions, room: &str) -> Result<Row> {
+    let mut row = Row::new(
+        format!(
+            "repeated member list under {} room events/s in other rooms, {room}",
+            options.traffic_rate
+        ),
+        Unit::Millis,
+    )
+    .target(Target::AtMost(1.0));
+    let plan = FanOutPlan {
+        events: (options.traffic_rate as f64 * options.traffic_duration.as_secs_f64()) as usize,
+        rooms: options.fan_out_rooms.min(options.world.rooms),
+        rate: Some(options.traffic_rate),
+    };
+    let (mut rpcs, mut repeats, mut sent, mut received) = (0, 0, 0, 0);
+    for _ in 0..options.runs {
+        let mut run = fixture
+            .listing_under_traffic(room, plan, Duration::from_millis(5))
+            .await?;
+        let median = percentile(&mut run.repeats, 50.0).unwrap_or_default();
+        row.sdk.push(millis(median));
+        rpcs += run.repeat_rpcs;
+        repeats += run.repeats.len();
+        sent += run.events_sent;
+        received += run.events_received;
+    }
+    row.note = Some(format!(
+        "{rpcs} RPCs in {repeats} repeats; {received} of {sent} events seen by the bot"
+    ));
+    Ok(row)
 }
 
 /// The machine and the service, for the report's first line.

@@ -46,6 +46,12 @@ async fn the_quick_suite_measures_every_scenario_beside_bare_tonic() {
     assert_eq!(getter.unit, Unit::Nanos);
     assert_eq!(getter.note.as_deref(), Some("0 RPCs made"));
     assert!(row("resident memory").sdk[0] > 0.0);
+    // The listing under traffic in other rooms stays a cache hit.
+    let traffic = row("repeated member list under");
+    assert_eq!(traffic.sdk.len(), 1);
+    let note = traffic.note.as_deref().unwrap();
+    assert!(note.starts_with("0 RPCs in "), "{note}");
+    assert!(!note.ends_with("0 of 0 events seen by the bot"), "{note}");
     let table = report.to_string();
     assert!(table.contains("| figure | SDK median"), "{table}");
 }
