@@ -11,9 +11,13 @@
 //!   contacts and members are cached and refreshed when the service says they changed.
 //! - [`Message`] handles read what arrives; `say` sends text, contact cards, [`FileBox`]es of
 //!   any size, [`UrlLink`]s and [`MiniProgram`]s.
-//! - [`mock`] is a real gRPC puppet service in the crate, for tests and offline examples;
-//!   [`testing`] runs a scenario (a world, a timeline, expectations) against your bot.
-//! - Every failure is an [`Error`]; none of them ever shows the token.
+//! - `mock` (feature `mock`, for your tests) is a real gRPC puppet service in the crate;
+//!   `testing` runs a scenario (a world, a timeline, expectations) against your bot. Turn it
+//!   on under `[dev-dependencies]`:
+//!   `wechaty-client = { version = "0.1", features = ["mock"] }`.
+//! - `proto` (feature `proto`) is the generated gRPC client, for RPCs the SDK does not wrap.
+//! - Every failure is an [`Error`]; none of them ever shows the token, each names the setting
+//!   to change.
 //!
 //! ```no_run
 //! use tokio_stream::StreamExt;

@@ -65,7 +65,7 @@ impl Contact {
     pub async fn payload(&self) -> Result<Arc<ContactPayload>> {
         payload::load(
             &self.bot.caches().contacts,
-            &self.bot.transport()?,
+            || self.bot.transport(),
             &self.id,
         )
         .await

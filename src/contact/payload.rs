@@ -13,21 +13,26 @@ use crate::transport::Transport;
 pub(crate) type ContactCache = Cache<ContactId, Arc<ContactPayload>>;
 
 /// The payload of `id`: cached, else `ContactPayload` (and cached unless the contact was
-/// invalidated meanwhile).
+/// invalidated meanwhile). `transport` is asked for only on a miss: a warm read is one lookup.
 pub(crate) async fn load(
     cache: &ContactCache,
-    transport: &Transport,
+    transport: impl FnOnce() -> Result<Transport>,
     id: &ContactId,
 ) -> Result<Arc<ContactPayload>> {
     cache
         .read_through(id, || async {
             let request = pb::ContactPayloadRequest { id: id.to_string() };
-            let response = transport
+            let response = transport()?
                 .unary("ContactPayload", request, |mut c, r| async move {
                     c.contact_payload(r).await
                 })
                 .await?;
-            ContactPayload::from_wire(response).map(Arc::new)
+            let mut payload = ContactPayload::from_wire(response)?;
+            // One copy of the id: the cache's key and the payload's id share it.
+            if payload.id == *id {
+                payload.id = id.clone();
+            }
+            Ok(Arc::new(payload))
         })
         .await
 }

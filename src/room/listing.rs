@@ -304,7 +304,7 @@ impl RoomMembers<'_> {
             },
             async {
                 match kinds.contact {
-                    true => contact_payload::load(self.contacts, &self.transport, id)
+                    true => contact_payload::load(self.contacts, || Ok(self.transport.clone()), id)
                         .await
                         .map(Some),
                     false => Ok(None),

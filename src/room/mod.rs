@@ -90,7 +90,7 @@ impl Room {
 
     /// The payload: from the cache, else `RoomPayload`.
     pub async fn payload(&self) -> Result<Arc<RoomPayload>> {
-        payload::load(&self.bot.caches().rooms, &self.bot.transport()?, &self.id).await
+        payload::load(&self.bot.caches().rooms, || self.bot.transport(), &self.id).await
     }
 
     /// Makes sure the payload is loaded (python-wechaty's `ready()`).

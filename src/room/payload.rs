@@ -14,21 +14,26 @@ use crate::transport::Transport;
 pub(crate) type RoomCache = Cache<RoomId, Arc<RoomPayload>>;
 
 /// The payload of room `id`: cached, else `RoomPayload` (and cached unless the room was
-/// invalidated meanwhile).
+/// invalidated meanwhile). `transport` is asked for only on a miss: a warm read is one lookup.
 pub(crate) async fn load(
     cache: &RoomCache,
-    transport: &Transport,
+    transport: impl FnOnce() -> Result<Transport>,
     id: &RoomId,
 ) -> Result<Arc<RoomPayload>> {
     cache
         .read_through(id, || async {
             let request = pb::RoomPayloadRequest { id: id.to_string() };
-            let response = transport
+            let response = transport()?
                 .unary("RoomPayload", request, |mut c, r| async move {
                     c.room_payload(r).await
                 })
                 .await?;
-            RoomPayload::from_wire(response).map(Arc::new)
+            let mut payload = RoomPayload::from_wire(response)?;
+            // One copy of the id: the cache's key and the payload's id share it.
+            if payload.id == *id {
+                payload.id = id.clone();
+            }
+            Ok(Arc::new(payload))
         })
         .await
 }

@@ -178,7 +178,7 @@ impl Rooms {
             futures_stream::iter(response.ids.into_iter().filter(|id| !id.is_empty()))
                 .map(|id| async move {
                     let id = RoomId::from(id);
-                    let payload = payload::load(cache, transport, &id).await;
+                    let payload = payload::load(cache, || Ok(transport.clone()), &id).await;
                     (id, payload)
                 })
                 .buffered(self.bot.lookup_limit())

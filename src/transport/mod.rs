@@ -60,12 +60,17 @@ pub(crate) struct ChannelSettings {
     pub(crate) keepalive: Option<(Duration, Duration)>,
 }
 
-/// Everything needed to make calls. Cheap to clone: clones share the connection.
+/// Everything needed to make calls. Cloning it is one reference count (a tonic channel's own
+/// clone allocates), and clones share the connection.
 #[derive(Clone)]
 pub(crate) struct Transport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     puppet: Puppet,
     health: HealthClient<Channel>,
-    endpoint: Arc<str>,
+    endpoint: String,
     token: Token,
     call_timeout: Duration,
     connect_timeout: Duration,
@@ -137,29 +142,31 @@ impl Transport {
             }
         })?;
         Ok(Self {
-            puppet: puppet_client(channel.clone(), &token, settings.max_message_size),
-            health: HealthClient::new(channel),
-            endpoint: endpoint.into(),
-            token,
-            call_timeout: settings.call_timeout,
-            connect_timeout: settings.connect_timeout,
-            plaintext,
+            inner: Arc::new(Inner {
+                puppet: puppet_client(channel.clone(), &token, settings.max_message_size),
+                health: HealthClient::new(channel),
+                endpoint: endpoint.to_owned(),
+                token,
+                call_timeout: settings.call_timeout,
+                connect_timeout: settings.connect_timeout,
+                plaintext,
+            }),
         })
     }
 
     /// A client for streaming calls, which carry no deadline.
     pub(crate) fn puppet(&self) -> Puppet {
-        self.puppet.clone()
+        self.inner.puppet.clone()
     }
 
     /// The health client (`grpc.health.v1.Health`; the service does not check the token there).
     pub(crate) fn health(&self) -> HealthClient<Channel> {
-        self.health.clone()
+        self.inner.health.clone()
     }
 
     /// `HOST:PORT` of the service.
     pub(crate) fn endpoint(&self) -> &str {
-        &self.endpoint
+        &self.inner.endpoint
     }
 
     /// Runs one unary call with the deadline: sent to the server as `grpc-timeout` and enforced
@@ -174,14 +181,12 @@ impl Transport {
         Call: FnOnce(Puppet, tonic::Request<Req>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
     {
+        let timeout = self.inner.call_timeout;
         let mut request = tonic::Request::new(message);
-        request.set_timeout(self.call_timeout);
-        let deadline_exceeded = || Error::DeadlineExceeded {
-            rpc,
-            timeout: self.call_timeout,
-        };
+        request.set_timeout(timeout);
+        let deadline_exceeded = || Error::DeadlineExceeded { rpc, timeout };
         tracing::trace!(rpc, "call");
-        match tokio::time::timeout(self.call_timeout, call(self.puppet.clone(), request)).await {
+        match tokio::time::timeout(timeout, call(self.puppet(), request)).await {
             Err(_elapsed) => Err(deadline_exceeded()),
             Ok(Ok(response)) => Ok(response.into_inner()),
             Ok(Err(status)) if status::is_server_deadline(&status) => Err(deadline_exceeded()),
@@ -193,9 +198,10 @@ impl Transport {
     /// connection broke, asks the endpoint whether it speaks TLS, so the error says to turn TLS
     /// on only when that is why (a service that went away breaks connections too).
     pub(crate) async fn error(&self, rpc: &'static str, status: tonic::Status) -> Error {
+        let inner = &self.inner;
         let status::Mapped { mut error, broke } =
-            status::map(rpc, status, &self.endpoint, self.token.expose());
-        if broke && self.plaintext && speaks_tls(&self.endpoint, self.connect_timeout).await {
+            status::map(rpc, status, &inner.endpoint, inner.token.expose());
+        if broke && inner.plaintext && speaks_tls(&inner.endpoint, inner.connect_timeout).await {
             if let Error::Transport { message, .. } = &mut error {
                 message.push_str(&format!(
                     " (the service uses TLS: do not set {ENV_NO_TLS}, nor call \
