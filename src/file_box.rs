@@ -221,26 +221,12 @@ impl FileBox {
                 .decode(data.trim())
                 .map_err(|error| Error::invalid_data_caused("base64 file", error)),
             FileBoxSource::Url { url, headers } => {
-                let parsed = WebUrl::parse(url).ok_or_else(|| {
-                    Error::invalid_data("file URL", format!("{url:?} is not an http(s) URL"))
-                })?;
-                let fetch_failed = |failure: http::Failure| Error::FetchFile {
-                    name: self.name.clone(),
-                    message: failure.message,
-                    source: failure.source,
-                };
-                let answered = |status: ::http::StatusCode| Error::FetchFile {
-                    name: self.name.clone(),
-                    message: format!("the server answered {status}"),
-                    source: None,
-                };
-                let (status, body) = http::get(&parsed, headers, MAX_FILE_BOX_BYTES)
-                    .await
-                    .map_err(fetch_failed)?;
-                if !status.is_success() {
-                    return Err(answered(status));
+                let mut body = self.open_url(url, headers).await?;
+                let mut bytes = Vec::new();
+                while let Some(chunk) = body.next_chunk().await? {
+                    bytes.extend_from_slice(&chunk);
                 }
-                Ok(body.to_vec())
+                Ok(bytes)
             }
             FileBoxSource::QrCode(_) => Err(Error::InvalidArgument(format!(
                 "{} is a QR code: it has content to render, not bytes to fetch",
@@ -280,44 +266,12 @@ impl FileBox {
                 Ok(written)
             }
             FileBoxSource::Url { url, headers } => {
-                let parsed = WebUrl::parse(url).ok_or_else(|| {
-                    Error::invalid_data("file URL", format!("{url:?} is not an http(s) URL"))
-                })?;
-                let fetch_failed = |failure: http::Failure| Error::FetchFile {
-                    name: self.name.clone(),
-                    message: failure.message,
-                    source: failure.source,
-                };
-                let answered = |status: ::http::StatusCode| Error::FetchFile {
-                    name: self.name.clone(),
-                    message: format!("the server answered {status}"),
-                    source: None,
-                };
-                let (status, mut body) =
-                    http::open(&parsed, headers).await.map_err(fetch_failed)?;
-                if !status.is_success() {
-                    return Err(answered(status));
-                }
+                let mut body = self.open_url(url, headers).await?;
                 let mut file = tokio::fs::File::create(path).await.map_err(cannot_write)?;
                 let mut written = 0u64;
-                while let Some(frame) = body.frame().await {
-                    let frame = frame.map_err(|error| {
-                        fetch_failed(http::Failure {
-                            message: error.to_string(),
-                            source: Some(Box::new(error)),
-                        })
-                    })?;
-                    if let Some(data) = frame.data_ref() {
-                        written += data.len() as u64;
-                        if written > MAX_FILE_BOX_BYTES as u64 {
-                            return Err(Error::FetchFile {
-                                name: self.name.clone(),
-                                message: format!("larger than {MAX_FILE_BOX_BYTES} bytes"),
-                                source: None,
-                            });
-                        }
-                        file.write_all(data).await.map_err(cannot_write)?;
-                    }
+                while let Some(chunk) = body.next_chunk().await? {
+                    file.write_all(&chunk).await.map_err(cannot_write)?;
+                    written += chunk.len() as u64;
                 }
                 file.flush().await.map_err(cannot_write)?;
                 Ok(written)
@@ -328,6 +282,29 @@ impl FileBox {
                 Ok(bytes.len() as u64)
             }
         }
+    }
+
+    /// `GET url` (over HTTP(S) with the public web roots), answered with a success: its body,
+    /// at most [`MAX_FILE_BOX_BYTES`], chunk by chunk.
+    async fn open_url(&self, url: &str, headers: &BTreeMap<String, String>) -> Result<UrlBody<'_>> {
+        let parsed = WebUrl::parse(url).ok_or_else(|| {
+            Error::invalid_data("file URL", format!("{url:?} is not an http(s) URL"))
+        })?;
+        let (status, body) = http::open(&parsed, headers)
+            .await
+            .map_err(|failure| fetch_failed(&self.name, failure.message, failure.source))?;
+        if !status.is_success() {
+            return Err(fetch_failed(
+                &self.name,
+                format!("the server answered {status}"),
+                None,
+            ));
+        }
+        Ok(UrlBody {
+            name: &self.name,
+            body,
+            read: 0,
+        })
     }
 
     /// What goes on the wire: URL, UUID, QR-code and base64 boxes as they are; local files and
@@ -417,6 +394,45 @@ impl FileBox {
         wire.kind = Some(kind);
         wire.box_type = Some(kind);
         serde_json::to_string(&wire).map_err(|error| Error::invalid_data_caused("FileBox", error))
+    }
+}
+
+/// The body of a URL box's answer, read chunk by chunk with the size cap.
+struct UrlBody<'a> {
+    name: &'a str,
+    body: hyper::body::Incoming,
+    read: u64,
+}
+
+impl UrlBody<'_> {
+    /// The next piece of data, `None` at the end.
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
+        while let Some(frame) = self.body.frame().await {
+            let frame = frame.map_err(|error| {
+                fetch_failed(self.name, error.to_string(), Some(Box::new(error)))
+            })?;
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers
+            };
+            self.read += data.len() as u64;
+            if self.read > MAX_FILE_BOX_BYTES as u64 {
+                return Err(fetch_failed(
+                    self.name,
+                    format!("larger than {MAX_FILE_BOX_BYTES} bytes"),
+                    None,
+                ));
+            }
+            return Ok(Some(data));
+        }
+        Ok(None)
+    }
+}
+
+fn fetch_failed(name: &str, message: String, source: Option<crate::error::Cause>) -> Error {
+    Error::FetchFile {
+        name: name.to_owned(),
+        message,
+        source,
     }
 }
 

@@ -160,7 +160,8 @@ fn cli_events_for_one_room_keep_only_that_room() {
         &[
             "events",
             "--room",
-            "r1@chatroom",
+            // A topic, resolved as `room QUERY` resolves it.
+            "Team Room",
             "--count",
             "3",
             "--timeout",
