@@ -3,8 +3,9 @@
 //!
 //! Nothing else in the SDK's API exposes these types, so they may change with the `.proto`
 //! files; prefer the handles ([`Wechaty`](crate::Wechaty), [`Room`](crate::Room), …) where
-//! they do what you need. [`WechatyBuilder::build_proto_client`](crate::WechatyBuilder::build_proto_client)
-//! connects a client with the builder's endpoint, token and TLS settings.
+//! they do what you need.
+//! [`WechatyBuilder::build_proto_client`](crate::WechatyBuilder::build_proto_client) connects a
+//! client with the builder's endpoint, token and TLS settings.
 //!
 //! ```no_run
 //! use wechaty_client::proto::puppet::VersionRequest;

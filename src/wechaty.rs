@@ -19,8 +19,9 @@ use crate::transport::Transport;
 
 /// A bot connected to a Wechaty puppet service.
 ///
-/// Build one with [`Wechaty::builder()`] or [`WechatyBuilder::from_env()`](crate::WechatyBuilder::from_env), then [`start`]
-/// it: that opens the Event stream and starts the puppet. Clones share the connection.
+/// Build one with [`Wechaty::builder()`] or
+/// [`WechatyBuilder::from_env()`](crate::WechatyBuilder::from_env), then [`start`] it: that opens
+/// the Event stream and starts the puppet. Clones share the connection.
 ///
 /// ```no_run
 /// use tokio_stream::StreamExt;

@@ -12,7 +12,7 @@ use tokio_stream::Stream;
 use super::hub::{EventBatch, Hub};
 use crate::event::Event;
 
-/// The stream returned by [`Wechaty::events`].
+/// The stream returned by [`Wechaty::events`](crate::Wechaty::events).
 pub struct Events {
     /// `None` when subscribed after the bot closed: the stream is over.
     inner: Option<BroadcastStream<EventBatch>>,

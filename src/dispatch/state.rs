@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::error::Error;
 
-/// Where the connection to the service stands ([`Wechaty::connection_state`](crate::Wechaty::connection_state)).
+/// Where the connection to the service stands, as
+/// [`Wechaty::connection_state`](crate::Wechaty::connection_state) tells it.
 ///
 /// ```
 /// use wechaty_client::ConnectionState;

@@ -584,7 +584,8 @@ impl MockWorld {
     /// # use wechaty_client::mock::MockWorld;
     /// let world = MockWorld::demo();
     /// world.join("r1@chatroom", &["dan"], Some("ann"));
-    /// assert!(world.room("r1@chatroom").unwrap().member_ids.iter().any(|id| id.as_str() == "dan"));
+    /// let members = world.room("r1@chatroom").unwrap().member_ids;
+    /// assert!(members.iter().any(|id| id.as_str() == "dan"));
     /// ```
     pub fn join(&self, room: &str, invitees: &[&str], inviter: Option<&str>) {
         let invitees: Vec<ContactId> = invitees.iter().map(|id| ContactId::from(*id)).collect();
