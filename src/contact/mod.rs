@@ -63,7 +63,7 @@ impl Contact {
 
     /// The payload: from the cache, else `ContactPayload`.
     pub async fn payload(&self) -> Result<Arc<ContactPayload>> {
-        payload::load(
+        payload::load_contact(
             &self.bot.caches().contacts,
             || self.bot.transport(),
             &self.id,

@@ -14,7 +14,7 @@ pub(crate) type ContactCache = Cache<ContactId, Arc<ContactPayload>>;
 
 /// The payload of `id`: cached, else `ContactPayload` (and cached unless the contact was
 /// invalidated meanwhile). `transport` is asked for only on a miss: a warm read is one lookup.
-pub(crate) async fn load(
+pub(crate) async fn load_contact(
     cache: &ContactCache,
     transport: impl FnOnce() -> Result<Transport>,
     id: &ContactId,

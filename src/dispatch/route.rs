@@ -132,7 +132,7 @@ impl RoomMessages {
                 tokio::select! {
                     Some(id) = pending.recv(), if lookups.len() < ROOM_MESSAGE_LOOKUPS => {
                         let transport = transport.clone();
-                        lookups.spawn(async move { (id.clone(), message_payload::load(&transport, &id).await) });
+                        lookups.spawn(async move { (id.clone(), message_payload::load_message(&transport, &id).await) });
                     }
                     Some(done) = lookups.join_next(), if !lookups.is_empty() => {
                         match done {

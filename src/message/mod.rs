@@ -78,7 +78,7 @@ impl Message {
         if let Some(known) = &self.known {
             return Ok(MessagePayload::clone(known));
         }
-        payload::load(&self.bot.transport()?, &self.id).await
+        payload::load_message(&self.bot.transport()?, &self.id).await
     }
 
     /// The conversation this message belongs to: its room, else the other side of the direct

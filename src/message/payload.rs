@@ -10,7 +10,7 @@ use crate::ids::{non_empty, ContactId, MessageId, RoomId};
 use crate::transport::Transport;
 
 /// `MessagePayload` for `id`.
-pub(crate) async fn load(transport: &Transport, id: &MessageId) -> Result<MessagePayload> {
+pub(crate) async fn load_message(transport: &Transport, id: &MessageId) -> Result<MessagePayload> {
     let request = pb::MessagePayloadRequest { id: id.to_string() };
     let response = transport
         .unary("MessagePayload", request, |mut c, r| async move {

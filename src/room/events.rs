@@ -10,7 +10,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::Stream;
 
-use super::Room;
+use super::handle::Room;
 use crate::dispatch::hub::{Hub, RoomSignal};
 use crate::event::{RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
 use crate::ids::RoomId;

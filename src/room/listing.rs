@@ -304,9 +304,13 @@ impl RoomMembers<'_> {
             },
             async {
                 match kinds.contact {
-                    true => contact_payload::load(self.contacts, || Ok(self.transport.clone()), id)
-                        .await
-                        .map(Some),
+                    true => contact_payload::load_contact(
+                        self.contacts,
+                        || Ok(self.transport.clone()),
+                        id,
+                    )
+                    .await
+                    .map(Some),
                     false => Ok(None),
                 }
             }

@@ -2,8 +2,8 @@
 //! ([`MemberQuery`], [`RoomMemberQueryFilter`]), and what was loaded to find them
 //! ([`RoomMember`]). The caches and RPCs behind it are in `listing.rs`.
 
+use super::handle::Room;
 use super::listing::{MemberPayloads, PayloadKinds, RoomMembers};
-use super::Room;
 use crate::contact::Contact;
 use crate::error::Result;
 

@@ -1,17 +1,17 @@
-//! [`Room`]: a handle to one room and its verbs (payload, topic, announcement, adding and
-//! removing members, QR code, owner, avatar, sync). Members are in `members.rs` (with the
-//! caches behind them in `listing.rs`), payloads in `payload.rs`, the room's event stream in
-//! `events.rs`, finding and creating rooms in `rooms.rs`, invitations in `invitation.rs`;
-//! `say` is in `say.rs` with every other way of sending.
+//! Rooms. [`Room`] is a handle to one room (`handle.rs`); its verbs are here (payload, topic,
+//! announcement, adding and removing members, QR code, owner, avatar, sync). Members are in
+//! `members.rs` (with the caches behind them in `listing.rs`), payloads in `payload.rs`, the
+//! room's event stream in `events.rs`, finding and creating rooms in `rooms.rs`, invitations in
+//! `invitation.rs`; `say` is in `say.rs` with every other way of sending.
 
 mod events;
+mod handle;
 pub(crate) mod invitation;
 pub(crate) mod listing;
 mod members;
 pub(crate) mod payload;
 mod rooms;
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,10 +22,10 @@ use crate::error::{Error, Result};
 use crate::event::{Event, PayloadType};
 use crate::file_box::FileBox;
 use crate::generated::wechaty::puppet as pb;
-use crate::ids::{non_empty, ContactId, RoomId};
-use crate::wechaty::Wechaty;
+use crate::ids::{non_empty, ContactId};
 
 pub use events::{RoomEvent, RoomEvents};
+pub use handle::Room;
 pub use invitation::{RoomInvitation, RoomInvitationPayload};
 pub use members::{MemberQuery, RoomMember, RoomMemberQueryFilter};
 pub use payload::{RoomMemberPayload, RoomPayload};
@@ -36,61 +36,10 @@ const MAX_QR_CODE_CHARS: usize = 7089;
 /// How long `sync()` waits for the service to echo its `dirty` events.
 const SYNC_ECHO_WAIT: Duration = Duration::from_secs(5);
 
-/// A room (group chat). Creating the handle does no I/O; payloads are fetched on demand and
-/// cached until the service says they changed.
-///
-/// ```no_run
-/// # async fn demo(bot: wechaty_client::Wechaty) -> wechaty_client::Result<()> {
-/// let room = bot.rooms().find("Team Room").await?.expect("the room exists");
-/// println!("{} has {} members", room.topic().await?, room.members().await?.len());
-/// let ann = bot.contact("ann");
-/// room.say_with_mentions("welcome!", &[ann]).await?;
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct Room {
-    id: RoomId,
-    bot: Wechaty,
-}
-
-impl fmt::Debug for Room {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Room").field(&self.id).finish()
-    }
-}
-
-impl PartialEq for Room {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-    }
-}
-
-impl Eq for Room {}
-
-impl Wechaty {
-    /// A handle to a room. No I/O until you use it.
-    pub fn room(&self, id: impl Into<RoomId>) -> Room {
-        Room {
-            id: id.into(),
-            bot: self.clone(),
-        }
-    }
-}
-
 impl Room {
-    /// The room id.
-    pub fn id(&self) -> &RoomId {
-        &self.id
-    }
-
-    /// The bot this handle belongs to.
-    pub fn bot(&self) -> &Wechaty {
-        &self.bot
-    }
-
     /// The payload: from the cache, else `RoomPayload`.
     pub async fn payload(&self) -> Result<Arc<RoomPayload>> {
-        payload::load(&self.bot.caches().rooms, || self.bot.transport(), &self.id).await
+        payload::load_room(&self.bot.caches().rooms, || self.bot.transport(), &self.id).await
     }
 
     /// Makes sure the payload is loaded (python-wechaty's `ready()`).

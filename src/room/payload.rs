@@ -15,7 +15,7 @@ pub(crate) type RoomCache = Cache<RoomId, Arc<RoomPayload>>;
 
 /// The payload of room `id`: cached, else `RoomPayload` (and cached unless the room was
 /// invalidated meanwhile). `transport` is asked for only on a miss: a warm read is one lookup.
-pub(crate) async fn load(
+pub(crate) async fn load_room(
     cache: &RoomCache,
     transport: impl FnOnce() -> Result<Transport>,
     id: &RoomId,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use futures_util::stream::{self as futures_stream, StreamExt as _};
 use regex::Regex;
 
+use super::handle::Room;
 use super::payload::{self, RoomPayload};
-use super::Room;
 use crate::contact::Contact;
 use crate::error::{Error, Result};
 use crate::generated::wechaty::puppet as pb;
@@ -178,7 +178,7 @@ impl Rooms {
             futures_stream::iter(response.ids.into_iter().filter(|id| !id.is_empty()))
                 .map(|id| async move {
                     let id = RoomId::from(id);
-                    let payload = payload::load(cache, || Ok(transport.clone()), &id).await;
+                    let payload = payload::load_room(cache, || Ok(transport.clone()), &id).await;
                     (id, payload)
                 })
                 .buffered(self.bot.lookup_limit())
