@@ -16,7 +16,8 @@ use crate::message::Message;
 use crate::room::{Room, RoomEvent, RoomInvitation};
 use crate::wechaty::Wechaty;
 
-/// A running handler. Dropping it leaves the handler running (until the bot stops);
+/// A running handler. Dropping it leaves the handler running (until the bot stops, or the
+/// last handle of the bot is dropped: handlers do not keep the bot alive);
 /// [`cancel`](Self::cancel) ends it.
 #[derive(Debug)]
 #[must_use = "keep the handle to cancel the handler later, or call `detach()`"]
@@ -80,6 +81,35 @@ where
     spawn(Box::pin(picked), Some, handler)
 }
 
+/// A handler over the bot's events whose argument needs the bot (a `Message`, a
+/// `RoomInvitation`): the bot is held weakly, so a handler never keeps it alive, and the
+/// handler ends when the bot is gone.
+fn spawn_with_bot<T, U, F, Fut>(
+    bot: &Wechaty,
+    pick: fn(Event) -> Option<T>,
+    make: fn(&Wechaty, T) -> U,
+    handler: F,
+) -> Handler
+where
+    T: Send + 'static,
+    U: Send + 'static,
+    F: Fn(U) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let weak = bot.downgrade();
+    let picked = bot
+        .events()
+        .filter_map(move |event| match event {
+            Event::Lagged { missed } => {
+                lagged(missed);
+                None
+            }
+            other => pick(other),
+        })
+        .map_while(move |value| weak.upgrade().map(|bot| make(&bot, value)));
+    spawn(Box::pin(picked), Some, handler)
+}
+
 macro_rules! bot_handler {
     ($(#[$doc:meta])* $name:ident, $arg:ty, $pattern:pat => $value:expr) => {
         $(#[$doc])*
@@ -125,14 +155,14 @@ impl Wechaty {
         F: Fn(Message) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let bot = self.clone();
-        spawn_on_events(
+        spawn_with_bot(
             self,
             |event| match event {
                 Event::Message { message_id } => Some(message_id),
                 _ => None,
             },
-            move |id| handler(bot.message(id)),
+            |bot, id| bot.message(id),
+            handler,
         )
     }
 
@@ -163,14 +193,14 @@ impl Wechaty {
         F: Fn(RoomInvitation) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let bot = self.clone();
-        spawn_on_events(
+        spawn_with_bot(
             self,
             |event| match event {
                 Event::RoomInvite { room_invitation_id } => Some(room_invitation_id),
                 _ => None,
             },
-            move |id| handler(bot.room_invitation(id)),
+            |bot, id| bot.room_invitation(id),
+            handler,
         )
     }
 }

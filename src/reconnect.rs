@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Decides the wait before reconnect attempt `attempt` (1 for the first retry). `None` gives up:
-/// the bot's connection state becomes `Closed`.
+/// the bot's connection state becomes `Closed`. Attempts count on across streams that did not
+/// stay up for 30 s, so a service that accepts the stream and drops it at once gets ever
+/// longer waits.
 ///
 /// ```
 /// use std::time::Duration;

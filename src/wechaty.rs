@@ -1,7 +1,7 @@
 //! [`Wechaty`]: the bot handle. Cheap to clone; every clone talks over the same connection.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -48,6 +48,18 @@ pub struct Wechaty {
     inner: Arc<Inner>,
 }
 
+/// A bot handle that does not keep the bot alive: what streams and handlers hold, so that the
+/// bot goes (and frees the service's Event stream) when the user's last [`Wechaty`] does.
+#[derive(Clone)]
+pub(crate) struct WeakWechaty(Weak<Inner>);
+
+impl WeakWechaty {
+    /// The bot, while someone still holds it.
+    pub(crate) fn upgrade(&self) -> Option<Wechaty> {
+        self.0.upgrade().map(|inner| Wechaty { inner })
+    }
+}
+
 struct Inner {
     /// `None` once stopped: dropping the last clone of the transport closes the connection.
     transport: Mutex<Option<Transport>>,
@@ -62,8 +74,11 @@ struct Inner {
     pump: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// The last handle gone: the same as `stop()`. Streams and handlers hold the bot only
+/// weakly, so they end here too, and the service's single Event stream is freed.
 impl Drop for Inner {
     fn drop(&mut self) {
+        self.hub.close(None);
         if let Some(task) = self.pump.get_mut().ok().and_then(Option::take) {
             task.abort();
         }
@@ -102,6 +117,11 @@ impl Wechaty {
                 pump: Mutex::new(None),
             }),
         }
+    }
+
+    /// A handle that does not keep the bot alive.
+    pub(crate) fn downgrade(&self) -> WeakWechaty {
+        WeakWechaty(Arc::downgrade(&self.inner))
     }
 
     pub(crate) fn caches(&self) -> &PayloadCaches {
@@ -225,10 +245,11 @@ impl Wechaty {
     /// [`stop_service`](Self::stop_service)). Later calls on this bot fail with
     /// [`Error::Stopped`].
     pub fn stop(&self) {
+        // Closed first: the task then sees its own shutdown as such, not as a stream failure.
+        self.inner.hub.close(None);
         if let Some(task) = lock(&self.inner.pump).take() {
             task.abort();
         }
-        self.inner.hub.close(None);
         lock(&self.inner.transport).take();
     }
 

@@ -41,6 +41,10 @@ pub struct Global {
     /// TLS server name to verify [env: WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME]
     #[arg(long, global = true, value_name = "NAME")]
     pub tls_server_name: Option<String>,
+    /// Reopen the Event stream after this many seconds without any event, not even a heartbeat
+    /// [default: 60]
+    #[arg(long, global = true, value_name = "SECS", value_parser = watchdog_seconds)]
+    pub watchdog: Option<std::time::Duration>,
     /// Machine-readable output: one JSON object per line
     #[arg(long, global = true)]
     pub json: bool,
@@ -263,6 +267,20 @@ impl Global {
         if let Some(name) = &self.tls_server_name {
             builder = builder.tls_server_name(name);
         }
+        if let Some(watchdog) = self.watchdog {
+            builder = builder.watchdog(watchdog);
+        }
         builder
     }
+}
+
+/// `--watchdog SECS`: a positive number of seconds.
+fn watchdog_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(seconds.is_finite() && seconds > 0.0 && seconds < 1e9) {
+        return Err(format!("{text} is not a positive number of seconds"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }

@@ -485,3 +485,30 @@ fn mentions_and_event_rooms_are_found_as_room_and_members_find_them() {
         assert_eq!(event["room_id"], "r2@chatroom", "{event}");
     }
 }
+
+#[test]
+fn the_watchdog_reopens_a_silent_stream() {
+    // The demo mock sends its next heartbeat only after 20 s: with a 0.5 s watchdog the stream
+    // counts as dead first, and is reopened.
+    let mock = MockProcess::start();
+    let output = mock.run(
+        TOKEN,
+        &[
+            "--watchdog",
+            "0.5",
+            "--json",
+            "events",
+            "--count",
+            "4",
+            "--timeout",
+            "10",
+        ],
+    );
+    let types: Vec<String> = json_lines(&output)
+        .iter()
+        .map(|event| event["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(types, ["heartbeat", "login", "ready", "reconnected"]);
+    let usage = mock.run(TOKEN, &["--watchdog", "0", "version"]);
+    assert_eq!(usage.status.code(), Some(2));
+}

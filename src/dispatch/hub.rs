@@ -146,6 +146,11 @@ impl Hub {
         self.malformed.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Whether the hub was closed for good (stopped, dropped, or refused).
+    pub(crate) fn is_closed(&self) -> bool {
+        lock(&self.global).is_none()
+    }
+
     /// Closes for good: every subscriber's stream ends after what it has buffered.
     pub(crate) fn close(&self, error: Option<Error>) {
         lock(&self.global).take();

@@ -35,6 +35,9 @@ pub use state::ConnectionState;
 /// How long `open` waits for the stream to be accepted. The official client waits as long for
 /// the first event: some servers send nothing until something happens, and that is fine.
 const OPEN_GRACE: Duration = Duration::from_secs(5);
+/// How long a stream must stay up for the reconnect backoff to start over: a service that
+/// accepts the stream and drops it at once is not retried twice a second forever.
+const STABLE_AFTER: Duration = Duration::from_secs(30);
 /// Events the task takes from the stream at once, when that many are already there. One
 /// batch is one send and one wake-up per global subscriber instead of one per event, so a
 /// global subscriber keeps up even among a thousand busy room subscribers.
@@ -49,9 +52,11 @@ pub(crate) struct StreamSettings {
 
 /// Opens the Event stream and spawns the task that owns it from then on.
 ///
-/// Returns once the service accepted the stream (or after the grace period); a refusal (wrong
-/// token, another client holding the stream, an unreachable service) is returned as an error
-/// and no task is left running.
+/// Returns once the service accepted the stream, or after the grace period (some servers send
+/// their answer with the first event); a refusal within it (wrong token, another client holding
+/// the stream, an unreachable service) is returned as an error and no task is left running. A
+/// first open that fails after the grace period is retried like any later failure. Cancelling
+/// the returned future cancels the task.
 pub(crate) async fn start(
     transport: Transport,
     hub: Arc<Hub>,
@@ -59,30 +64,46 @@ pub(crate) async fn start(
 ) -> Result<JoinHandle<()>> {
     hub.set_state(ConnectionState::Connecting);
     let (opened_tx, opened_rx) = oneshot::channel();
-    let task = tokio::spawn(async move {
-        let first = match open_stream(&transport).await {
-            Ok(stream) => {
-                let _ = opened_tx.send(Ok(()));
-                stream
-            }
-            Err(error) => {
-                let _ = opened_tx.send(Err(error));
-                return;
-            }
-        };
-        run(first, transport, hub, settings).await;
-    });
+    let task = AbortOnDrop(Some(tokio::spawn(run(transport, hub, settings, opened_tx))));
     match tokio::time::timeout(OPEN_GRACE, opened_rx).await {
-        Ok(Ok(Ok(()))) | Err(_) => Ok(task),
+        Ok(Ok(Ok(()))) | Err(_) => Ok(task.defuse()),
         Ok(Ok(Err(error))) => Err(error),
         Ok(Err(_task_gone)) => Err(Error::NotConnected),
     }
 }
 
-async fn open_stream(transport: &Transport) -> Result<Streaming<EventResponse>> {
-    match transport.puppet().event(EventRequest {}).await {
-        Ok(response) => Ok(response.into_inner()),
-        Err(status) => Err(transport.error("Event", status).await),
+/// Aborts the task when dropped, unless defused: a `start` cancelled while it waits leaves
+/// nothing behind to hold the service's single stream.
+struct AbortOnDrop(Option<JoinHandle<()>>);
+
+impl AbortOnDrop {
+    fn defuse(mut self) -> JoinHandle<()> {
+        self.0.take().expect("defused once")
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Opens the stream, giving up after `deadline`: on a connection that is silently dead the
+/// request would wait forever.
+async fn open_stream(
+    transport: &Transport,
+    deadline: Duration,
+) -> Result<Streaming<EventResponse>> {
+    let mut puppet = transport.puppet();
+    match tokio::time::timeout(deadline, puppet.event(EventRequest {})).await {
+        Ok(Ok(response)) => Ok(response.into_inner()),
+        Ok(Err(status)) => Err(transport.error("Event", status).await),
+        Err(_) => Err(Error::Timeout {
+            what: "the puppet service to open the Event stream".into(),
+            timeout: deadline,
+        }),
     }
 }
 
@@ -92,58 +113,102 @@ enum Ended {
     Broken(Error),
     /// The token was rejected: stop.
     Unauthenticated,
+    /// The bot stopped or went away: this client's own doing, nothing to report.
+    Stopped,
 }
 
+/// The task: open, read until the stream ends, wait, reopen on a fresh connection, for as
+/// long as the reconnect policy allows. `opened` hears how the first open went; once
+/// [`start`] stopped listening, a failed first open is retried like any other.
 async fn run(
-    first: Streaming<EventResponse>,
     transport: Transport,
     hub: Arc<Hub>,
     settings: StreamSettings,
+    opened: oneshot::Sender<Result<()>>,
 ) {
     let rooms = RoomMessages::spawn(transport.clone(), Arc::clone(&hub));
-    let mut stream = first;
+    let mut opened = Some(opened);
+    // Reconnect attempts since the last stream that stayed up for a while; a stream that is
+    // accepted and dropped at once does not reset the backoff.
+    let mut attempt = 0;
     let mut reconnected = false;
     loop {
-        hub.set_state(ConnectionState::Connected);
-        let mut dispatcher = Dispatcher {
-            hub: &hub,
-            rooms: &rooms,
-            replaying: reconnected,
-        };
-        let mut last_error = match pump(&mut stream, &transport, &settings, &mut dispatcher).await {
-            Ended::Unauthenticated => {
-                hub.close(Some(Error::Unauthenticated));
-                return;
-            }
-            Ended::Broken(error) => error,
-        };
-        // Dropping the stream cancels it, so the server frees its single slot.
-        drop(stream);
-        let mut attempt = 0;
-        stream = loop {
-            attempt += 1;
-            let Some(delay) = settings.policy.delay(attempt) else {
-                tracing::error!(error = %last_error, "giving up reconnecting the Event stream");
-                hub.close(Some(last_error));
-                return;
-            };
-            hub.set_state(ConnectionState::Reconnecting { attempt });
-            tracing::info!(attempt, ?delay, "reconnecting the Event stream");
-            tokio::time::sleep(delay).await;
-            match open_stream(&transport).await {
-                Ok(stream) => break stream,
-                Err(Error::Unauthenticated) => {
-                    hub.close(Some(Error::Unauthenticated));
-                    return;
+        let failure = match open_stream(&transport, settings.watchdog).await {
+            Ok(mut stream) => {
+                if let Some(opened) = opened.take() {
+                    let _ = opened.send(Ok(()));
                 }
-                Err(error) => {
+                if reconnected {
+                    hub.publish_reconnected();
+                }
+                hub.set_state(ConnectionState::Connected);
+                let since = tokio::time::Instant::now();
+                let mut dispatcher = Dispatcher {
+                    hub: &hub,
+                    rooms: &rooms,
+                    replaying: reconnected,
+                };
+                let ended = pump(&mut stream, &transport, &settings, &mut dispatcher).await;
+                // Dropping the stream cancels it, so the server frees its single slot.
+                drop(stream);
+                if since.elapsed() >= STABLE_AFTER {
+                    attempt = 0;
+                }
+                match ended {
+                    Ended::Stopped => return,
+                    Ended::Unauthenticated => {
+                        hub.close(Some(Error::Unauthenticated));
+                        return;
+                    }
+                    Ended::Broken(error) => error,
+                }
+            }
+            Err(_) if hub.is_closed() => return,
+            Err(error) => {
+                if let Some(first) = opened.take() {
+                    match first.send(Err(error)) {
+                        // `start` reports it; nothing is left running.
+                        Ok(()) => return,
+                        Err(Err(error)) => {
+                            tracing::warn!(%error, "opening the Event stream failed after start() returned: retrying");
+                            error
+                        }
+                        Err(Ok(())) => unreachable!("an error was sent"),
+                    }
+                } else {
                     tracing::warn!(attempt, %error, "reopening the Event stream failed");
-                    last_error = error;
+                    error
                 }
             }
         };
+        if hub.is_closed() {
+            return;
+        }
+        if matches!(failure, Error::Unauthenticated) {
+            hub.close(Some(Error::Unauthenticated));
+            return;
+        }
+        attempt += 1;
+        let Some(delay) = settings.policy.delay(attempt) else {
+            tracing::error!(error = %failure, "giving up reconnecting the Event stream");
+            hub.close(Some(failure));
+            return;
+        };
+        if matches!(failure, Error::EventStreamTaken) {
+            tracing::warn!(
+                attempt,
+                ?delay,
+                "another client holds the Event stream: waiting for it to let go"
+            );
+            hub.set_state(ConnectionState::StreamTaken { attempt });
+        } else {
+            tracing::info!(attempt, ?delay, "reconnecting the Event stream");
+            hub.set_state(ConnectionState::Reconnecting { attempt });
+        }
+        tokio::time::sleep(delay).await;
+        // The old connection may be half-open; only a new one is known to work.
+        transport.renew();
         reconnected = true;
-        hub.publish_reconnected();
     }
 }
 
@@ -160,6 +225,7 @@ async fn pump(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         let mut next = match tokio::time::timeout(settings.watchdog, stream.next()).await {
+            Err(_silent) if dispatcher.hub.is_closed() => return Ended::Stopped,
             Err(_silent) => {
                 tracing::warn!(
                     watchdog = ?settings.watchdog,
@@ -176,6 +242,7 @@ async fn pump(
         let ended = loop {
             match next {
                 Some(Ok(response)) => batch.extend(dispatcher.dispatch(response)),
+                _ if dispatcher.hub.is_closed() => break Some(Ended::Stopped),
                 Some(Err(status)) => break Some(failed(transport, status).await),
                 None => {
                     tracing::warn!(

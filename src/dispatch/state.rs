@@ -27,6 +27,12 @@ pub enum ConnectionState {
         /// 1 for the first retry.
         attempt: u32,
     },
+    /// Another client holds the service's single Event stream; waiting before attempt
+    /// `attempt` to take it (it frees when the other client goes).
+    StreamTaken {
+        /// 1 for the first retry.
+        attempt: u32,
+    },
     /// Closed for good: by `stop()` (`error` is `None`), or because of `error` (a rejected
     /// token, or the reconnect policy gave up). Shared, so the state can be cloned without
     /// cloning the error.

@@ -15,7 +15,7 @@ use crate::dispatch::hub::{Hub, RoomSignal};
 use crate::event::{RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
 use crate::ids::RoomId;
 use crate::message::Message;
-use crate::wechaty::Wechaty;
+use crate::wechaty::WeakWechaty;
 
 impl Room {
     /// This room's events from now on: joins, leaves, topic and announcement changes, and
@@ -27,7 +27,7 @@ impl Room {
             inner: receiver.map(BroadcastStream::new),
             hub,
             room: self.id.clone(),
-            bot: self.bot.clone(),
+            bot: self.bot.downgrade(),
         }
     }
 }
@@ -77,7 +77,8 @@ pub struct RoomEvents {
     inner: Option<BroadcastStream<RoomSignal>>,
     hub: Arc<Hub>,
     room: RoomId,
-    bot: Wechaty,
+    /// Weak: a room's stream (or a handler over it) does not keep the bot alive.
+    bot: WeakWechaty,
 }
 
 impl fmt::Debug for RoomEvents {
@@ -94,19 +95,22 @@ impl Stream for RoomEvents {
         let Some(inner) = this.inner.as_mut() else {
             return Poll::Ready(None);
         };
-        Pin::new(inner).poll_next(cx).map(|item| {
-            item.map(|result| match result {
-                Ok(RoomSignal::Join(join)) => RoomEvent::Join(join),
-                Ok(RoomSignal::Leave(leave)) => RoomEvent::Leave(leave),
-                Ok(RoomSignal::Topic(topic)) => RoomEvent::Topic(topic),
-                Ok(RoomSignal::Announce(announce)) => RoomEvent::Announce(announce),
-                Ok(RoomSignal::Message(payload)) => {
-                    RoomEvent::Message(Message::with_payload(payload, this.bot.clone()))
-                }
-                Ok(RoomSignal::Reconnected) => RoomEvent::Reconnected,
-                Err(BroadcastStreamRecvError::Lagged(missed)) => RoomEvent::Lagged { missed },
-            })
-        })
+        let Some(item) = std::task::ready!(Pin::new(inner).poll_next(cx)) else {
+            return Poll::Ready(None);
+        };
+        Poll::Ready(Some(match item {
+            Ok(RoomSignal::Join(join)) => RoomEvent::Join(join),
+            Ok(RoomSignal::Leave(leave)) => RoomEvent::Leave(leave),
+            Ok(RoomSignal::Topic(topic)) => RoomEvent::Topic(topic),
+            Ok(RoomSignal::Announce(announce)) => RoomEvent::Announce(announce),
+            Ok(RoomSignal::Message(payload)) => match this.bot.upgrade() {
+                Some(bot) => RoomEvent::Message(Message::with_payload(payload, bot)),
+                // The bot is gone: so is its room's stream.
+                None => return Poll::Ready(None),
+            },
+            Ok(RoomSignal::Reconnected) => RoomEvent::Reconnected,
+            Err(BroadcastStreamRecvError::Lagged(missed)) => RoomEvent::Lagged { missed },
+        }))
     }
 }
 

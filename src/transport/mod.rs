@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use tonic::metadata::{Ascii, MetadataValue};
@@ -61,20 +61,52 @@ pub(crate) struct ChannelSettings {
 }
 
 /// Everything needed to make calls. Cloning it is one reference count (a tonic channel's own
-/// clone allocates), and clones share the connection.
+/// clone allocates), and clones share the connection — also a renewed one.
 #[derive(Clone)]
 pub(crate) struct Transport {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    puppet: Puppet,
-    health: HealthClient<Channel>,
+    /// The current connection; [`Transport::renew`] replaces it.
+    connection: RwLock<Connection>,
     endpoint: String,
     token: Token,
-    call_timeout: Duration,
-    connect_timeout: Duration,
-    plaintext: bool,
+    tls: Option<TlsConnector>,
+    settings: ChannelSettings,
+}
+
+/// One HTTP/2 connection (made lazily) and the clients over it.
+#[derive(Clone)]
+struct Connection {
+    puppet: Puppet,
+    health: HealthClient<Channel>,
+}
+
+impl Connection {
+    fn open(
+        endpoint: &str,
+        token: &Token,
+        tls: Option<&TlsConnector>,
+        settings: &ChannelSettings,
+    ) -> Result<Self> {
+        let channel = channel(endpoint, tls, |endpoint| {
+            let endpoint = endpoint
+                .connect_timeout(settings.connect_timeout)
+                .concurrency_limit(settings.max_calls_in_flight);
+            match settings.keepalive {
+                Some((interval, timeout)) => endpoint
+                    .http2_keep_alive_interval(interval)
+                    .keep_alive_timeout(timeout)
+                    .keep_alive_while_idle(false),
+                None => endpoint,
+            }
+        })?;
+        Ok(Self {
+            puppet: puppet_client(channel.clone(), token, settings.max_message_size),
+            health: HealthClient::new(channel),
+        })
+    }
 }
 
 /// A lazily connecting channel to `endpoint` (`HOST:PORT`, `https` with `tls`), with
@@ -128,40 +160,45 @@ impl Transport {
         tls: Option<TlsConnector>,
         settings: &ChannelSettings,
     ) -> Result<Self> {
-        let plaintext = tls.is_none();
-        let channel = channel(endpoint, tls.as_ref(), |endpoint| {
-            let endpoint = endpoint
-                .connect_timeout(settings.connect_timeout)
-                .concurrency_limit(settings.max_calls_in_flight);
-            match settings.keepalive {
-                Some((interval, timeout)) => endpoint
-                    .http2_keep_alive_interval(interval)
-                    .keep_alive_timeout(timeout)
-                    .keep_alive_while_idle(false),
-                None => endpoint,
-            }
-        })?;
+        let connection = Connection::open(endpoint, &token, tls.as_ref(), settings)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                puppet: puppet_client(channel.clone(), &token, settings.max_message_size),
-                health: HealthClient::new(channel),
+                connection: RwLock::new(connection),
                 endpoint: endpoint.to_owned(),
                 token,
-                call_timeout: settings.call_timeout,
-                connect_timeout: settings.connect_timeout,
-                plaintext,
+                tls,
+                settings: *settings,
             }),
         })
     }
 
+    /// Replaces the connection with a new one (opened on the next call). The old one may be
+    /// half-open — a NAT that forgot it, a proxy that stopped forwarding — and HTTP/2 cannot
+    /// tell: a call on it would wait forever. Calls already made on it keep it until they end.
+    pub(crate) fn renew(&self) {
+        let inner = &self.inner;
+        match Connection::open(
+            &inner.endpoint,
+            &inner.token,
+            inner.tls.as_ref(),
+            &inner.settings,
+        ) {
+            Ok(fresh) => *write(&inner.connection) = fresh,
+            // It opened before with the same settings; keep the old one if it cannot now.
+            Err(error) => {
+                tracing::warn!(%error, "cannot renew the connection to the puppet service")
+            }
+        }
+    }
+
     /// A client for streaming calls, which carry no deadline.
     pub(crate) fn puppet(&self) -> Puppet {
-        self.inner.puppet.clone()
+        read(&self.inner.connection).puppet.clone()
     }
 
     /// The health client (`grpc.health.v1.Health`; the service does not check the token there).
     pub(crate) fn health(&self) -> HealthClient<Channel> {
-        self.inner.health.clone()
+        read(&self.inner.connection).health.clone()
     }
 
     /// `HOST:PORT` of the service.
@@ -181,7 +218,7 @@ impl Transport {
         Call: FnOnce(Puppet, tonic::Request<Req>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
     {
-        let timeout = self.inner.call_timeout;
+        let timeout = self.inner.settings.call_timeout;
         let mut request = tonic::Request::new(message);
         request.set_timeout(timeout);
         let deadline_exceeded = || Error::DeadlineExceeded { rpc, timeout };
@@ -201,7 +238,8 @@ impl Transport {
         let inner = &self.inner;
         let status::Mapped { mut error, broke } =
             status::map(rpc, status, &inner.endpoint, inner.token.expose());
-        if broke && inner.plaintext && speaks_tls(&inner.endpoint, inner.connect_timeout).await {
+        let plaintext = inner.tls.is_none();
+        if broke && plaintext && speaks_tls(&inner.endpoint, inner.settings.connect_timeout).await {
             if let Error::Transport { message, .. } = &mut error {
                 message.push_str(&format!(
                     " (the service uses TLS: do not set {ENV_NO_TLS}, nor call \
@@ -211,4 +249,14 @@ impl Transport {
         }
         error
     }
+}
+
+// The lock is never held across an await; a panic elsewhere cannot poison it into uselessness.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -6,6 +6,7 @@
 
 #[cfg(feature = "interop")]
 pub mod official;
+pub mod proxy;
 
 use std::time::Duration;
 
