@@ -1,6 +1,7 @@
 //! Connection settings: the [`WechatyBuilder`] and the environment variables it reads.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use crate::discovery::{discover, DiscoveryRetry, DEFAULT_AUTHORITY};
 use crate::dispatch::StreamSettings;
 use crate::env::{
     ENV_AUTHORITY, ENV_ENDPOINT, ENV_ENDPOINT_LEGACY, ENV_NO_TLS, ENV_TLS_CA_CERT,
-    ENV_TLS_SERVER_NAME, ENV_TOKEN, ENV_TOKEN_LEGACY,
+    ENV_TLS_SERVER_NAME, ENV_TOKEN, ENV_TOKEN_FILE, ENV_TOKEN_LEGACY,
 };
 use crate::error::{Error, Result};
 use crate::payload_cache::CacheLimits;
@@ -61,6 +62,7 @@ pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 #[derive(Clone)]
 pub struct WechatyBuilder {
     pub(crate) token: Option<String>,
+    pub(crate) token_file: Option<PathBuf>,
     pub(crate) endpoint: Option<String>,
     pub(crate) authority: Option<String>,
     pub(crate) no_tls: bool,
@@ -86,6 +88,7 @@ impl Default for WechatyBuilder {
     fn default() -> Self {
         Self {
             token: None,
+            token_file: None,
             endpoint: None,
             authority: None,
             no_tls: false,
@@ -112,6 +115,7 @@ impl fmt::Debug for WechatyBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WechatyBuilder")
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_file", &self.token_file)
             .field("endpoint", &self.endpoint)
             .field("authority", &self.authority)
             .field("no_tls", &self.no_tls)
@@ -148,7 +152,7 @@ impl WechatyBuilder {
     /// A builder from the environment, as the official clients read it:
     /// `WECHATY_PUPPET_SERVICE_TOKEN`, `_ENDPOINT`, `_AUTHORITY`, `_NO_TLS_INSECURE_CLIENT`,
     /// `_TLS_CA_CERT`, `_TLS_SERVER_NAME` (and the legacy `WECHATY_PUPPET_HOSTIE_TOKEN` /
-    /// `_ENDPOINT`). Empty variables count as unset. Later builder calls override these.
+    /// `_ENDPOINT`), and `WECHATY_PUPPET_SERVICE_TOKEN_FILE`. Empty variables count as unset. Later builder calls override these.
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -165,6 +169,7 @@ impl WechatyBuilder {
         });
         let mut builder = Self {
             token,
+            token_file: get(ENV_TOKEN_FILE).map(PathBuf::from),
             endpoint: get(ENV_ENDPOINT).or_else(|| get(ENV_ENDPOINT_LEGACY)),
             authority: get(ENV_AUTHORITY),
             tls_ca_cert: get(ENV_TLS_CA_CERT),
@@ -184,9 +189,18 @@ impl WechatyBuilder {
         builder
     }
 
-    /// The service token. Required; never logged or shown in errors.
+    /// The service token. Required (or [`token_file`](Self::token_file)); never logged or
+    /// shown in errors.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// A file holding the token (surrounding whitespace ignored), read by `build()` when no
+    /// token is given: the token then sits neither in the environment nor in a process list.
+    /// `WECHATY_PUPPET_SERVICE_TOKEN_FILE` sets it too.
+    pub fn token_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.token_file = Some(path.into());
         self
     }
 
@@ -341,11 +355,7 @@ impl WechatyBuilder {
         if let Some(message) = &self.env_error {
             return Err(Error::config(message.clone()));
         }
-        let token = Token::parse(self.token.as_deref().ok_or_else(|| {
-            Error::config(format!(
-                "no token: set {ENV_TOKEN} (or call `WechatyBuilder::token`)"
-            ))
-        })?)?;
+        let token = self.parsed_token()?;
         if self.max_calls_in_flight == 0 {
             return Err(Error::config(
                 "`WechatyBuilder::max_calls_in_flight` must be at least 1",
@@ -381,6 +391,29 @@ impl WechatyBuilder {
             }
         };
         Ok((endpoint, token, tls))
+    }
+
+    /// The token: as given, else read from the token file.
+    pub(crate) fn parsed_token(&self) -> Result<Token> {
+        if let Some(token) = &self.token {
+            return Token::parse(token);
+        }
+        let Some(path) = &self.token_file else {
+            return Err(Error::config(format!(
+                "no token: set {ENV_TOKEN} or {ENV_TOKEN_FILE} (or call `WechatyBuilder::token` \
+                 or `WechatyBuilder::token_file`)"
+            )));
+        };
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            Error::config_caused(
+                format!(
+                    "cannot read the token file {} ({ENV_TOKEN_FILE}): {error}",
+                    path.display()
+                ),
+                error,
+            )
+        })?;
+        Token::parse(text.trim())
     }
 
     /// How the channel talks to the service.
@@ -486,6 +519,23 @@ mod tests {
     fn legacy_names_and_empty_values() {
         let builder = from(&[(ENV_TOKEN, " "), (ENV_TOKEN_LEGACY, "old_token")]);
         assert_eq!(builder.token.as_deref(), Some("old_token"));
+    }
+
+    #[tokio::test]
+    async fn the_token_can_come_from_a_file() {
+        let path = std::env::temp_dir().join(format!("wechaty-token-{}", std::process::id()));
+        std::fs::write(&path, "  insecure_from-file\n").unwrap();
+        let builder = from(&[(ENV_TOKEN_FILE, path.to_str().unwrap())]);
+        assert_eq!(
+            builder.parsed_token().unwrap().expose(),
+            "insecure_from-file"
+        );
+        // A token given outright wins.
+        let given = builder.clone().token("insecure_given");
+        assert_eq!(given.parsed_token().unwrap().expose(), "insecure_given");
+        std::fs::remove_file(&path).unwrap();
+        let error = builder.parsed_token().unwrap_err().to_string();
+        assert!(error.contains(ENV_TOKEN_FILE), "{error}");
     }
 
     #[test]

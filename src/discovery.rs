@@ -53,6 +53,8 @@ enum Failure {
     Transient(http::Failure),
     /// The answer is final.
     NotInService,
+    /// The answer is not a place to connect to; the text says why (never the token).
+    Invalid(String),
 }
 
 fn transient(message: String) -> Failure {
@@ -110,6 +112,14 @@ pub(crate) async fn discover(
                     authority: directory.label,
                 })
             }
+            Err(Failure::Invalid(message)) => {
+                return Err(Error::Discovery {
+                    authority: directory.label,
+                    attempts: attempt,
+                    message: scrub(&message, token.expose()),
+                    source: None,
+                })
+            }
             Err(Failure::Transient(failure)) => {
                 let message = scrub(&failure.message, token.expose());
                 tracing::warn!(authority = %directory.label, attempt, error = %message, "discovery failed");
@@ -155,12 +165,38 @@ async fn ask(directory: &Directory, token: &Token) -> Result<String, Failure> {
         .filter(|host| !host.is_empty())
         .or(answer.ip)
         .filter(|host| !host.is_empty() && host != "0.0.0.0");
-    match (host, answer.port) {
-        (Some(host), Some(port)) if port != 0 => Ok(if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        }),
-        _ => Err(Failure::NotInService),
+    let (host, port) = match (host, answer.port) {
+        (Some(host), Some(port)) if port != 0 => (host, port),
+        _ => return Err(Failure::NotInService),
+    };
+    // Dialled as written, a host like `127.0.0.1/evil/…` would be a URL, not a host.
+    if !is_host(&host) {
+        let shown: String = host.chars().take(64).collect();
+        return Err(Failure::Invalid(format!(
+            "the directory's answer is not a host name or IP address: {shown:?}"
+        )));
     }
+    Ok(if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    })
+}
+
+/// A DNS name (letters, digits, `-`, `.`, labels of 1–63 characters) or an IP address.
+fn is_host(host: &str) -> bool {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let name = host.strip_suffix('.').unwrap_or(host);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }

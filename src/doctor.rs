@@ -12,12 +12,13 @@ use tokio_stream::StreamExt;
 
 use crate::config::{parse_endpoint, WechatyBuilder};
 use crate::discovery::{discover, DEFAULT_AUTHORITY};
-use crate::env::{ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN};
+use crate::env::{
+    ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN, ENV_TOKEN_FILE,
+};
 use crate::error::Error;
 use crate::generated::health::health_check_response::ServingStatus;
 use crate::generated::health::HealthCheckRequest;
 use crate::tls::x509::Certificate;
-use crate::token::Token;
 
 /// How long the doctor waits for the first event.
 const FIRST_EVENT_WAIT: Duration = Duration::from_secs(10);
@@ -104,28 +105,23 @@ impl WechatyBuilder {
         };
 
         // Settings.
-        let token = match self.token.as_deref().map(Token::parse) {
-            None => {
-                checks.push(fail(
-                    "settings",
-                    "no token",
-                    format!("set {ENV_TOKEN} (or call `WechatyBuilder::token`)"),
-                ));
+        let token = match self.parsed_token() {
+            Ok(token) => token,
+            Err(error) => {
+                let hint = if self.token.is_none() && self.token_file.is_none() {
+                    format!("set {ENV_TOKEN} (or call `WechatyBuilder::token`)")
+                } else {
+                    format!("check {ENV_TOKEN} or {ENV_TOKEN_FILE}")
+                };
+                let detail = match (&self.token, &self.token_file) {
+                    (None, None) => "no token".to_owned(),
+                    _ => error.to_string(),
+                };
+                checks.push(fail("settings", detail, hint));
                 checks.push(skip("discovery"));
                 skip_rest(&mut checks, "tcp");
                 return checks;
             }
-            Some(Err(error)) => {
-                checks.push(fail(
-                    "settings",
-                    error.to_string(),
-                    format!("check {ENV_TOKEN}"),
-                ));
-                checks.push(skip("discovery"));
-                skip_rest(&mut checks, "tcp");
-                return checks;
-            }
-            Some(Ok(token)) => token,
         };
         let tls = if self.no_tls {
             None

@@ -3,6 +3,9 @@
 
 /// The service token.
 pub const ENV_TOKEN: &str = "WECHATY_PUPPET_SERVICE_TOKEN";
+/// A file holding the service token (read when no token is given), so that the token need not
+/// sit in the environment or a process list.
+pub const ENV_TOKEN_FILE: &str = "WECHATY_PUPPET_SERVICE_TOKEN_FILE";
 /// `HOST:PORT` of the service (skips discovery).
 pub const ENV_ENDPOINT: &str = "WECHATY_PUPPET_SERVICE_ENDPOINT";
 /// The discovery authority (default `api.chatie.io`).

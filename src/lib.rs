@@ -101,6 +101,7 @@ pub use dispatch::{ConnectionState, Events};
 pub use doctor::{Check, Outcome};
 pub use env::{
     ENV_AUTHORITY, ENV_ENDPOINT, ENV_NO_TLS, ENV_TLS_CA_CERT, ENV_TLS_SERVER_NAME, ENV_TOKEN,
+    ENV_TOKEN_FILE,
 };
 pub use error::{Cause, Error, Result};
 pub use event::{

@@ -152,3 +152,32 @@ async fn an_unreachable_directory_fails_after_bounded_retries() {
     assert!(shown.contains("WECHATY_PUPPET_SERVICE_ENDPOINT"), "{shown}");
     assert!(!shown.contains("s3cret"), "{shown}");
 }
+
+#[tokio::test]
+async fn an_answer_that_is_not_a_host_is_refused_without_showing_the_token() {
+    for host in [
+        format!("127.0.0.1/evil/v0/hosties/{TOKEN}"),
+        "host name with spaces".to_owned(),
+        "user@host".to_owned(),
+        "-bad-.example".to_owned(),
+    ] {
+        let body = serde_json::json!({ "host": host, "port": 18999 }).to_string();
+        let stub = directory(vec![(200, body)]).await;
+        let error = builder(&stub.authority).build().await.unwrap_err();
+        assert!(
+            matches!(error, Error::Discovery { .. }),
+            "{host}: {error:?}"
+        );
+        for shown in [error.to_string(), format!("{error:?}")] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+        }
+        // Final: a malformed answer is not asked again.
+        assert_eq!(stub.requests.lock().unwrap().len(), 1);
+    }
+    // IP literals and names still work.
+    let stub = directory(vec![(200, r#"{"host":"::1","port":8788}"#.into())]).await;
+    assert_eq!(
+        builder(&stub.authority).build().await.unwrap().endpoint(),
+        "[::1]:8788"
+    );
+}

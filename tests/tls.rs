@@ -244,3 +244,22 @@ async fn the_ca_setting_takes_pem_text_with_escaped_newlines_or_a_path() {
         bot.version().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_leaf_without_a_san_is_refused_if_it_is_a_ca_or_for_another_purpose() {
+    // The legacy path (no subjectAltName) judges what webpki judges in any leaf.
+    let accepted = tls_mock("v3-nosan-server.pem").await;
+    client(&accepted, TOKEN).await.version().await.unwrap();
+    for (cert, said) in [
+        ("v3-nosan-ca.pem", "not one of a TLS server"),
+        ("v3-nosan-client.pem", "not one of a TLS server"),
+        ("v3-nosan-critical.pem", "critical extension"),
+    ] {
+        let server = tls_mock(cert).await;
+        let error = client(&server, TOKEN).await.version().await.unwrap_err();
+        assert!(
+            matches!(&error, Error::Tls { message, .. } if message.contains(said)),
+            "{cert}: {error:?}"
+        );
+    }
+}

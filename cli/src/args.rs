@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wechaty_client::WechatyBuilder;
 
@@ -29,6 +30,10 @@ pub struct Global {
     /// The service token [env: WECHATY_PUPPET_SERVICE_TOKEN]
     #[arg(long, global = true, value_name = "TOKEN")]
     pub token: Option<String>,
+    /// Read the token from this file (`-`: from stdin), so it never sits in the process list
+    /// [env: WECHATY_PUPPET_SERVICE_TOKEN_FILE]
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "token")]
+    pub token_file: Option<PathBuf>,
     /// Discovery authority [env: WECHATY_PUPPET_SERVICE_AUTHORITY]
     #[arg(long, global = true, value_name = "HOST")]
     pub authority: Option<String>,
@@ -247,13 +252,15 @@ pub enum RoomVerb {
 
 impl Global {
     /// The builder from the environment, overridden by the command line.
-    pub fn builder(&self) -> WechatyBuilder {
+    pub fn builder(&self) -> anyhow::Result<WechatyBuilder> {
         let mut builder = WechatyBuilder::from_env();
         if let Some(endpoint) = &self.endpoint {
             builder = builder.endpoint(endpoint);
         }
-        if let Some(token) = &self.token {
+        if let Some(token) = self.token()? {
             builder = builder.token(token);
+        } else if let Some(path) = &self.token_file {
+            builder = builder.token_file(path);
         }
         if let Some(authority) = &self.authority {
             builder = builder.authority(authority);
@@ -270,7 +277,25 @@ impl Global {
         if let Some(watchdog) = self.watchdog {
             builder = builder.watchdog(watchdog);
         }
-        builder
+        Ok(builder)
+    }
+
+    /// The token the command line gives: `--token`, or read from stdin for `--token-file -`
+    /// (a file path is left to the SDK, which reads it).
+    pub fn token(&self) -> anyhow::Result<Option<String>> {
+        if let Some(token) = &self.token {
+            return Ok(Some(token.clone()));
+        }
+        match &self.token_file {
+            Some(path) if path.as_os_str() == "-" => {
+                let mut token = String::new();
+                std::io::stdin()
+                    .read_line(&mut token)
+                    .context("cannot read the token from stdin (--token-file -)")?;
+                Ok(Some(token.trim().to_owned()))
+            }
+            _ => Ok(None),
+        }
     }
 }
 

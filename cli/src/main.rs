@@ -36,9 +36,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // One line: the SDK's message names the variable or method, the hint the flag.
+            // Escaped: the message may quote the service.
+            let message = format!("{error:#}");
             match hints::for_error(&error) {
-                Some(flags) => eprintln!("error: {error:#} {flags}"),
-                None => eprintln!("error: {error:#}"),
+                Some(flags) => eprintln!("error: {} {flags}", output::escaped(&message)),
+                None => eprintln!("error: {}", output::escaped(&message)),
             }
             ExitCode::FAILURE
         }

@@ -1,6 +1,9 @@
 //! What the commands print: human text, or one JSON object per line with `--json`
 //! (`shared/cli.md`), and a progress indicator on stderr while something takes a moment.
+//! Human text never passes control characters to the terminal: names, topics and texts come
+//! from the service, and an escape sequence in them could rewrite the screen.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -12,12 +15,23 @@ pub struct Output {
 }
 
 impl Output {
-    /// One result: `json` with `--json`, else `human`.
+    /// One result: `json` with `--json`, else `human` (escaped).
     pub fn line(&self, json: &Value, human: &str) {
         if self.json {
             println!("{json}");
         } else {
-            println!("{human}");
+            println!("{}", escaped(human));
+        }
+    }
+
+    /// One result that people read on several lines (each escaped); one object with `--json`.
+    pub fn lines(&self, json: &Value, human: &[&str]) {
+        if self.json {
+            println!("{json}");
+        } else {
+            for line in human {
+                println!("{}", escaped(line));
+            }
         }
     }
 
@@ -54,4 +68,40 @@ pub async fn with_progress<T>(what: &str, work: impl std::future::Future<Output 
         eprint!("\r\x1b[2K");
     }
     result
+}
+
+/// `text` with every control character (escape, newline, carriage return, …) and every
+/// bidirectional override written out as `\u{…}`, so that it shows as text and cannot move the
+/// cursor, recolour the terminal or reorder what follows.
+pub fn escaped(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            shown.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            shown.push(c);
+        }
+    }
+    Cow::Owned(shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escaped;
+
+    #[test]
+    fn control_characters_and_overrides_show_as_text() {
+        assert_eq!(escaped("Team Room"), "Team Room");
+        assert_eq!(escaped("a\x1b[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(escaped("one\ntwo\r"), "one\\u{a}two\\u{d}");
+        assert_eq!(escaped("abc\u{202e}def"), "abc\\u{202e}def");
+        assert_eq!(escaped("名前 😀"), "名前 😀");
+    }
 }

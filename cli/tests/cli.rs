@@ -512,3 +512,66 @@ fn the_watchdog_reopens_a_silent_stream() {
     let usage = mock.run(TOKEN, &["--watchdog", "0", "version"]);
     assert_eq!(usage.status.code(), Some(2));
 }
+
+#[test]
+fn the_token_can_come_from_a_file_or_stdin_and_never_from_argv() {
+    let mock = MockProcess::start();
+    let file = std::env::temp_dir().join(format!("wechaty-cli-token-{}", std::process::id()));
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let base = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["--endpoint", &mock.endpoint, "--no-tls"])
+            .args(args)
+            .env_remove("WECHATY_PUPPET_SERVICE_TOKEN")
+            .env_remove("WECHATY_PUPPET_SERVICE_TOKEN_FILE");
+        command
+    };
+    let from_file = base(&["--token-file", file.to_str().unwrap(), "version"])
+        .output()
+        .unwrap();
+    assert!(from_file.status.success(), "{}", text(&from_file.stderr));
+    let from_env = base(&["version"])
+        .env("WECHATY_PUPPET_SERVICE_TOKEN_FILE", &file)
+        .output()
+        .unwrap();
+    assert!(from_env.status.success(), "{}", text(&from_env.stderr));
+    let mut piped = base(&["--token-file", "-", "version"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    writeln!(piped.stdin.take().unwrap(), "{TOKEN}").unwrap();
+    let from_stdin = piped.wait_with_output().unwrap();
+    assert!(from_stdin.status.success(), "{}", text(&from_stdin.stderr));
+    std::fs::remove_file(&file).unwrap();
+    let missing = base(&["--token-file", file.to_str().unwrap(), "version"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains("WECHATY_PUPPET_SERVICE_TOKEN_FILE"),
+        "{}",
+        text(&missing.stderr)
+    );
+}
+
+#[test]
+fn human_output_escapes_what_the_service_sends() {
+    let mock = MockProcess::start();
+    let hostile = "\u{1b}[2J\u{1b}[31mred\nfake line";
+    assert!(mock
+        .run(TOKEN, &["room", "r1@chatroom", "topic", hostile])
+        .status
+        .success());
+    let human = mock.run(TOKEN, &["room", "r1@chatroom", "topic"]);
+    let shown = text(&human.stdout);
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+    assert_eq!(shown.trim_end_matches('\n').lines().count(), 1, "{shown:?}");
+    assert!(shown.contains("\\u{1b}[2J"), "{shown:?}");
+    // JSON keeps the text, escaped as JSON escapes it.
+    let json = json_lines(&mock.run(TOKEN, &["--json", "room", "r1@chatroom", "topic"]));
+    assert_eq!(json[0]["topic"], hostile);
+}

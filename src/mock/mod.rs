@@ -82,8 +82,7 @@ impl MockPuppetService {
     }
 }
 
-/// Settings of a mock service before it serves.
-#[derive(Debug)]
+/// Settings of a mock service before it serves. `Debug` never shows the token.
 pub struct MockBuilder {
     token: String,
     host: IpAddr,
@@ -91,6 +90,30 @@ pub struct MockBuilder {
     world: MockWorld,
     heartbeat_interval: Option<Duration>,
     tls: Option<MockTls>,
+}
+
+impl std::fmt::Debug for MockBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockBuilder")
+            .field("token", &"<redacted>")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("world", &self.world)
+            .field("heartbeat_interval", &self.heartbeat_interval)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .field("token", &"<redacted>")
+            .field("tls", &self.tls)
+            .field("world", &self.world)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MockBuilder {
@@ -227,8 +250,7 @@ where
     })
 }
 
-/// A running mock service. Dropping it stops the server.
-#[derive(Debug)]
+/// A running mock service. Dropping it stops the server. `Debug` never shows the token.
 pub struct MockServer {
     addr: SocketAddr,
     token: String,
@@ -328,6 +350,14 @@ mod tests {
             .unwrap()
             .into_inner()
             .status
+    }
+
+    #[tokio::test]
+    async fn debug_never_shows_the_token() {
+        let builder = MockPuppetService::builder().token("insecure_mock-s3cret");
+        assert!(!format!("{builder:?}").contains("s3cret"));
+        let server = builder.serve().await.unwrap();
+        assert!(!format!("{server:?}").contains("s3cret"));
     }
 
     #[tokio::test]

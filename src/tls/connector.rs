@@ -144,6 +144,19 @@ impl TlsFailure {
                 CertificateError::NotValidYet => Self::NotYetValid {
                     not_before: "a later date".into(),
                 },
+                CertificateError::InvalidPurpose
+                | CertificateError::InvalidPurposeContext { .. } => Self::Other {
+                    message: "the certificate is not one of a TLS server (it is a CA's, or \
+                                  its extended key usage leaves out serverAuth)"
+                        .into(),
+                    source: Some(tls.clone()),
+                },
+                CertificateError::UnhandledCriticalExtension => Self::Other {
+                    message: "the certificate has a critical extension this client does not \
+                              understand"
+                        .into(),
+                    source: Some(tls.clone()),
+                },
                 other => Self::Other {
                     message: format!("invalid certificate: {other:?}"),
                     source: Some(tls.clone()),

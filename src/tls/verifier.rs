@@ -3,7 +3,8 @@
 //! Standard leaves (v3 with a subjectAltName) go through webpki unchanged. Leaves webpki refuses
 //! by design, X.509 v1 or v3 without a subjectAltName, get the check Node applies to them:
 //! signed directly by a trusted root, within their validity dates, and a CN equal to the
-//! expected server name (ASCII case-insensitive). Handshake signatures of such leaves are checked
+//! expected server name (ASCII case-insensitive) — and, as webpki for any leaf, not a CA, not
+//! restricted to other purposes than a TLS server, no critical extension left unread. Handshake signatures of such leaves are checked
 //! with the leaf's public key, since rustls would parse the leaf with webpki again.
 
 use std::fmt;
@@ -51,6 +52,14 @@ impl WechatyVerifier {
     }
 
     fn verify_legacy(&self, leaf: &Certificate<'_>, now: UnixTime) -> Result<(), Error> {
+        // What webpki would refuse in any leaf, refused here too: a CA's certificate, one for
+        // other purposes than a TLS server, and one with a critical extension not understood.
+        if leaf.is_ca || leaf.allows_server_auth == Some(false) {
+            return Err(CertificateError::InvalidPurpose.into());
+        }
+        if leaf.unknown_critical_extension {
+            return Err(CertificateError::UnhandledCriticalExtension.into());
+        }
         let issuer = self
             .roots
             .iter()

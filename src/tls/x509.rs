@@ -19,6 +19,7 @@ const INTEGER: u8 = 0x02;
 const BIT_STRING: u8 = 0x03;
 const OCTET_STRING: u8 = 0x04;
 const OID: u8 = 0x06;
+const BOOLEAN: u8 = 0x01;
 const UTC_TIME: u8 = 0x17;
 const GENERALIZED_TIME: u8 = 0x18;
 const VERSION_TAG: u8 = 0xa0;
@@ -28,6 +29,20 @@ const EXTENSIONS_TAG: u8 = 0xa3;
 const OID_COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
 /// 2.5.29.17, subjectAltName.
 const OID_SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+/// 2.5.29.19, basicConstraints.
+const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+/// 2.5.29.15, keyUsage.
+const OID_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
+/// 2.5.29.37, extKeyUsage.
+const OID_EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
+/// 2.5.29.14, subjectKeyIdentifier.
+const OID_SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
+/// 2.5.29.35, authorityKeyIdentifier.
+const OID_AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
+/// 1.3.6.1.5.5.7.3.1, id-kp-serverAuth.
+const OID_SERVER_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
+/// 2.5.29.37.0, anyExtendedKeyUsage.
+const OID_ANY_EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25, 0x00];
 
 /// One DER element: its tag, its contents, and all of its bytes (tag and length included).
 #[derive(Clone, Copy)]
@@ -122,6 +137,22 @@ pub(crate) struct Certificate<'a> {
     /// The issuer's common names.
     pub(crate) issuer_common_names: Vec<String>,
     pub(crate) has_subject_alt_name: bool,
+    /// basicConstraints says `cA: TRUE`: a CA's certificate, not a server's.
+    pub(crate) is_ca: bool,
+    /// extKeyUsage, when present: whether it allows a TLS server (serverAuth or any).
+    pub(crate) allows_server_auth: Option<bool>,
+    /// A critical extension this reader does not understand: the certificate must be refused
+    /// (RFC 5280 §4.2).
+    pub(crate) unknown_critical_extension: bool,
+}
+
+/// What the extensions the legacy check cares about say.
+#[derive(Default)]
+struct Extensions {
+    subject_alt_name: bool,
+    is_ca: bool,
+    allows_server_auth: Option<bool>,
+    unknown_critical: bool,
 }
 
 impl<'a> Certificate<'a> {
@@ -156,11 +187,11 @@ impl<'a> Certificate<'a> {
         let subject = fields.expect(SEQUENCE, "no subject")?;
         let spki = fields.expect(SEQUENCE, "no subjectPublicKeyInfo")?;
 
-        let mut has_subject_alt_name = false;
+        let mut extensions = Extensions::default();
         while !fields.is_empty() {
             let element = fields.next()?;
             if element.tag == EXTENSIONS_TAG {
-                has_subject_alt_name = has_extension(element.contents, OID_SUBJECT_ALT_NAME)?;
+                extensions = read_extensions(element.contents)?;
             }
         }
 
@@ -185,7 +216,10 @@ impl<'a> Certificate<'a> {
             signature,
             common_names: common_names(subject.contents)?,
             issuer_common_names: common_names(issuer.contents)?,
-            has_subject_alt_name,
+            has_subject_alt_name: extensions.subject_alt_name,
+            is_ca: extensions.is_ca,
+            allows_server_auth: extensions.allows_server_auth,
+            unknown_critical_extension: extensions.unknown_critical,
         })
     }
 }
@@ -198,24 +232,65 @@ fn bit_string(element: Element<'_>) -> Result<&[u8]> {
     }
 }
 
-/// Whether the `[3]` extensions contain `oid`.
-fn has_extension(explicit: &[u8], oid: &[u8]) -> Result<bool> {
+/// The `[3]` extensions: `SEQUENCE OF SEQUENCE { OID, critical BOOLEAN DEFAULT FALSE, OCTET
+/// STRING }`.
+fn read_extensions(explicit: &[u8]) -> Result<Extensions> {
     let list = Reader::new(explicit).expect(SEQUENCE, "bad extensions")?;
     let mut extensions = Reader::new(list.contents);
+    let mut read = Extensions::default();
     while !extensions.is_empty() {
         let extension = extensions.expect(SEQUENCE, "bad extension")?;
         let mut parts = Reader::new(extension.contents);
-        if parts.expect(OID, "extension without id")?.contents == oid {
-            // Make sure it has a value before trusting its presence.
-            while !parts.is_empty() {
-                if parts.next()?.tag == OCTET_STRING {
-                    return Ok(true);
-                }
-            }
-            return Err(BadCertificate("extension without value"));
+        let oid = parts.expect(OID, "extension without id")?.contents;
+        let mut critical = false;
+        if parts.peek_tag() == Some(BOOLEAN) {
+            critical = match parts.next()?.contents {
+                [0] => false,
+                [0xff] => true,
+                _ => return Err(BadCertificate("bad critical flag")),
+            };
+        }
+        let value = parts
+            .expect(OCTET_STRING, "extension without value")?
+            .contents;
+        if !parts.is_empty() {
+            return Err(BadCertificate("trailing data in an extension"));
+        }
+        match oid {
+            OID_SUBJECT_ALT_NAME => read.subject_alt_name = true,
+            OID_BASIC_CONSTRAINTS => read.is_ca = basic_constraints_ca(value)?,
+            OID_EXT_KEY_USAGE => read.allows_server_auth = Some(ext_key_usage_server(value)?),
+            OID_KEY_USAGE | OID_SUBJECT_KEY_ID | OID_AUTHORITY_KEY_ID => {}
+            _ => read.unknown_critical |= critical,
         }
     }
+    Ok(read)
+}
+
+/// `BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPTIONAL }`.
+fn basic_constraints_ca(value: &[u8]) -> Result<bool> {
+    let constraints = Reader::new(value).expect(SEQUENCE, "bad basicConstraints")?;
+    let mut parts = Reader::new(constraints.contents);
+    if parts.peek_tag() == Some(BOOLEAN) {
+        return match parts.next()?.contents {
+            [0] => Ok(false),
+            [0xff] => Ok(true),
+            _ => Err(BadCertificate("bad cA flag")),
+        };
+    }
     Ok(false)
+}
+
+/// Whether `ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId` allows a TLS server.
+fn ext_key_usage_server(value: &[u8]) -> Result<bool> {
+    let purposes = Reader::new(value).expect(SEQUENCE, "bad extKeyUsage")?;
+    let mut purposes = Reader::new(purposes.contents);
+    let mut server = false;
+    while !purposes.is_empty() {
+        let purpose = purposes.expect(OID, "bad key purpose")?.contents;
+        server |= purpose == OID_SERVER_AUTH || purpose == OID_ANY_EXT_KEY_USAGE;
+    }
+    Ok(server)
 }
 
 /// The commonName attributes of a `Name` (SEQUENCE OF SET OF AttributeTypeAndValue).
@@ -260,6 +335,11 @@ fn directory_string(element: Element<'_>) -> Result<String> {
 
 /// UTCTime (`YYMMDDHHMMSSZ`, 1950–2049) or GeneralizedTime (`YYYYMMDDHHMMSSZ`).
 fn time(element: Element<'_>) -> Result<SystemTime> {
+    // ASCII only, so that the slicing below is by characters: a multi-byte character in a
+    // date must be an error, not a panic.
+    if !element.contents.is_ascii() {
+        return Err(BadCertificate("bad time"));
+    }
     let text = std::str::from_utf8(element.contents).map_err(|_| BadCertificate("bad time"))?;
     let (year, rest) = match element.tag {
         UTC_TIME if text.len() == 13 => {
@@ -389,6 +469,74 @@ mod tests {
         }
         assert!(Certificate::parse(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(Certificate::parse(&[0x30, 0x80]).is_err());
+    }
+
+    #[test]
+    fn every_single_byte_change_is_an_error_or_a_certificate_never_a_panic() {
+        for pem in [
+            include_str!("../../certs/wechaty-insecure-server.pem"),
+            include_str!("../../tests/fixtures/tls/v3-nosan-server.pem"),
+        ] {
+            let original = der(pem);
+            let mut changed = original.clone();
+            for index in 0..changed.len() {
+                for value in [0x00, 0x01, 0x7f, 0x80, 0x81, 0x84, 0xc3, 0xff] {
+                    changed[index] = value;
+                    let _ = Certificate::parse(&changed);
+                }
+                changed[index] = original[index];
+            }
+        }
+    }
+
+    #[test]
+    fn a_date_with_a_multibyte_character_is_an_error() {
+        // 13 bytes, as a UTCTime must be, but not 13 characters: sliced by bytes, it panicked.
+        let contents = "2101010\u{e9}000Z".as_bytes();
+        assert_eq!(contents.len(), 13);
+        let element = Element {
+            tag: UTC_TIME,
+            contents,
+            whole: contents,
+        };
+        assert!(time(element).is_err());
+    }
+
+    #[test]
+    fn the_extensions_a_no_san_leaf_is_judged_by() {
+        let read = |pem: &str| {
+            let der = der(pem);
+            let leaf = Certificate::parse(&der).unwrap();
+            (
+                leaf.has_subject_alt_name,
+                leaf.is_ca,
+                leaf.allows_server_auth,
+                leaf.unknown_critical_extension,
+            )
+        };
+        let fixture = |name: &str| {
+            std::fs::read_to_string(format!(
+                "{}/tests/fixtures/tls/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            read(&fixture("v3-nosan-server.pem")),
+            (false, false, Some(true), false)
+        );
+        assert_eq!(
+            read(&fixture("v3-nosan-ca.pem")),
+            (false, true, None, false)
+        );
+        assert_eq!(
+            read(&fixture("v3-nosan-client.pem")),
+            (false, false, Some(false), false)
+        );
+        assert_eq!(
+            read(&fixture("v3-nosan-critical.pem")),
+            (false, false, None, true)
+        );
     }
 
     #[test]

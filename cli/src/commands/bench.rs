@@ -40,13 +40,14 @@ pub async fn bench(global: &Global, options: BenchOptions, out: &Output) -> Resu
     }
     let external = global.endpoint.is_some()
         || global.token.is_some()
+        || global.token_file.is_some()
         || std::env::var_os(wechaty_client::ENV_TOKEN).is_some();
     let fixture = if external {
         if !options.member_rooms.is_empty() {
             suite.member_rooms = options.member_rooms;
         }
         eprintln!("benchmarking the service the options and variables point at");
-        BenchFixture::connect(global.builder()).await?
+        BenchFixture::connect(global.builder()?).await?
     } else {
         suite.cli = std::env::current_exe().ok();
         eprintln!(

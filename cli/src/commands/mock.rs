@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use wechaty_bench::WorldSize;
 use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, Scenario, DEFAULT_TOKEN};
-use wechaty_client::ENV_TOKEN;
+use wechaty_client::{ENV_TOKEN, ENV_TOKEN_FILE};
 
 /// What `mock` serves, from its options.
 pub struct MockOptions {
@@ -51,9 +51,14 @@ async fn serve(
     world: MockWorld,
     scenario: Option<Scenario>,
 ) -> Result<()> {
+    let from_file = || {
+        let path = std::env::var(ENV_TOKEN_FILE).ok()?;
+        Some(std::fs::read_to_string(path).ok()?.trim().to_owned())
+    };
     let token = match token
         .map(str::to_owned)
         .or_else(|| std::env::var(ENV_TOKEN).ok())
+        .or_else(from_file)
     {
         Some(token) if !token.is_empty() => token,
         _ => {

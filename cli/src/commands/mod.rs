@@ -17,22 +17,23 @@ pub async fn run(cli: Cli) -> Result<()> {
     let out = Output {
         json: cli.global.json,
     };
-    let builder = || cli.global.builder();
+    let global = &cli.global;
+    let builder = || global.builder();
     match cli.command {
-        Command::Version => service::version(builder(), &out).await,
-        Command::Ding { data } => service::ding(builder(), data, &out).await,
-        Command::Doctor => service::doctor(builder(), &out).await,
-        Command::Rooms { query } => rooms::rooms(builder(), query, &out).await,
-        Command::Room { query, verb } => rooms::room(builder(), &query, verb, &out).await,
+        Command::Version => service::version(builder()?, &out).await,
+        Command::Ding { data } => service::ding(builder()?, data, &out).await,
+        Command::Doctor => service::doctor(builder()?, &out).await,
+        Command::Rooms { query } => rooms::rooms(builder()?, query, &out).await,
+        Command::Room { query, verb } => rooms::room(builder()?, &query, verb, &out).await,
         Command::RoomCreate { topic, ids } => {
-            rooms::room_create(builder(), &topic, ids, &out).await
+            rooms::room_create(builder()?, &topic, ids, &out).await
         }
-        Command::Message { id, action } => message::message(builder(), &id, action, &out).await,
+        Command::Message { id, action } => message::message(builder()?, &id, action, &out).await,
         Command::Events {
             room,
             count,
             timeout,
-        } => events::events(builder(), room, count, timeout, &out).await,
+        } => events::events(builder()?, room, count, timeout, &out).await,
         Command::Bench {
             runs,
             only,
@@ -49,9 +50,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 member_rooms,
                 check,
             };
-            bench::bench(&cli.global, options, &out).await
+            bench::bench(global, options, &out).await
         }
-        Command::BenchMemoryProbe { contacts } => bench::memory_probe(builder(), contacts).await,
+        Command::BenchMemoryProbe { contacts } => bench::memory_probe(builder()?, contacts).await,
         Command::Mock {
             port,
             bind,
@@ -69,7 +70,22 @@ pub async fn run(cli: Cli) -> Result<()> {
                 scenario,
                 bench_world,
             };
-            mock::mock(cli.global.token.as_deref(), options).await
+            let token = match global.token()? {
+                Some(token) => Some(token),
+                None => match &global.token_file {
+                    Some(path) => Some(read_token_file(path)?),
+                    None => None,
+                },
+            };
+            mock::mock(token.as_deref(), options).await
         }
     }
+}
+
+/// The token `mock` accepts, from `--token-file PATH`.
+fn read_token_file(path: &std::path::Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        anyhow::anyhow!("cannot read the token file {}: {error}", path.display())
+    })?;
+    Ok(text.trim().to_owned())
 }

@@ -53,14 +53,13 @@ pub async fn doctor(builder: WechatyBuilder, out: &Output) -> Result<()> {
             Some(flags) => format!("{hint} {flags}"),
             None => hint.clone(),
         });
-        let shown_hint = hint
-            .as_deref()
-            .map(|hint| format!("\n     hint: {hint}"))
-            .unwrap_or_default();
-        out.line(
-            &json!({ "step": check.step, "status": status, "detail": check.detail, "hint": hint }),
-            &format!("{status} {}: {}{shown_hint}", check.step, check.detail),
-        );
+        let json =
+            json!({ "step": check.step, "status": status, "detail": check.detail, "hint": hint });
+        let line = format!("{status} {}: {}", check.step, check.detail);
+        match &hint {
+            Some(hint) => out.lines(&json, &[&line, &format!("     hint: {hint}")]),
+            None => out.line(&json, &line),
+        }
     }
     if failed {
         bail!("a step failed (see above)");
