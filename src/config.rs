@@ -14,12 +14,13 @@ use crate::env::{
     ENV_TLS_SERVER_NAME, ENV_TOKEN, ENV_TOKEN_FILE, ENV_TOKEN_LEGACY,
 };
 use crate::error::{Error, Result};
+use crate::file_transfer::{FilePolicy, FileTransfers};
 use crate::payload_cache::CacheLimits;
 use crate::reconnect::{ExponentialBackoff, ReconnectPolicy};
 use crate::tls::{self, TlsConnector};
 use crate::token::Token;
 use crate::transport::{ChannelSettings, Transport};
-use crate::wechaty::Wechaty;
+use crate::wechaty::{BotSettings, Wechaty};
 
 /// Default deadline of a unary call.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -80,6 +81,8 @@ pub struct WechatyBuilder {
     pub(crate) cache_limits: CacheLimits,
     pub(crate) max_concurrent_lookups: usize,
     pub(crate) inline_file_limit: usize,
+    pub(crate) file_transfers: FileTransfers,
+    pub(crate) allow_private_file_urls: bool,
     /// A setting from the environment that could not be read; reported by `build()`.
     pub(crate) env_error: Option<String>,
 }
@@ -106,6 +109,8 @@ impl Default for WechatyBuilder {
             cache_limits: CacheLimits::default(),
             max_concurrent_lookups: DEFAULT_MAX_CONCURRENT_LOOKUPS,
             inline_file_limit: DEFAULT_INLINE_FILE_LIMIT,
+            file_transfers: FileTransfers::default(),
+            allow_private_file_urls: false,
             env_error: None,
         }
     }
@@ -132,6 +137,8 @@ impl fmt::Debug for WechatyBuilder {
             .field("cache_limits", &self.cache_limits)
             .field("max_concurrent_lookups", &self.max_concurrent_lookups)
             .field("inline_file_limit", &self.inline_file_limit)
+            .field("file_transfers", &self.file_transfers)
+            .field("allow_private_file_urls", &self.allow_private_file_urls)
             .finish_non_exhaustive()
     }
 }
@@ -319,23 +326,42 @@ impl WechatyBuilder {
         self
     }
 
+    /// Deadlines and the size cap of file transfers (default: [`FileTransfers::default`]).
+    pub fn file_transfers(mut self, transfers: FileTransfers) -> Self {
+        self.file_transfers = transfers;
+        self
+    }
+
+    /// Whether a URL file box from the service (a message's file, an avatar) may be fetched
+    /// from a loopback, link-local or private address (default `false`: public addresses
+    /// only, so a hostile service cannot make the bot read its own network). Turn it on when
+    /// the service's file host is on your network; the mock's `MockServer::bot_builder` does,
+    /// its files being on loopback. URLs the program makes itself are never restricted.
+    pub fn allow_private_file_urls(mut self, allow: bool) -> Self {
+        self.allow_private_file_urls = allow;
+        self
+    }
+
     /// Validates the settings, discovers the endpoint from the token when none is given, and
     /// prepares the connection. The connection itself opens on the first call, and re-opens by
     /// itself if it breaks.
     pub async fn build(self) -> Result<Wechaty> {
         let (endpoint, token, tls) = self.resolve().await?;
         let transport = Transport::new(&endpoint, token, tls, &self.channel_settings())?;
-        let settings = StreamSettings {
-            watchdog: self.watchdog,
-            policy: Arc::clone(&self.reconnect),
+        let settings = BotSettings {
+            stream: StreamSettings {
+                watchdog: self.watchdog,
+                policy: Arc::clone(&self.reconnect),
+            },
+            cache_limits: self.cache_limits,
+            lookup_limit: self.max_concurrent_lookups,
+            inline_file_limit: self.inline_file_limit,
+            files: FilePolicy {
+                transfers: self.file_transfers,
+                allow_private_urls: self.allow_private_file_urls,
+            },
         };
-        Ok(Wechaty::new(
-            transport,
-            settings,
-            self.cache_limits,
-            self.max_concurrent_lookups,
-            self.inline_file_limit,
-        ))
+        Ok(Wechaty::new(transport, settings))
     }
 
     /// The generated gRPC client (feature `proto`) on a connection of its own to the service

@@ -5,14 +5,13 @@
 //! service (no point retrying). Network failures and 5xx are retried a bounded number of times
 //! with exponential backoff. The URL contains the token, so it is never logged or shown.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::env::ENV_AUTHORITY;
 use crate::error::{scrub, Error, Result};
-use crate::http::{self, WebUrl};
+use crate::http::{self, Dial, WebUrl};
 use crate::token::Token;
 
 /// The directory official clients use.
@@ -99,7 +98,7 @@ pub(crate) async fn discover(
     let mut last = (String::new(), None);
     for attempt in 1..=attempts {
         tracing::debug!(authority = %directory.label, attempt, "discovering the puppet service");
-        let outcome = tokio::time::timeout(timeout, ask(&directory, token))
+        let outcome = tokio::time::timeout(timeout, ask(&directory, token, timeout))
             .await
             .unwrap_or_else(|_| Err(transient(format!("no answer within {timeout:?}"))));
         match outcome {
@@ -140,12 +139,12 @@ pub(crate) async fn discover(
     })
 }
 
-async fn ask(directory: &Directory, token: &Token) -> Result<String, Failure> {
+async fn ask(directory: &Directory, token: &Token, timeout: Duration) -> Result<String, Failure> {
     let url = WebUrl {
         path: format!("/v0/hosties/{}", token.expose()),
         ..directory.base.clone()
     };
-    let (status, body) = http::get(&url, &BTreeMap::new(), MAX_BODY)
+    let (status, body) = http::get(&url, Dial::any_address_within(timeout), MAX_BODY)
         .await
         .map_err(Failure::Transient)?;
     if status.is_client_error() {

@@ -292,7 +292,7 @@ pub enum Error {
         cause: Arc<Error>,
     },
 
-    /// Waiting for something on the Event stream took too long.
+    /// Waiting for something took too long: an event, or the next piece of a file transfer.
     #[error("timed out after {timeout:?} waiting for {what}")]
     Timeout {
         /// What was awaited.

@@ -3,28 +3,19 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
-use tokio_stream::StreamExt;
 
 use crate::error::{Error, Result};
-use crate::generated::wechaty::puppet as pb;
-use crate::http::{self, WebUrl};
-use crate::transport::Transport;
-use crate::wechaty::Wechaty;
 
-/// Largest file [`FileBox::to_bytes`] reads into memory, and largest URL download (256 MiB).
+/// Default largest file [`FileBox::to_bytes`] and [`FileBox::to_file`] read (256 MiB); see
+/// [`FileTransfers::max_size`](crate::FileTransfers::max_size).
 pub const MAX_FILE_BOX_BYTES: usize = 256 * 1024 * 1024;
-/// Size of the pieces a file is uploaded in: well under the 4 MiB message limit.
-pub(crate) const UPLOAD_CHUNK: usize = 1024 * 1024;
 
-fn base64_engine() -> &'static base64::engine::GeneralPurpose {
+pub(crate) fn base64_engine() -> &'static base64::engine::GeneralPurpose {
     &base64::engine::general_purpose::STANDARD
 }
 
@@ -61,7 +52,7 @@ pub enum FileBoxSource {
 /// assert_eq!(avatar.name, "ann.jpg");
 /// assert!(matches!(avatar.source, FileBoxSource::Url { .. }));
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct FileBox {
     /// The file name, with its extension.
@@ -74,6 +65,29 @@ pub struct FileBox {
     pub md5: Option<String>,
     /// Free-form metadata.
     pub metadata: Value,
+    /// Who made the box: a URL from the service is only fetched from public addresses.
+    origin: Origin,
+}
+
+/// Where a box was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Origin {
+    /// By this program: its URLs are its own choice.
+    #[default]
+    Caller,
+    /// From the service's data (a message, an avatar): untrusted.
+    Service,
+}
+
+/// Equal when name, bytes' location and metadata are; who made the box does not matter.
+impl PartialEq for FileBox {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.source == other.source
+            && self.size == other.size
+            && self.md5 == other.md5
+            && self.metadata == other.metadata
+    }
 }
 
 /// The wire form, lenient: either `type` or the legacy `boxType`, `remoteUrl` for old URL boxes.
@@ -113,6 +127,7 @@ impl FileBox {
             size,
             md5: None,
             metadata: Value::Object(Default::default()),
+            origin: Origin::Caller,
         }
     }
 
@@ -199,153 +214,20 @@ impl FileBox {
             size: wire.size.and_then(|size| u64::try_from(size).ok()),
             md5: wire.md5,
             metadata: wire.metadata.unwrap_or(Value::Object(Default::default())),
+            origin: Origin::Caller,
         })
     }
 
-    /// The file's bytes: decoded (base64), fetched (URL, over HTTP(S) with the public web
-    /// roots) or downloaded from the service (UUID, `Download`). At most
-    /// [`MAX_FILE_BOX_BYTES`]. A QR-code box has no bytes of its own: render its content.
-    pub async fn to_bytes(&self, bot: &Wechaty) -> Result<Vec<u8>> {
-        let too_big = || {
-            Error::invalid_data(
-                "file",
-                format!("{} is larger than {MAX_FILE_BOX_BYTES} bytes", self.name),
-            )
-        };
-        match &self.source {
-            FileBoxSource::File(path) => tokio::fs::read(path)
-                .await
-                .map_err(|error| Error::file("read", path, error)),
-            FileBoxSource::Bytes(bytes) => Ok(bytes.to_vec()),
-            FileBoxSource::Base64(data) => base64_engine()
-                .decode(data.trim())
-                .map_err(|error| Error::invalid_data_caused("base64 file", error)),
-            FileBoxSource::Url { url, headers } => {
-                let mut body = self.open_url(url, headers).await?;
-                let mut bytes = Vec::new();
-                while let Some(chunk) = body.next_chunk().await? {
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok(bytes)
-            }
-            FileBoxSource::QrCode(_) => Err(Error::InvalidArgument(format!(
-                "{} is a QR code: it has content to render, not bytes to fetch",
-                self.name
-            ))),
-            FileBoxSource::Uuid(uuid) => {
-                let transport = bot.transport()?;
-                let mut chunks = download(&transport, uuid).await?;
-                let mut bytes = Vec::new();
-                while let Some(chunk) = next_chunk(&transport, &mut chunks).await? {
-                    if bytes.len() + chunk.len() > MAX_FILE_BOX_BYTES {
-                        return Err(too_big());
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok(bytes)
-            }
-        }
+    /// [`from_json`](Self::from_json) of what the service sent: its URLs are untrusted.
+    pub(crate) fn from_service_json(json: &str) -> Result<Self> {
+        let mut file = Self::from_json(json)?;
+        file.origin = Origin::Service;
+        Ok(file)
     }
 
-    /// Writes the file to `path` and returns its size. UUID and URL boxes are streamed to disk
-    /// chunk by chunk, never held whole in memory.
-    pub async fn to_file(&self, bot: &Wechaty, path: impl AsRef<Path>) -> Result<u64> {
-        let path = path.as_ref();
-        let cannot_write = |error: std::io::Error| Error::file("write", path, error);
-        match &self.source {
-            FileBoxSource::Uuid(uuid) => {
-                let transport = bot.transport()?;
-                let mut chunks = download(&transport, uuid).await?;
-                let mut file = tokio::fs::File::create(path).await.map_err(cannot_write)?;
-                let mut written = 0u64;
-                while let Some(chunk) = next_chunk(&transport, &mut chunks).await? {
-                    file.write_all(&chunk).await.map_err(cannot_write)?;
-                    written += chunk.len() as u64;
-                }
-                file.flush().await.map_err(cannot_write)?;
-                Ok(written)
-            }
-            FileBoxSource::Url { url, headers } => {
-                let mut body = self.open_url(url, headers).await?;
-                let mut file = tokio::fs::File::create(path).await.map_err(cannot_write)?;
-                let mut written = 0u64;
-                while let Some(chunk) = body.next_chunk().await? {
-                    file.write_all(&chunk).await.map_err(cannot_write)?;
-                    written += chunk.len() as u64;
-                }
-                file.flush().await.map_err(cannot_write)?;
-                Ok(written)
-            }
-            _ => {
-                let bytes = self.to_bytes(bot).await?;
-                tokio::fs::write(path, &bytes).await.map_err(cannot_write)?;
-                Ok(bytes.len() as u64)
-            }
-        }
-    }
-
-    /// `GET url` (over HTTP(S) with the public web roots), answered with a success: its body,
-    /// at most [`MAX_FILE_BOX_BYTES`], chunk by chunk.
-    async fn open_url(&self, url: &str, headers: &BTreeMap<String, String>) -> Result<UrlBody<'_>> {
-        let parsed = WebUrl::parse(url).ok_or_else(|| {
-            Error::invalid_data("file URL", format!("{url:?} is not an http(s) URL"))
-        })?;
-        let (status, body) = http::open(&parsed, headers)
-            .await
-            .map_err(|failure| fetch_failed(&self.name, failure.message, failure.source))?;
-        if !status.is_success() {
-            return Err(fetch_failed(
-                &self.name,
-                format!("the server answered {status}"),
-                None,
-            ));
-        }
-        Ok(UrlBody {
-            name: &self.name,
-            body,
-            read: 0,
-        })
-    }
-
-    /// What goes on the wire: URL, UUID, QR-code and base64 boxes as they are; local files and
-    /// bytes inline (base64) up to `inline_limit` bytes, else uploaded in chunks (`Upload`) and
-    /// sent as a UUID box.
-    pub(crate) async fn prepare(&self, bot: &Wechaty, inline_limit: usize) -> Result<FileBox> {
-        let inline = |bytes: &[u8]| {
-            let mut inline = self.clone();
-            inline.size = Some(bytes.len() as u64);
-            inline.source = FileBoxSource::Base64(base64_engine().encode(bytes));
-            inline
-        };
-        let (size, uuid) = match &self.source {
-            FileBoxSource::Bytes(bytes) if bytes.len() <= inline_limit => return Ok(inline(bytes)),
-            FileBoxSource::Bytes(bytes) => {
-                let pieces: Vec<std::io::Result<Bytes>> = (0..bytes.len())
-                    .step_by(UPLOAD_CHUNK)
-                    .map(|start| Ok(bytes.slice(start..bytes.len().min(start + UPLOAD_CHUNK))))
-                    .collect();
-                (
-                    bytes.len() as u64,
-                    // Bytes in memory cannot fail to read.
-                    upload(bot, tokio_stream::iter(pieces), Path::new(&self.name)).await?,
-                )
-            }
-            FileBoxSource::File(path) => {
-                let cannot_read = |error: std::io::Error| Error::file("read", path, error);
-                let file = tokio::fs::File::open(path).await.map_err(cannot_read)?;
-                let size = file.metadata().await.map_err(cannot_read)?.len();
-                if size <= inline_limit as u64 {
-                    return Ok(inline(&tokio::fs::read(path).await.map_err(cannot_read)?));
-                }
-                let chunks = tokio_util::io::ReaderStream::with_capacity(file, UPLOAD_CHUNK);
-                (size, upload(bot, chunks, path).await?)
-            }
-            _ => return Ok(self.clone()),
-        };
-        let mut uploaded = self.clone();
-        uploaded.size = Some(size);
-        uploaded.source = FileBoxSource::Uuid(uuid);
-        Ok(uploaded)
+    /// Whether the box came from the service's data.
+    pub(crate) fn is_from_service(&self) -> bool {
+        self.origin == Origin::Service
     }
 
     /// The JSON form, with both `type` and `boxType` as file-box 1.x writes them. Bytes go
@@ -394,103 +276,6 @@ impl FileBox {
         wire.kind = Some(kind);
         wire.box_type = Some(kind);
         serde_json::to_string(&wire).map_err(|error| Error::invalid_data_caused("FileBox", error))
-    }
-}
-
-/// The body of a URL box's answer, read chunk by chunk with the size cap.
-struct UrlBody<'a> {
-    name: &'a str,
-    body: hyper::body::Incoming,
-    read: u64,
-}
-
-impl UrlBody<'_> {
-    /// The next piece of data, `None` at the end.
-    async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
-        while let Some(frame) = self.body.frame().await {
-            let frame = frame.map_err(|error| {
-                fetch_failed(self.name, error.to_string(), Some(Box::new(error)))
-            })?;
-            let Ok(data) = frame.into_data() else {
-                continue; // trailers
-            };
-            self.read += data.len() as u64;
-            if self.read > MAX_FILE_BOX_BYTES as u64 {
-                return Err(fetch_failed(
-                    self.name,
-                    format!("larger than {MAX_FILE_BOX_BYTES} bytes"),
-                    None,
-                ));
-            }
-            return Ok(Some(data));
-        }
-        Ok(None)
-    }
-}
-
-fn fetch_failed(name: &str, message: String, source: Option<crate::error::Cause>) -> Error {
-    Error::FetchFile {
-        name: name.to_owned(),
-        message,
-        source,
-    }
-}
-
-/// Streams `chunks` to the service with `Upload`; returns the id it stored them under. No
-/// deadline: a big file takes as long as it takes.
-async fn upload<S>(bot: &Wechaty, chunks: S, source_path: &Path) -> Result<String>
-where
-    S: tokio_stream::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
-{
-    let transport = bot.transport()?;
-    let read_error: Arc<Mutex<Option<std::io::Error>>> = Arc::default();
-    let slot = Arc::clone(&read_error);
-    let requests = chunks.map_while(move |chunk| match chunk {
-        Ok(chunk) => Some(pb::UploadRequest { chunk }),
-        Err(error) => {
-            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
-            None
-        }
-    });
-    let response = transport.puppet().upload(requests).await;
-    if let Some(error) = read_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        return Err(Error::file("read", source_path, error));
-    }
-    let id = match response {
-        Ok(response) => response.into_inner().id,
-        Err(status) => return Err(transport.error("Upload", status).await),
-    };
-    if id.is_empty() {
-        return Err(Error::invalid_data(
-            "Upload answer",
-            "the service returned no id",
-        ));
-    }
-    Ok(id)
-}
-
-/// Opens `Download` of an uploaded file.
-async fn download(
-    transport: &Transport,
-    uuid: &str,
-) -> Result<tonic::Streaming<pb::DownloadResponse>> {
-    let request = pb::DownloadRequest {
-        id: uuid.to_owned(),
-    };
-    match transport.puppet().download(request).await {
-        Ok(response) => Ok(response.into_inner()),
-        Err(status) => Err(transport.error("Download", status).await),
-    }
-}
-
-/// The next chunk of a download, `None` at its end.
-async fn next_chunk(
-    transport: &Transport,
-    chunks: &mut tonic::Streaming<pb::DownloadResponse>,
-) -> Result<Option<Bytes>> {
-    match chunks.message().await {
-        Ok(chunk) => Ok(chunk.map(|chunk| chunk.chunk)),
-        Err(status) => Err(transport.error("Download", status).await),
     }
 }
 

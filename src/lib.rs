@@ -73,6 +73,7 @@ mod config;
 mod wechaty;
 
 mod contact;
+mod file_transfer;
 mod message;
 mod room;
 mod say;
@@ -109,6 +110,7 @@ pub use event::{
     ScanStatus, ServiceError,
 };
 pub use file_box::{FileBox, FileBoxSource, MAX_FILE_BOX_BYTES};
+pub use file_transfer::FileTransfers;
 pub use handler::Handler;
 pub use ids::{ContactId, MessageId, RoomId};
 pub use message::{ImageType, Message, MessagePayload, MessageType};

@@ -12,6 +12,7 @@ use crate::dispatch::hub::Hub;
 use crate::dispatch::{self, ConnectionState, Events, StreamSettings};
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::file_transfer::FilePolicy;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
 use crate::payload_cache::{CacheLimits, PayloadCaches};
@@ -60,6 +61,17 @@ impl WeakWechaty {
     }
 }
 
+/// What the builder settled for a bot besides its connection.
+pub(crate) struct BotSettings {
+    pub(crate) stream: StreamSettings,
+    pub(crate) cache_limits: CacheLimits,
+    /// Payload lookups in flight at once for one list.
+    pub(crate) lookup_limit: usize,
+    /// Files up to this size are sent inline.
+    pub(crate) inline_file_limit: usize,
+    pub(crate) files: FilePolicy,
+}
+
 struct Inner {
     /// `None` once stopped: dropping the last clone of the transport closes the connection.
     transport: Mutex<Option<Transport>>,
@@ -71,6 +83,7 @@ struct Inner {
     lookup_limit: usize,
     /// Files up to this size are sent inline; bigger ones are uploaded.
     inline_file_limit: usize,
+    files: FilePolicy,
     pump: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -95,14 +108,8 @@ impl fmt::Debug for Wechaty {
 }
 
 impl Wechaty {
-    pub(crate) fn new(
-        transport: Transport,
-        settings: StreamSettings,
-        limits: CacheLimits,
-        lookup_limit: usize,
-        inline_file_limit: usize,
-    ) -> Self {
-        let caches = Arc::new(PayloadCaches::new(limits));
+    pub(crate) fn new(transport: Transport, settings: BotSettings) -> Self {
+        let caches = Arc::new(PayloadCaches::new(settings.cache_limits));
         let hook = Arc::clone(&caches);
         let hub = Arc::new(Hub::new(Arc::new(move |event| hook.invalidate(event))));
         Self {
@@ -111,9 +118,10 @@ impl Wechaty {
                 transport: Mutex::new(Some(transport)),
                 hub,
                 caches,
-                settings,
-                lookup_limit: lookup_limit.max(1),
-                inline_file_limit,
+                settings: settings.stream,
+                lookup_limit: settings.lookup_limit.max(1),
+                inline_file_limit: settings.inline_file_limit,
+                files: settings.files,
                 pump: Mutex::new(None),
             }),
         }
@@ -134,6 +142,10 @@ impl Wechaty {
 
     pub(crate) fn inline_file_limit(&self) -> usize {
         self.inner.inline_file_limit
+    }
+
+    pub(crate) fn file_policy(&self) -> FilePolicy {
+        self.inner.files
     }
 
     pub(crate) fn transport(&self) -> Result<Transport> {

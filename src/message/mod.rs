@@ -125,13 +125,15 @@ impl Message {
             })
             .await;
         match file {
-            Ok(response) if !response.file_box.is_empty() => FileBox::from_json(&response.file_box),
+            Ok(response) if !response.file_box.is_empty() => {
+                FileBox::from_service_json(&response.file_box)
+            }
             other => {
                 if self.payload().await?.kind == MessageType::Image {
                     return self.to_image(ImageType::Hd).await;
                 }
                 let response = other?;
-                FileBox::from_json(&response.file_box)
+                FileBox::from_service_json(&response.file_box)
             }
         }
     }
@@ -149,7 +151,7 @@ impl Message {
                 c.message_image(r).await
             })
             .await?;
-        FileBox::from_json(&response.file_box)
+        FileBox::from_service_json(&response.file_box)
     }
 
     /// The contact of a contact-card message (`MessageContact`).

@@ -278,6 +278,6 @@ impl Room {
                 c.room_avatar(r).await
             })
             .await?;
-        FileBox::from_json(&response.file_box)
+        FileBox::from_service_json(&response.file_box)
     }
 }

@@ -224,7 +224,13 @@ impl Transport {
         let deadline_exceeded = || Error::DeadlineExceeded { rpc, timeout };
         tracing::trace!(rpc, "call");
         match tokio::time::timeout(timeout, call(self.puppet(), request)).await {
-            Err(_elapsed) => Err(deadline_exceeded()),
+            Err(_elapsed) => {
+                // Not a word from the service: the connection may be half-open. Later calls
+                // go over a fresh one (this costs a handshake if it was only slow).
+                tracing::debug!(rpc, "no answer in time; renewing the connection");
+                self.renew();
+                Err(deadline_exceeded())
+            }
             Ok(Ok(response)) => Ok(response.into_inner()),
             Ok(Err(status)) if status::is_server_deadline(&status) => Err(deadline_exceeded()),
             Ok(Err(status)) => Err(self.error(rpc, status).await),

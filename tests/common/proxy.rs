@@ -1,7 +1,8 @@
 //! A TCP proxy between a client and a service that a test can turn against the client: it
 //! black-holes the connections it carries — the client's side stays open and hears nothing
-//! more, as after a NAT timeout or with a stuck proxy, while the service sees its side close —
-//! or accepts new connections and closes them at once.
+//! more, as after a NAT timeout or with a stuck proxy, while the service sees its side close —,
+//! cuts them (both sides closed at once, as a crashed host or a reset leaves them), or accepts
+//! new connections and closes them at once. It counts the bytes it forwarded each way.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,6 +15,12 @@ use tokio::task::JoinHandle;
 struct Switches {
     /// Connections numbered below this forward nothing any more.
     dead_below: AtomicU64,
+    /// Connections numbered below this are closed on both sides.
+    cut_below: AtomicU64,
+    /// Bytes forwarded from the client to the service.
+    to_service: AtomicU64,
+    /// Bytes forwarded from the service to the client.
+    to_client: AtomicU64,
     /// New connections are closed as soon as they are accepted.
     refuse: AtomicBool,
     /// Connections accepted so far (the number of the next one).
@@ -79,6 +86,20 @@ impl Proxy {
         self.switches.dead_below.store(accepted, Ordering::SeqCst);
     }
 
+    /// Every connection carried so far is closed on both sides; new connections work.
+    pub fn cut_existing(&self) {
+        let accepted = self.switches.accepted.load(Ordering::SeqCst);
+        self.switches.cut_below.store(accepted, Ordering::SeqCst);
+    }
+
+    /// Bytes forwarded so far: (client to service, service to client).
+    pub fn forwarded(&self) -> (u64, u64) {
+        (
+            self.switches.to_service.load(Ordering::SeqCst),
+            self.switches.to_client.load(Ordering::SeqCst),
+        )
+    }
+
     /// New connections are accepted and closed at once (`false`: forwarded again).
     pub fn refuse_new(&self, refuse: bool) {
         self.switches.refuse.store(refuse, Ordering::SeqCst);
@@ -106,8 +127,12 @@ async fn pipe(
     switches: Arc<Switches>,
 ) {
     let dead = || id < switches.dead_below.load(Ordering::SeqCst);
+    let cut = || id < switches.cut_below.load(Ordering::SeqCst);
     let mut buffer = vec![0u8; 16 * 1024];
     loop {
+        if cut() {
+            return; // both halves dropped: closed
+        }
         if dead() {
             if toward_service {
                 // The service sees the connection close; the client's read half stays held.
@@ -128,7 +153,7 @@ async fn pipe(
             () = tokio::time::sleep(std::time::Duration::from_millis(20)) => continue,
         };
         // Dead first: the service closing its side must not reach the client.
-        if dead() {
+        if dead() || cut() {
             continue;
         }
         let Ok(read) = read else { return };
@@ -139,5 +164,11 @@ async fn pipe(
         if to.write_all(&buffer[..read]).await.is_err() {
             return;
         }
+        let counter = if toward_service {
+            &switches.to_service
+        } else {
+            &switches.to_client
+        };
+        counter.fetch_add(read as u64, Ordering::SeqCst);
     }
 }

@@ -1,8 +1,13 @@
 //! A small HTTP/1.1 GET client (hyper + rustls with the public web roots), for the two places
 //! that need plain web requests: endpoint discovery and URL file boxes.
 
-use std::collections::BTreeMap;
+mod address;
+mod headers;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
@@ -10,6 +15,34 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::error::Cause;
+
+pub(crate) use address::AddressPolicy;
+pub(crate) use headers::forwardable;
+
+/// How a request may connect, and how long each step may take.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dial {
+    /// Which resolved addresses may be connected to.
+    pub(crate) policy: AddressPolicy,
+    /// Name resolution and the TCP connection.
+    pub(crate) connect: Duration,
+    /// The TLS handshake.
+    pub(crate) handshake: Duration,
+    /// From the request sent to the response's status and headers.
+    pub(crate) response: Duration,
+}
+
+impl Dial {
+    /// Any address, each step within `limit` (for a caller that bounds the whole request).
+    pub(crate) fn any_address_within(limit: Duration) -> Self {
+        Self {
+            policy: AddressPolicy::Any,
+            connect: limit,
+            handshake: limit,
+            response: limit,
+        }
+    }
+}
 
 /// A parsed `http://` or `https://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +86,13 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
+    fn new(message: String) -> Self {
+        Self {
+            message,
+            source: None,
+        }
+    }
+
     fn of(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self {
             message: error.to_string(),
@@ -64,10 +104,10 @@ impl Failure {
 /// `GET url`: the status and at most `max_body` bytes of body (more is an error).
 pub(crate) async fn get(
     url: &WebUrl,
-    headers: &BTreeMap<String, String>,
+    dial: Dial,
     max_body: usize,
 ) -> Result<(http::StatusCode, Bytes), Failure> {
-    let (status, body) = open(url, headers).await?;
+    let (status, body) = open(url, &[], dial).await?;
     let body = Limited::new(body, max_body)
         .collect()
         .await
@@ -79,14 +119,30 @@ pub(crate) async fn get(
     Ok((status, body))
 }
 
-/// `GET url`: the status and the body as it arrives.
+/// `GET url` with `headers`: the status and the body as it arrives. Every step until the
+/// status has the deadline `dial` gives it; the body's pace is the caller's to watch.
 pub(crate) async fn open(
     url: &WebUrl,
-    headers: &BTreeMap<String, String>,
+    headers: &[(http::HeaderName, http::HeaderValue)],
+    dial: Dial,
 ) -> Result<(http::StatusCode, hyper::body::Incoming), Failure> {
-    let tcp = TcpStream::connect((url.host.as_str(), url.port))
-        .await
-        .map_err(Failure::of)?;
+    let addresses = within(dial.connect, "resolving the host", resolve(url)).await??;
+    let addresses = dial.policy.filter(addresses);
+    if addresses.is_empty() {
+        return Err(Failure::new(format!(
+            "{} is on a loopback, link-local or private address; a file from the service is \
+             only fetched from public ones (allow others with \
+             `WechatyBuilder::allow_private_file_urls(true)` if its files live on your network)",
+            url.host
+        )));
+    }
+    let tcp = within(
+        dial.connect,
+        "connecting",
+        TcpStream::connect(&addresses[..]),
+    )
+    .await?
+    .map_err(Failure::of)?;
     tcp.set_nodelay(true).map_err(Failure::of)?;
     let mut request = http::Request::get(url.path.as_str())
         .header(http::header::HOST, host_header(url))
@@ -95,22 +151,54 @@ pub(crate) async fn open(
             concat!("wechaty-client/", env!("CARGO_PKG_VERSION")),
         );
     for (name, value) in headers {
-        request = request.header(name.as_str(), value.as_str());
+        request = request.header(name, value);
     }
     let request = request.body(Empty::<Bytes>::new()).map_err(Failure::of)?;
     let response = if url.https {
         let name =
             rustls::pki_types::ServerName::try_from(url.host.clone()).map_err(Failure::of)?;
-        let stream = tokio_rustls::TlsConnector::from(web_tls_config())
-            .connect(name, tcp)
-            .await
+        let handshake = tokio_rustls::TlsConnector::from(web_tls_config()).connect(name, tcp);
+        let stream = within(dial.handshake, "the TLS handshake", handshake)
+            .await?
             .map_err(Failure::of)?;
-        send(TokioIo::new(stream), request).await?
+        within(
+            dial.response,
+            "waiting for the answer",
+            send(TokioIo::new(stream), request),
+        )
+        .await??
     } else {
-        send(TokioIo::new(tcp), request).await?
+        within(
+            dial.response,
+            "waiting for the answer",
+            send(TokioIo::new(tcp), request),
+        )
+        .await??
     };
     let status = response.status();
     Ok((status, response.into_body()))
+}
+
+/// The addresses of the URL's host: itself when it is an IP address.
+async fn resolve(url: &WebUrl) -> Result<Vec<SocketAddr>, Failure> {
+    if let Ok(ip) = url.host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, url.port)]);
+    }
+    let found = tokio::net::lookup_host((url.host.as_str(), url.port))
+        .await
+        .map_err(Failure::of)?;
+    Ok(found.collect())
+}
+
+/// `step` within `limit`, else a failure saying which step did not finish.
+async fn within<T>(
+    limit: Duration,
+    step: &str,
+    future: impl Future<Output = T>,
+) -> Result<T, Failure> {
+    tokio::time::timeout(limit, future)
+        .await
+        .map_err(|_| Failure::new(format!("{step} took longer than {limit:?}")))
 }
 
 fn host_header(url: &WebUrl) -> String {
