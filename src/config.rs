@@ -37,6 +37,9 @@ pub const DEFAULT_INLINE_FILE_LIMIT: usize = 256 * 1024;
 pub const DEFAULT_MAX_CONCURRENT_LOOKUPS: usize = 32;
 /// Default longest silence on the Event stream before it is reopened.
 pub const DEFAULT_WATCHDOG: Duration = Duration::from_secs(60);
+/// Default largest payload of one event: far above any real one (a `room-join` of 500
+/// members is about 15 KiB), so only a broken or hostile service reaches it.
+pub const DEFAULT_MAX_EVENT_PAYLOAD: usize = 256 * 1024;
 /// Default time to wait for the answer to an HTTP/2 keepalive ping.
 pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -81,6 +84,7 @@ pub struct WechatyBuilder {
     pub(crate) cache_limits: CacheLimits,
     pub(crate) max_concurrent_lookups: usize,
     pub(crate) inline_file_limit: usize,
+    pub(crate) max_event_payload: usize,
     pub(crate) file_transfers: FileTransfers,
     pub(crate) allow_private_file_urls: bool,
     /// A setting from the environment that could not be read; reported by `build()`.
@@ -109,6 +113,7 @@ impl Default for WechatyBuilder {
             cache_limits: CacheLimits::default(),
             max_concurrent_lookups: DEFAULT_MAX_CONCURRENT_LOOKUPS,
             inline_file_limit: DEFAULT_INLINE_FILE_LIMIT,
+            max_event_payload: DEFAULT_MAX_EVENT_PAYLOAD,
             file_transfers: FileTransfers::default(),
             allow_private_file_urls: false,
             env_error: None,
@@ -137,6 +142,7 @@ impl fmt::Debug for WechatyBuilder {
             .field("cache_limits", &self.cache_limits)
             .field("max_concurrent_lookups", &self.max_concurrent_lookups)
             .field("inline_file_limit", &self.inline_file_limit)
+            .field("max_event_payload", &self.max_event_payload)
             .field("file_transfers", &self.file_transfers)
             .field("allow_private_file_urls", &self.allow_private_file_urls)
             .finish_non_exhaustive()
@@ -326,6 +332,14 @@ impl WechatyBuilder {
         self
     }
 
+    /// Largest payload of one event (default [`DEFAULT_MAX_EVENT_PAYLOAD`], 256 KiB). A bigger
+    /// one is skipped like a malformed one: counted, logged, and seen by subscribers as
+    /// [`Event::Malformed`](crate::Event::Malformed); the stream goes on.
+    pub fn max_event_payload(mut self, bytes: usize) -> Self {
+        self.max_event_payload = bytes;
+        self
+    }
+
     /// Deadlines and the size cap of file transfers (default: [`FileTransfers::default`]).
     pub fn file_transfers(mut self, transfers: FileTransfers) -> Self {
         self.file_transfers = transfers;
@@ -352,6 +366,7 @@ impl WechatyBuilder {
             stream: StreamSettings {
                 watchdog: self.watchdog,
                 policy: Arc::clone(&self.reconnect),
+                max_event_payload: self.max_event_payload,
             },
             cache_limits: self.cache_limits,
             lookup_limit: self.max_concurrent_lookups,

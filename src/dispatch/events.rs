@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
@@ -16,8 +17,8 @@ use crate::event::Event;
 pub struct Events {
     /// `None` when subscribed after the bot closed: the stream is over.
     inner: Option<BroadcastStream<EventBatch>>,
-    /// The batch being handed out, and the position in it.
-    batch: Option<(EventBatch, usize)>,
+    /// The events of the batch being handed out, and the position in them.
+    batch: Option<(Arc<[Event]>, usize)>,
     /// The number of the event after the last batch taken: a batch starting later means the
     /// ones in between were missed.
     next: u64,
@@ -45,7 +46,7 @@ impl Stream for Events {
         let this = self.get_mut();
         loop {
             if let Some((batch, position)) = &mut this.batch {
-                if let Some(event) = batch.events.get(*position) {
+                if let Some(event) = batch.get(*position) {
                     *position += 1;
                     return Poll::Ready(Some(event.clone()));
                 }
@@ -59,9 +60,13 @@ impl Stream for Events {
                 // Counts batches, not events: the next batch's number tells how many events.
                 Some(Err(BroadcastStreamRecvError::Lagged(_))) => {}
                 Some(Ok(batch)) => {
-                    let missed = batch.first.saturating_sub(this.next);
-                    this.next = batch.first + batch.events.len() as u64;
-                    this.batch = Some((batch, 0));
+                    let mut missed = batch.first.saturating_sub(this.next);
+                    this.next = batch.first + batch.len;
+                    match batch.events.get() {
+                        Some(events) => this.batch = Some((events, 0)),
+                        // Taken back by the byte budget before this subscriber came to it.
+                        None => missed += batch.len,
+                    }
                     if missed > 0 {
                         return Poll::Ready(Some(Event::Lagged { missed }));
                     }

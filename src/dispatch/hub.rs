@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{broadcast, watch};
 
+use super::budget::{Budget, Held};
 use super::state::ConnectionState;
 use crate::error::Error;
 use crate::event::{Event, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
@@ -21,6 +22,13 @@ use crate::message::payload::MessagePayload;
 const GLOBAL_BUFFER: usize = 1024;
 /// The same per room subscriber.
 const ROOM_BUFFER: usize = 256;
+/// Most bytes of events (estimated from their payloads) the global buffer holds for slow
+/// subscribers; past it they miss the oldest.
+pub(crate) const GLOBAL_BUFFER_BYTES: usize = 16 * 1024 * 1024;
+/// The same for all room buffers together.
+pub(crate) const ROOM_BUFFER_BYTES: usize = 16 * 1024 * 1024;
+/// What an event costs besides its payload's bytes: its own size and an allocation or two.
+pub(crate) const EVENT_OVERHEAD: usize = std::mem::size_of::<Event>() + 64;
 
 /// What room subscribers receive, as data (the room's stream turns it into handles; keeping
 /// handles out of the buffers keeps them from holding the bot alive).
@@ -34,19 +42,62 @@ pub(crate) enum RoomSignal {
     Reconnected,
 }
 
+impl RoomSignal {
+    /// About how many bytes the signal holds, `payload` being its event's payload size.
+    fn weight(&self, payload: usize) -> usize {
+        match self {
+            Self::Message(message) => message.weight(),
+            _ => payload + EVENT_OVERHEAD,
+        }
+    }
+}
+
 /// Events published to global subscribers together, numbered so that a subscriber that
-/// missed batches knows exactly how many events it missed.
+/// missed batches knows exactly how many events it missed. The events themselves may be
+/// taken back by the byte budget before a slow subscriber reads them.
 #[derive(Clone)]
 pub(crate) struct EventBatch {
     /// The number of the first event (numbers run on across batches).
     pub(crate) first: u64,
-    pub(crate) events: Arc<[Event]>,
+    /// How many events the batch has.
+    pub(crate) len: u64,
+    pub(crate) events: Arc<Held<Arc<[Event]>>>,
+}
+
+/// Events being gathered into a batch, with their estimated size.
+pub(crate) struct Batch {
+    pub(crate) events: Vec<Event>,
+    pub(crate) bytes: usize,
+}
+
+impl Batch {
+    pub(crate) fn with_capacity(events: usize) -> Self {
+        Self {
+            events: Vec::with_capacity(events),
+            bytes: 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, event: Event, bytes: usize) {
+        self.events.push(event);
+        self.bytes += bytes;
+    }
 }
 
 struct Global {
     sender: broadcast::Sender<EventBatch>,
     /// The number the next event gets.
     next: u64,
+    budget: Budget<Arc<[Event]>>,
+}
+
+/// A room's signal as its buffer holds it.
+pub(crate) type HeldSignal = Arc<Held<RoomSignal>>;
+
+struct Rooms {
+    channels: HashMap<RoomId, broadcast::Sender<HeldSignal>>,
+    /// One budget for every room's buffer.
+    budget: Budget<RoomSignal>,
 }
 
 /// A hook run on every event before subscribers see it (cache invalidation).
@@ -55,7 +106,7 @@ pub(crate) type Invalidator = Arc<dyn Fn(&Event) + Send + Sync>;
 /// The channels and state the task feeds; shared with the bot handle.
 pub(crate) struct Hub {
     global: Mutex<Option<Global>>,
-    rooms: Mutex<HashMap<RoomId, broadcast::Sender<RoomSignal>>>,
+    rooms: Mutex<Rooms>,
     state: watch::Sender<ConnectionState>,
     /// The logged-in account, as the events tell.
     pub(super) user: watch::Sender<Option<ContactId>>,
@@ -79,8 +130,12 @@ impl Hub {
             global: Mutex::new(Some(Global {
                 sender: broadcast::channel(GLOBAL_BUFFER).0,
                 next: 0,
+                budget: Budget::new(GLOBAL_BUFFER_BYTES),
             })),
-            rooms: Mutex::default(),
+            rooms: Mutex::new(Rooms {
+                channels: HashMap::new(),
+                budget: Budget::new(ROOM_BUFFER_BYTES),
+            }),
             state: watch::channel(ConnectionState::Idle).0,
             user: watch::channel(None).0,
             ready: AtomicBool::new(false),
@@ -98,12 +153,13 @@ impl Hub {
     }
 
     /// A receiver of one room's events (the channel is created on the first subscriber).
-    pub(crate) fn subscribe_room(&self, room: &RoomId) -> Option<broadcast::Receiver<RoomSignal>> {
+    pub(crate) fn subscribe_room(&self, room: &RoomId) -> Option<broadcast::Receiver<HeldSignal>> {
         if lock(&self.global).is_none() {
             return None;
         }
         let mut rooms = lock(&self.rooms);
         let sender = rooms
+            .channels
             .entry(room.clone())
             .or_insert_with(|| broadcast::channel(ROOM_BUFFER).0);
         Some(sender.subscribe())
@@ -114,15 +170,25 @@ impl Hub {
     pub(crate) fn unsubscribe_room(&self, room: &RoomId) {
         let mut rooms = lock(&self.rooms);
         if rooms
+            .channels
             .get(room)
             .is_some_and(|sender| sender.receiver_count() == 0)
         {
-            rooms.remove(room);
+            rooms.channels.remove(room);
         }
     }
 
     pub(crate) fn room_channels(&self) -> usize {
-        lock(&self.rooms).len()
+        lock(&self.rooms).channels.len()
+    }
+
+    /// Bytes held for slow subscribers now: (global, rooms).
+    #[allow(dead_code)] // read by the statistics
+    pub(crate) fn buffered_bytes(&self) -> (usize, usize) {
+        let global = lock(&self.global)
+            .as_ref()
+            .map_or(0, |global| global.budget.held());
+        (global, lock(&self.rooms).budget.held())
     }
 
     pub(crate) fn state(&self) -> watch::Receiver<ConnectionState> {
@@ -154,41 +220,47 @@ impl Hub {
     /// Closes for good: every subscriber's stream ends after what it has buffered.
     pub(crate) fn close(&self, error: Option<Error>) {
         lock(&self.global).take();
-        lock(&self.rooms).clear();
+        lock(&self.rooms).channels.clear();
         self.set_state(ConnectionState::Closed {
             error: error.map(Arc::new),
         });
     }
 
     fn publish(&self, event: Event) {
-        self.publish_batch(&mut vec![event]);
+        let mut batch = Batch::with_capacity(1);
+        batch.push(event, EVENT_OVERHEAD);
+        self.publish_batch(&mut batch);
     }
 
-    /// Publishes (and empties) `events`, which the caller reuses: the batch is moved into
-    /// its shared slice in one allocation.
-    pub(super) fn publish_batch(&self, events: &mut Vec<Event>) {
-        if events.is_empty() {
+    /// Publishes (and empties) `batch`, which the caller reuses: the events are moved into
+    /// their shared slice in one allocation.
+    pub(super) fn publish_batch(&self, batch: &mut Batch) {
+        let bytes = std::mem::take(&mut batch.bytes);
+        if batch.events.is_empty() {
             return;
         }
         if let Some(global) = lock(&self.global).as_mut() {
             let first = global.next;
-            global.next += events.len() as u64;
+            let len = batch.events.len() as u64;
+            global.next += len;
             // No subscriber is not an error: the events are dropped like the server drops them.
             if global.sender.receiver_count() > 0 {
-                let _ = global.sender.send(EventBatch {
-                    first,
-                    events: events.drain(..).collect(),
-                });
+                let events = global.budget.hold(batch.events.drain(..).collect(), bytes);
+                let _ = global.sender.send(EventBatch { first, len, events });
             }
         }
-        events.clear();
+        batch.events.clear();
     }
 
-    pub(super) fn publish_room(&self, room: &RoomId, signal: RoomSignal) {
+    /// Sends `signal` to the room's subscribers, if it has any; `payload` is the size of the
+    /// event's payload.
+    pub(super) fn publish_room(&self, room: &RoomId, signal: RoomSignal, payload: usize) {
         let mut rooms = lock(&self.rooms);
-        if let Some(sender) = rooms.get(room) {
-            if sender.send(signal).is_err() {
-                rooms.remove(room);
+        let Rooms { channels, budget } = &mut *rooms;
+        if let Some(sender) = channels.get(room) {
+            let bytes = signal.weight(payload);
+            if sender.send(budget.hold(signal, bytes)).is_err() {
+                channels.remove(room);
             }
         }
     }
@@ -197,8 +269,10 @@ impl Hub {
         // Events fired while disconnected are lost: nothing cached can be trusted.
         (self.invalidate)(&Event::Reconnected);
         self.publish(Event::Reconnected);
-        for sender in lock(&self.rooms).values() {
-            let _ = sender.send(RoomSignal::Reconnected);
+        let mut rooms = lock(&self.rooms);
+        let Rooms { channels, budget } = &mut *rooms;
+        for sender in channels.values() {
+            let _ = sender.send(budget.hold(RoomSignal::Reconnected, EVENT_OVERHEAD));
         }
     }
 }

@@ -9,6 +9,7 @@
 //! `Reconnected` marker; the `login`/`ready` the server replays on every new stream are
 //! recognised and not published again.
 
+mod budget;
 mod events;
 pub(crate) mod hub;
 mod route;
@@ -26,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::generated::wechaty::puppet::{EventRequest, EventResponse};
 use crate::reconnect::ReconnectPolicy;
 use crate::transport::Transport;
-use hub::Hub;
+use hub::{Batch, Hub};
 use route::{Dispatcher, RoomMessages};
 
 pub use events::Events;
@@ -42,12 +43,17 @@ const STABLE_AFTER: Duration = Duration::from_secs(30);
 /// batch is one send and one wake-up per global subscriber instead of one per event, so a
 /// global subscriber keeps up even among a thousand busy room subscribers.
 const MAX_BATCH: usize = 64;
+/// A batch also closes once its events' payloads reach this many bytes, so that the global
+/// buffer's count of batches bounds its bytes too.
+const MAX_BATCH_BYTES: usize = 64 * 1024;
 
 /// Settings of the task.
 #[derive(Clone)]
 pub(crate) struct StreamSettings {
     pub(crate) watchdog: Duration,
     pub(crate) policy: Arc<dyn ReconnectPolicy>,
+    /// Largest payload of one event.
+    pub(crate) max_event_payload: usize,
 }
 
 /// Opens the Event stream and spawns the task that owns it from then on.
@@ -147,6 +153,7 @@ async fn run(
                     hub: &hub,
                     rooms: &rooms,
                     replaying: reconnected,
+                    max_payload: settings.max_event_payload,
                 };
                 let ended = pump(&mut stream, &transport, &settings, &mut dispatcher).await;
                 // Dropping the stream cancels it, so the server frees its single slot.
@@ -222,7 +229,7 @@ async fn pump(
 ) -> Ended {
     // Reused for every batch: a fresh buffer per batch is a large allocation, which costs
     // glibc's allocator a sweep of its small free lists each time.
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut batch = Batch::with_capacity(MAX_BATCH);
     loop {
         let mut next = match tokio::time::timeout(settings.watchdog, stream.next()).await {
             Err(_silent) if dispatcher.hub.is_closed() => return Ended::Stopped,
@@ -241,7 +248,7 @@ async fn pump(
         let mut taken = 0;
         let ended = loop {
             match next {
-                Some(Ok(response)) => batch.extend(dispatcher.dispatch(response)),
+                Some(Ok(response)) => dispatcher.dispatch(response, &mut batch),
                 _ if dispatcher.hub.is_closed() => break Some(Ended::Stopped),
                 Some(Err(status)) => break Some(failed(transport, status).await),
                 None => {
@@ -253,7 +260,7 @@ async fn pump(
                 }
             }
             taken += 1;
-            if taken == MAX_BATCH {
+            if taken == MAX_BATCH || batch.bytes >= MAX_BATCH_BYTES {
                 break None;
             }
             // What is already there, without waiting.

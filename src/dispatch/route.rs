@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::hub::{Hub, RoomSignal};
+use super::hub::{Batch, Hub, RoomSignal, EVENT_OVERHEAD};
 use crate::event::{self, Event};
 use crate::generated::wechaty::puppet::EventResponse;
 use crate::ids::MessageId;
@@ -28,12 +28,28 @@ pub(super) struct Dispatcher<'a> {
     pub(super) rooms: &'a RoomMessages,
     /// After a reconnect, until the first event that is not part of the server's replay.
     pub(super) replaying: bool,
+    /// Larger payloads are skipped as malformed.
+    pub(super) max_payload: usize,
 }
 
 impl Dispatcher<'_> {
-    /// Decodes one event and does everything but the global publishing, which is batched;
-    /// returns what global subscribers should see.
-    pub(super) fn dispatch(&mut self, response: EventResponse) -> Option<Event> {
+    /// Decodes one event and does everything but the global publishing, which is batched:
+    /// what global subscribers should see goes into `batch`.
+    pub(super) fn dispatch(&mut self, response: EventResponse, batch: &mut Batch) {
+        let size = response.payload.len();
+        if size > self.max_payload {
+            self.hub.count_malformed();
+            let reason = format!(
+                "a payload of {size} bytes, over the cap of {} (`WechatyBuilder::max_event_payload`)",
+                self.max_payload
+            );
+            tracing::warn!(kind = response.r#type, %reason, "skipped an oversized event from the puppet service");
+            let event = Event::Malformed {
+                kind: response.r#type,
+                reason,
+            };
+            return batch.push(event, EVENT_OVERHEAD);
+        }
         let event = match event::decode(response.r#type, &response.payload) {
             Ok(event) => event,
             Err(error) => {
@@ -43,19 +59,20 @@ impl Dispatcher<'_> {
                     reason = %error.reason,
                     "skipped a malformed event from the puppet service"
                 );
-                return Some(Event::Malformed {
+                let event = Event::Malformed {
                     kind: error.kind,
                     reason: error.reason,
-                });
+                };
+                return batch.push(event, EVENT_OVERHEAD);
             }
         };
         // Caches first, so a subscriber reacting to the event reads fresh data.
         (self.hub.invalidate)(&event);
         if !self.track_session(&event) {
-            return None;
+            return;
         }
-        self.route_to_room(&event);
-        Some(event)
+        self.route_to_room(&event, size);
+        batch.push(event, size + EVENT_OVERHEAD);
     }
 
     /// Follows login state; returns `false` for a replayed login/ready that changes nothing.
@@ -87,7 +104,7 @@ impl Dispatcher<'_> {
         true
     }
 
-    fn route_to_room(&self, event: &Event) {
+    fn route_to_room(&self, event: &Event, payload: usize) {
         let (room, signal) = match event {
             Event::RoomJoin(join) => (&join.room_id, RoomSignal::Join(join.clone())),
             Event::RoomLeave(leave) => (&leave.room_id, RoomSignal::Leave(leave.clone())),
@@ -104,7 +121,7 @@ impl Dispatcher<'_> {
             }
             _ => return,
         };
-        self.hub.publish_room(room, signal);
+        self.hub.publish_room(room, signal, payload);
     }
 }
 
@@ -138,7 +155,7 @@ impl RoomMessages {
                         match done {
                             Ok((_, Ok(payload))) => {
                                 if let Some(room) = payload.room_id.clone() {
-                                    hub.publish_room(&room, RoomSignal::Message(Arc::new(payload)));
+                                    hub.publish_room(&room, RoomSignal::Message(Arc::new(payload)), 0);
                                 }
                             }
                             Ok((id, Err(error))) => {

@@ -198,6 +198,27 @@ impl MessagePayload {
             date: (raw > 0.0).then(|| timestamp_to_time(raw)).flatten(),
         })
     }
+
+    /// About how many bytes the payload holds (for the buffers' byte budget).
+    pub(crate) fn weight(&self) -> usize {
+        // Each id is an `Arc<str>`: its text and two counters.
+        let id = |id: &str| id.len() + 16;
+        std::mem::size_of::<Self>()
+            + id(self.id.as_str())
+            + self.text.as_ref().map_or(0, String::len)
+            + self.filename.as_ref().map_or(0, String::len)
+            + [&self.talker_id, &self.listener_id]
+                .into_iter()
+                .flatten()
+                .map(|contact| id(contact.as_str()))
+                .sum::<usize>()
+            + self.room_id.as_ref().map_or(0, |room| id(room.as_str()))
+            + self
+                .mention_ids
+                .iter()
+                .map(|contact| id(contact.as_str()) + 8)
+                .sum::<usize>()
+    }
 }
 
 /// Sizes of an image message's picture.

@@ -11,7 +11,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::Stream;
 
 use super::handle::Room;
-use crate::dispatch::hub::{Hub, RoomSignal};
+use crate::dispatch::hub::{HeldSignal, Hub, RoomSignal};
 use crate::event::{RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
 use crate::ids::RoomId;
 use crate::message::Message;
@@ -25,6 +25,8 @@ impl Room {
         let receiver = hub.subscribe_room(&self.id);
         RoomEvents {
             inner: receiver.map(BroadcastStream::new),
+            missed: 0,
+            after_missed: None,
             hub,
             room: self.id.clone(),
             bot: self.bot.downgrade(),
@@ -74,7 +76,11 @@ impl RoomEvent {
 /// The stream returned by [`Room::events`]. Dropping the last one of a room removes the room's
 /// channel.
 pub struct RoomEvents {
-    inner: Option<BroadcastStream<RoomSignal>>,
+    inner: Option<BroadcastStream<HeldSignal>>,
+    /// Signals the byte budget took back before this subscriber read them, not yet reported.
+    missed: u64,
+    /// The signal that came after them, handed out after the `Lagged` that reports them.
+    after_missed: Option<RoomSignal>,
     hub: Arc<Hub>,
     room: RoomId,
     /// Weak: a room's stream (or a handler over it) does not keep the bot alive.
@@ -92,24 +98,47 @@ impl Stream for RoomEvents {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RoomEvent>> {
         let this = &mut *self;
-        let Some(inner) = this.inner.as_mut() else {
-            return Poll::Ready(None);
+        let signal = loop {
+            if let Some(signal) = this.after_missed.take() {
+                break signal;
+            }
+            let Some(inner) = this.inner.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let item = match Pin::new(inner).poll_next(cx) {
+                Poll::Ready(item) => item,
+                // Report what was missed now rather than with the next signal.
+                Poll::Pending if this.missed > 0 => {
+                    let missed = std::mem::take(&mut this.missed);
+                    return Poll::Ready(Some(RoomEvent::Lagged { missed }));
+                }
+                Poll::Pending => return Poll::Pending,
+            };
+            match item {
+                None => return Poll::Ready(None),
+                Some(Err(BroadcastStreamRecvError::Lagged(missed))) => this.missed += missed,
+                Some(Ok(held)) => match held.get() {
+                    None => this.missed += 1,
+                    Some(signal) if this.missed > 0 => {
+                        this.after_missed = Some(signal);
+                        let missed = std::mem::take(&mut this.missed);
+                        return Poll::Ready(Some(RoomEvent::Lagged { missed }));
+                    }
+                    Some(signal) => break signal,
+                },
+            }
         };
-        let Some(item) = std::task::ready!(Pin::new(inner).poll_next(cx)) else {
-            return Poll::Ready(None);
-        };
-        Poll::Ready(Some(match item {
-            Ok(RoomSignal::Join(join)) => RoomEvent::Join(join),
-            Ok(RoomSignal::Leave(leave)) => RoomEvent::Leave(leave),
-            Ok(RoomSignal::Topic(topic)) => RoomEvent::Topic(topic),
-            Ok(RoomSignal::Announce(announce)) => RoomEvent::Announce(announce),
-            Ok(RoomSignal::Message(payload)) => match this.bot.upgrade() {
+        Poll::Ready(Some(match signal {
+            RoomSignal::Join(join) => RoomEvent::Join(join),
+            RoomSignal::Leave(leave) => RoomEvent::Leave(leave),
+            RoomSignal::Topic(topic) => RoomEvent::Topic(topic),
+            RoomSignal::Announce(announce) => RoomEvent::Announce(announce),
+            RoomSignal::Message(payload) => match this.bot.upgrade() {
                 Some(bot) => RoomEvent::Message(Message::with_payload(payload, bot)),
                 // The bot is gone: so is its room's stream.
                 None => return Poll::Ready(None),
             },
-            Ok(RoomSignal::Reconnected) => RoomEvent::Reconnected,
-            Err(BroadcastStreamRecvError::Lagged(missed)) => RoomEvent::Lagged { missed },
+            RoomSignal::Reconnected => RoomEvent::Reconnected,
         }))
     }
 }
