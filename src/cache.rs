@@ -1,5 +1,6 @@
-//! A bounded in-memory store that knows nothing of what it stores: entries by key, the least
-//! recently used forgotten first, and a read-through that never stores a stale answer.
+//! A bounded in-memory store that knows nothing of what it stores: entries by key, at most so
+//! many and (when given a way to weigh them) so many bytes of them, the least recently used
+//! forgotten first, and a read-through that never stores a stale answer.
 //!
 //! A fetch takes a [`Ticket`] for its key before asking the service and stores through it
 //! after. Forgetting a key (or clearing the store) in between voids that key's tickets, so an
@@ -24,11 +25,26 @@ pub(crate) struct Cache<K, V> {
     epoch: AtomicU64,
 }
 
+/// What an entry costs in bytes (an estimate: its heap data and its own size).
+pub(crate) type Weigh<V> = fn(&V) -> usize;
+
+struct Entry<V> {
+    value: V,
+    /// When it was last used.
+    used: u64,
+    /// What it weighed when stored or last changed.
+    weight: usize,
+}
+
 struct State<K, V> {
-    entries: HashMap<K, (V, u64)>,
+    entries: HashMap<K, Entry<V>>,
     /// Stamps entries as they are used; the smallest stamps go first.
     clock: u64,
     capacity: usize,
+    /// The entries' weights, summed, and the most they may sum to.
+    bytes: usize,
+    byte_limit: usize,
+    weigh: Weigh<V>,
     /// Fetches in flight, by key.
     in_flight: HashMap<K, InFlight>,
     /// The last forgotten keys with the epoch of their forget, oldest first.
@@ -66,6 +82,9 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
                 entries: HashMap::new(),
                 clock: 0,
                 capacity: capacity.max(1),
+                bytes: 0,
+                byte_limit: usize::MAX,
+                weigh: |_| 0,
                 in_flight: HashMap::new(),
                 log: VecDeque::with_capacity(log),
                 log_capacity: log,
@@ -73,6 +92,24 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
             }),
             epoch: AtomicU64::new(0),
         }
+    }
+
+    /// The same store, also bounded to `limit` bytes of entries as `weigh` weighs them. An
+    /// entry heavier than the whole limit is not kept.
+    pub(crate) fn with_byte_limit(mut self, limit: usize, weigh: Weigh<V>) -> Self {
+        let state = self
+            .state
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.byte_limit = limit;
+        state.weigh = weigh;
+        self
+    }
+
+    /// The entries' estimated bytes.
+    #[allow(dead_code)] // read by the statistics
+    pub(crate) fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     fn lock(&self) -> MutexGuard<'_, State<K, V>> {
@@ -86,18 +123,23 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     pub(crate) fn read<R>(&self, key: &K, read: impl FnOnce(&V) -> R) -> Option<R> {
         let mut state = self.lock();
         let now = state.tick();
-        state.entries.get_mut(key).map(|(value, used)| {
-            *used = now;
-            read(value)
+        state.entries.get_mut(key).map(|entry| {
+            entry.used = now;
+            read(&entry.value)
         })
     }
 
     /// Changes the entry of `key`, if there is one, without counting it as a use.
     pub(crate) fn modify<R>(&self, key: &K, change: impl FnOnce(&mut V) -> R) -> Option<R> {
-        self.lock()
-            .entries
-            .get_mut(key)
-            .map(|(value, _)| change(value))
+        let mut state = self.lock();
+        let weigh = state.weigh;
+        let entry = state.entries.get_mut(key)?;
+        let result = change(&mut entry.value);
+        let (before, after) = (entry.weight, weigh(&entry.value));
+        entry.weight = after;
+        state.bytes = state.bytes - before + after;
+        state.make_room(0);
+        Some(result)
     }
 
     /// Reads the entries of `keys`, in order, under one lock.
@@ -106,9 +148,9 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
         let now = state.tick();
         keys.iter()
             .map(|key| {
-                state.entries.get_mut(key).map(|(value, used)| {
-                    *used = now;
-                    read(value)
+                state.entries.get_mut(key).map(|entry| {
+                    entry.used = now;
+                    read(&entry.value)
                 })
             })
             .collect()
@@ -133,7 +175,7 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     /// Forgets `key`; fetches of it in flight will not store their answer.
     pub(crate) fn forget(&self, key: &K) {
         let mut state = self.lock();
-        state.entries.remove(key);
+        state.remove(key);
         if let Some(in_flight) = state.in_flight.get_mut(key) {
             in_flight.forgets += 1;
         }
@@ -150,6 +192,7 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     pub(crate) fn clear(&self) {
         let mut state = self.lock();
         state.entries.clear();
+        state.bytes = 0;
         for in_flight in state.in_flight.values_mut() {
             in_flight.forgets += 1;
         }
@@ -250,23 +293,48 @@ impl<K: Hash + Eq + Clone, V> State<K, V> {
 
     fn insert(&mut self, key: K, value: V) {
         let now = self.tick();
-        if !self.entries.contains_key(&key) {
-            self.make_room();
+        let weight = (self.weigh)(&value);
+        self.remove(&key);
+        if weight > self.byte_limit {
+            return; // heavier than the whole store
         }
-        self.entries.insert(key, (value, now));
+        self.make_room(weight);
+        self.bytes += weight;
+        let entry = Entry {
+            value,
+            used: now,
+            weight,
+        };
+        self.entries.insert(key, entry);
     }
 
-    /// Over capacity, forgets the least recently used eighth (so eviction stays cheap on
-    /// average).
-    fn make_room(&mut self) {
-        if self.entries.len() < self.capacity {
-            return;
+    fn remove(&mut self, key: &K) -> Option<V> {
+        let entry = self.entries.remove(key)?;
+        self.bytes -= entry.weight;
+        Some(entry.value)
+    }
+
+    /// Makes room for one more entry of `incoming` bytes: while over either bound, forgets the
+    /// least recently used eighth (so eviction stays cheap on average).
+    fn make_room(&mut self, incoming: usize) {
+        while !self.entries.is_empty()
+            && (self.entries.len() >= self.capacity
+                || self.bytes.saturating_add(incoming) > self.byte_limit)
+        {
+            let evict = (self.entries.len() / 8).max(1);
+            let mut stamps: Vec<u64> = self.entries.values().map(|entry| entry.used).collect();
+            let (_, threshold, _) = stamps.select_nth_unstable(evict - 1);
+            let threshold = *threshold;
+            let mut freed = 0;
+            self.entries.retain(|_, entry| {
+                let keep = entry.used > threshold;
+                if !keep {
+                    freed += entry.weight;
+                }
+                keep
+            });
+            self.bytes -= freed;
         }
-        let evict = (self.capacity / 8).max(1);
-        let mut stamps: Vec<u64> = self.entries.values().map(|(_, used)| *used).collect();
-        let (_, threshold, _) = stamps.select_nth_unstable(evict - 1);
-        let threshold = *threshold;
-        self.entries.retain(|_, (_, used)| *used > threshold);
     }
 
     /// Returns the ticket; `true` when no forget of its key came after it was taken.
@@ -318,16 +386,9 @@ impl<K: Hash + Eq + Clone, V: Default> Ticket<'_, K, V> {
         let mut state = self.cache.lock();
         let fresh = state.settle(&key, self.forgets);
         if fresh {
-            let now = state.tick();
-            if !state.entries.contains_key(&key) {
-                state.make_room();
-            }
-            let entry = state
-                .entries
-                .entry(key)
-                .or_insert_with(|| (V::default(), now));
-            entry.1 = now;
-            change(&mut entry.0);
+            let mut value = state.remove(&key).unwrap_or_default();
+            change(&mut value);
+            state.insert(key, value);
         }
         fresh
     }
@@ -396,6 +457,32 @@ mod tests {
         assert!(!a.store(1));
         assert!(!b.store(2));
         assert!(cache.lock().in_flight.is_empty());
+    }
+
+    #[test]
+    fn bounded_in_bytes_too() {
+        let cache: Cache<u32, Vec<u8>> = Cache::new(1000).with_byte_limit(1000, Vec::len);
+        for i in 0..100 {
+            assert!(cache.ticket(&i).store(vec![0; 100]));
+            assert!(cache.bytes() <= 1000, "{}", cache.bytes());
+        }
+        assert!(cache.len() <= 10);
+        assert_eq!(
+            cache.get(&99).map(|v| v.len()),
+            Some(100),
+            "the newest stays"
+        );
+        // Heavier than the whole store: not kept, and nothing else is lost for it.
+        let before = cache.len();
+        assert!(cache.ticket(&1000).store(vec![0; 5000]));
+        assert_eq!(cache.get(&1000), None);
+        assert_eq!(cache.len(), before);
+        // Growing an entry in place counts too.
+        cache.modify(&99, |v| v.resize(900, 0));
+        assert!(cache.bytes() <= 1000, "{}", cache.bytes());
+        cache.forget(&99);
+        cache.clear();
+        assert_eq!(cache.bytes(), 0);
     }
 
     #[test]

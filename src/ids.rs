@@ -1,5 +1,21 @@
 //! Typed ids, so a room id can never be passed where a contact id is expected.
 
+/// Most members a room's member list may have: a WeChat room holds 500, a WeCom one 2,000; a
+/// longer list is a broken or hostile service's, refused rather than kept.
+pub(crate) const MAX_MEMBER_IDS: usize = 10_000;
+
+/// About how many bytes a list of ids holds on the heap.
+pub(crate) fn weight_of_ids<I: AsRef<str>>(ids: &[I]) -> usize {
+    ids.iter()
+        .map(|id| id.as_ref().len() + 3 * std::mem::size_of::<usize>())
+        .sum()
+}
+
+/// About how many bytes an optional text holds on the heap.
+pub(crate) fn weight_of_text(text: &Option<String>) -> usize {
+    text.as_ref().map_or(0, String::len)
+}
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -19,6 +35,12 @@ macro_rules! id_type {
             /// The id as the service spells it.
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+
+            /// About how many bytes the id holds on the heap: its text and the `Arc`'s counts.
+            #[allow(dead_code)] // not every kind of id is weighed
+            pub(crate) fn weight(&self) -> usize {
+                self.0.len() + 2 * std::mem::size_of::<usize>()
             }
         }
 

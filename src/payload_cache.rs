@@ -11,7 +11,7 @@ use crate::cache::Cache;
 use crate::contact::payload::ContactCache;
 use crate::event::{Event, PayloadType};
 use crate::ids::{ContactId, RoomId};
-use crate::room::listing::MemberCache;
+use crate::room::listing::{MemberCache, MemberList};
 use crate::room::payload::RoomCache;
 
 /// How many forgotten contact ids the contact cache remembers, so a room's listing can tell
@@ -34,15 +34,20 @@ pub struct CacheLimits {
     pub contacts: usize,
     /// Rooms whose member lists (ids and member payloads) are kept.
     pub member_lists: usize,
+    /// Most bytes all three keep together (payloads as estimated from their text and ids): a
+    /// quarter for rooms, half for contacts, a quarter for member lists. Whichever bound is
+    /// reached first, the least recently used entries go.
+    pub bytes: usize,
 }
 
 impl Default for CacheLimits {
-    /// 10,000 rooms, 100,000 contacts, 1,000 member lists.
+    /// 10,000 rooms, 100,000 contacts, 1,000 member lists, 256 MiB.
     fn default() -> Self {
         Self {
             rooms: 10_000,
             contacts: 100_000,
             member_lists: 1_000,
+            bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -57,9 +62,11 @@ pub(crate) struct PayloadCaches {
 impl PayloadCaches {
     pub(crate) fn new(limits: CacheLimits) -> Self {
         Self {
-            rooms: Cache::new(limits.rooms),
-            contacts: Cache::with_forget_log(limits.contacts, FORGOTTEN_CONTACTS_LOG),
-            members: Cache::new(limits.member_lists),
+            rooms: Cache::new(limits.rooms).with_byte_limit(limits.bytes / 4, |room| room.weight()),
+            contacts: Cache::with_forget_log(limits.contacts, FORGOTTEN_CONTACTS_LOG)
+                .with_byte_limit(limits.bytes / 2, |contact| contact.weight()),
+            members: Cache::new(limits.member_lists)
+                .with_byte_limit(limits.bytes / 4, MemberList::weight),
         }
     }
 

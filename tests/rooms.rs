@@ -10,8 +10,8 @@ use tokio::time::timeout;
 use tokio_stream::StreamExt;
 use wechaty_client::mock::{MockContact, MockInvitation, MockRoom, MockServer, MockWorld};
 use wechaty_client::{
-    ContactId, Error, Event, FileBoxSource, RoomEvent, RoomMemberQueryFilter, RoomQuery,
-    RoomQueryFilter, Wechaty,
+    ContactId, Error, Event, FileBoxSource, MemberQuery, RoomEvent, RoomMemberQueryFilter,
+    RoomQuery, RoomQueryFilter, Wechaty,
 };
 
 /// The demo world served, and a started bot past its login.
@@ -674,4 +674,21 @@ async fn the_mock_world_makes_others_join_leave_and_rename_in_one_call() {
     );
     assert_eq!(topic.changer_id, Some(ContactId::from("dan")));
     assert_eq!(room.topic().await.unwrap(), "Long Weekend");
+}
+
+#[tokio::test]
+async fn a_member_list_longer_than_any_room_is_refused() {
+    let (server, bot) = setup().await;
+    let members: Vec<String> = (0..10_001).map(|i| format!("m{i}")).collect();
+    server
+        .world()
+        .add_room(MockRoom::new("huge@chatroom", "Huge").members(members));
+    let room = bot.room("huge@chatroom");
+    for error in [
+        room.member_list(MemberQuery::All).await.unwrap_err(),
+        room.payload().await.unwrap_err(),
+    ] {
+        assert!(matches!(error, Error::InvalidData { .. }), "{error:?}");
+        assert!(error.to_string().contains("10001 members"), "{error}");
+    }
 }

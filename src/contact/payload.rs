@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::generated::wechaty::puppet as pb;
-use crate::ids::{non_empty, ContactId};
+use crate::ids::{non_empty, weight_of_text, ContactId};
 use crate::transport::Transport;
 
 /// The contact payloads a bot keeps.
@@ -103,6 +103,33 @@ pub struct ContactPayload {
     pub coworker: bool,
     /// Phone numbers.
     pub phones: Vec<String>,
+}
+
+impl ContactPayload {
+    /// About how many bytes the payload holds (for the cache's byte bound).
+    pub(crate) fn weight(&self) -> usize {
+        let texts = [
+            &self.name,
+            &self.avatar,
+            &self.address,
+            &self.alias,
+            &self.city,
+            &self.province,
+            &self.signature,
+            &self.handle,
+            &self.corporation,
+            &self.title,
+            &self.description,
+        ];
+        std::mem::size_of::<Self>()
+            + self.id.weight()
+            + texts.into_iter().map(weight_of_text).sum::<usize>()
+            + self
+                .phones
+                .iter()
+                .map(|phone| phone.len() + std::mem::size_of::<String>())
+                .sum::<usize>()
+    }
 }
 
 impl ContactPayload {

@@ -13,12 +13,12 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 
-use super::payload::RoomMemberPayload;
+use super::payload::{check_member_count, RoomMemberPayload};
 use crate::cache::{Cache, Forgotten};
 use crate::contact::payload::{self as contact_payload, ContactCache, ContactPayload};
 use crate::error::{Error, Result};
 use crate::generated::wechaty::puppet as pb;
-use crate::ids::{ContactId, RoomId};
+use crate::ids::{weight_of_ids, ContactId, RoomId};
 use crate::transport::Transport;
 
 /// The member lists a bot keeps, by room.
@@ -31,6 +31,36 @@ pub(crate) struct MemberList {
     payloads: HashMap<ContactId, Arc<RoomMemberPayload>>,
     /// The last complete listing; replaced when the ids are stored anew.
     listed: Option<Listed>,
+}
+
+impl MemberList {
+    /// About how many bytes the list holds (for the cache's byte bound). The contact payloads
+    /// of a listing count in full although the contact cache may share them: once it has let
+    /// them go, the listing alone holds them.
+    pub(crate) fn weight(&self) -> usize {
+        let pointer = std::mem::size_of::<usize>();
+        let ids = self.ids.as_deref().map_or(0, weight_of_ids);
+        let payloads: usize = self
+            .payloads
+            .iter()
+            .map(|(id, payload)| id.weight() + 4 * pointer + payload.weight())
+            .sum();
+        let listed = self.listed.as_ref().map_or(0, |listed| {
+            listed
+                .members
+                .iter()
+                .map(|(id, payloads)| {
+                    std::mem::size_of::<(ContactId, MemberPayloads)>()
+                        + id.weight()
+                        + payloads
+                            .contact
+                            .as_ref()
+                            .map_or(0, |contact| contact.weight())
+                })
+                .sum()
+        });
+        std::mem::size_of::<Self>() + ids + payloads + listed
+    }
 }
 
 struct Listed {
@@ -135,6 +165,7 @@ impl RoomMembers<'_> {
                             c.room_member_list(r).await
                         })
                         .await?;
+                    check_member_count("member list", response.member_ids.len())?;
                     Ok(response
                         .member_ids
                         .into_iter()

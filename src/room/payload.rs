@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::generated::wechaty::puppet as pb;
-use crate::ids::{non_empty, ContactId, RoomId};
+use crate::ids::{non_empty, weight_of_ids, weight_of_text, ContactId, RoomId, MAX_MEMBER_IDS};
 use crate::transport::Transport;
 
 /// The room payloads a bot keeps.
@@ -70,6 +70,7 @@ impl RoomPayload {
     pub(crate) fn from_wire(response: pb::RoomPayloadResponse) -> Result<Self> {
         let id = non_empty(response.id)
             .ok_or_else(|| Error::invalid_data("room payload", "the room id is empty"))?;
+        check_member_count("room payload", response.member_ids.len())?;
         Ok(Self {
             id: RoomId::from(id),
             topic: non_empty(response.topic),
@@ -80,6 +81,34 @@ impl RoomPayload {
             handle: non_empty(response.handle),
         })
     }
+}
+
+impl RoomPayload {
+    /// About how many bytes the payload holds (for the cache's byte bound).
+    pub(crate) fn weight(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.id.weight()
+            + weight_of_text(&self.topic)
+            + weight_of_text(&self.avatar)
+            + weight_of_text(&self.handle)
+            + self.owner_id.as_ref().map_or(0, ContactId::weight)
+            + weight_of_ids(&self.admin_ids)
+            + weight_of_ids(&self.member_ids)
+    }
+}
+
+/// Refuses a member list longer than any room has ([`MAX_MEMBER_IDS`]).
+pub(crate) fn check_member_count(what: &'static str, count: usize) -> Result<()> {
+    if count > MAX_MEMBER_IDS {
+        return Err(Error::invalid_data(
+            what,
+            format!(
+                "it lists {count} members for one room; more than {MAX_MEMBER_IDS} is no \
+                 WeChat room, so the answer is refused"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What a room knows of one member. `None` where the service sent `""`.
@@ -112,5 +141,15 @@ impl RoomMemberPayload {
             avatar: non_empty(response.avatar),
             name: non_empty(response.name),
         })
+    }
+
+    /// About how many bytes the payload holds.
+    pub(crate) fn weight(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.id.weight()
+            + weight_of_text(&self.room_alias)
+            + self.inviter_id.as_ref().map_or(0, ContactId::weight)
+            + weight_of_text(&self.avatar)
+            + weight_of_text(&self.name)
     }
 }
