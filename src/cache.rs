@@ -17,12 +17,17 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use crate::statistics::CacheUse;
+
 /// The store. Every method takes one short lock; none is held across an await.
 pub(crate) struct Cache<K, V> {
     state: Mutex<State<K, V>>,
     /// Forgets so far (a clear counts as one): read without the lock by the fast path of
     /// callers that only need to know whether anything was forgotten.
     epoch: AtomicU64,
+    /// Lookups answered from the store, and those that were not (for the statistics).
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 /// What an entry costs in bytes (an estimate: its heap data and its own size).
@@ -91,6 +96,8 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
                 cleared_at: 0,
             }),
             epoch: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -107,9 +114,26 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     }
 
     /// The entries' estimated bytes.
-    #[allow(dead_code)] // read by the statistics
+    #[cfg(test)]
     pub(crate) fn bytes(&self) -> usize {
         self.lock().bytes
+    }
+
+    /// Hits, misses, entries and bytes so far.
+    pub(crate) fn usage(&self) -> CacheUse {
+        let state = self.lock();
+        CacheUse {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: state.entries.len(),
+            bytes: state.bytes,
+        }
+    }
+
+    /// Counts a lookup as answered from the store or not.
+    fn count(&self, hit: bool) {
+        let counter = if hit { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     fn lock(&self) -> MutexGuard<'_, State<K, V>> {
@@ -146,14 +170,21 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
     pub(crate) fn read_many<R>(&self, keys: &[K], mut read: impl FnMut(&V) -> R) -> Vec<Option<R>> {
         let mut state = self.lock();
         let now = state.tick();
-        keys.iter()
+        let found: Vec<Option<R>> = keys
+            .iter()
             .map(|key| {
                 state.entries.get_mut(key).map(|entry| {
                     entry.used = now;
                     read(&entry.value)
                 })
             })
-            .collect()
+            .collect();
+        drop(state);
+        let hits = found.iter().filter(|found| found.is_some()).count() as u64;
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses
+            .fetch_add(found.len() as u64 - hits, Ordering::Relaxed);
+        found
     }
 
     /// A ticket to store what is about to be fetched for `key`.
@@ -253,8 +284,10 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         Fut: Future<Output = Result<V, E>>,
     {
         if let Some(value) = self.get(key) {
+            self.count(true);
             return Ok(value);
         }
+        self.count(false);
         let ticket = self.ticket(key);
         let value = fetch().await?;
         ticket.store(value.clone());
@@ -276,8 +309,10 @@ impl<K: Hash + Eq + Clone, V: Default> Cache<K, V> {
         Fut: Future<Output = Result<R, E>>,
     {
         if let Some(part) = self.read(key, read).flatten() {
+            self.count(true);
             return Ok(part);
         }
+        self.count(false);
         let ticket = self.ticket(key);
         let part = fetch().await?;
         ticket.update(|entry| write(entry, &part));

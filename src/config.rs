@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::file_transfer::{FilePolicy, FileTransfers};
 use crate::payload_cache::CacheLimits;
 use crate::reconnect::{ExponentialBackoff, ReconnectPolicy};
+use crate::send_limiter::SendLimits;
 use crate::tls::{self, TlsConnector};
 use crate::token::Token;
 use crate::transport::{ChannelSettings, Transport};
@@ -87,6 +88,7 @@ pub struct WechatyBuilder {
     pub(crate) max_event_payload: usize,
     pub(crate) file_transfers: FileTransfers,
     pub(crate) allow_private_file_urls: bool,
+    pub(crate) send_limits: Option<SendLimits>,
     /// A setting from the environment that could not be read; reported by `build()`.
     pub(crate) env_error: Option<String>,
 }
@@ -116,6 +118,7 @@ impl Default for WechatyBuilder {
             max_event_payload: DEFAULT_MAX_EVENT_PAYLOAD,
             file_transfers: FileTransfers::default(),
             allow_private_file_urls: false,
+            send_limits: Some(SendLimits::default()),
             env_error: None,
         }
     }
@@ -145,6 +148,7 @@ impl fmt::Debug for WechatyBuilder {
             .field("max_event_payload", &self.max_event_payload)
             .field("file_transfers", &self.file_transfers)
             .field("allow_private_file_urls", &self.allow_private_file_urls)
+            .field("send_limits", &self.send_limits)
             .finish_non_exhaustive()
     }
 }
@@ -356,6 +360,17 @@ impl WechatyBuilder {
         self
     }
 
+    /// How fast the bot may send (default: [`SendLimits::default`], on), so that the account
+    /// is not restricted for sending too fast; `None` switches the limiter off. Every send —
+    /// `say` of any kind, `say_with_mentions`, `forward` — waits for its turn, in the order
+    /// they came; past [`SendLimits::max_waiting`] waiting, a send fails with
+    /// [`Error::SendQueueFull`](crate::Error::SendQueueFull). The mock's
+    /// `MockServer::bot_builder` switches it off: tests should not wait.
+    pub fn send_limits(mut self, limits: Option<SendLimits>) -> Self {
+        self.send_limits = limits;
+        self
+    }
+
     /// Validates the settings, discovers the endpoint from the token when none is given, and
     /// prepares the connection. The connection itself opens on the first call, and re-opens by
     /// itself if it breaks.
@@ -375,6 +390,7 @@ impl WechatyBuilder {
                 transfers: self.file_transfers,
                 allow_private_urls: self.allow_private_file_urls,
             },
+            send_limits: self.send_limits,
         };
         Ok(Wechaty::new(transport, settings))
     }

@@ -292,6 +292,16 @@ pub enum Error {
         cause: Arc<Error>,
     },
 
+    /// Too many sends are already waiting for the send limiter (see `SendLimits`).
+    #[error(
+        "{waiting} sends are already waiting for the send limiter: send less at once, or raise \
+         `SendLimits::max_waiting` (`WechatyBuilder::send_limits`)"
+    )]
+    SendQueueFull {
+        /// How many were waiting.
+        waiting: usize,
+    },
+
     /// Waiting for something took too long: an event, or the next piece of a file transfer.
     #[error("timed out after {timeout:?} waiting for {what}")]
     Timeout {
@@ -416,6 +426,8 @@ impl Error {
             | Self::DeadlineExceeded { .. }
             | Self::Discovery { .. }
             | Self::Timeout { .. }
+            // Room in the queue comes as sends go out.
+            | Self::SendQueueFull { .. }
             // Free again once the other client lets go of the stream.
             | Self::EventStreamTaken => true,
             Self::Rpc { code, .. } => matches!(

@@ -151,18 +151,21 @@ impl FileBox {
             FileBoxSource::Uuid(uuid) => {
                 let transport = bot.transport()?;
                 let request = pb::DownloadRequest { id: uuid.clone() };
+                let started = tokio::time::Instant::now();
                 let opened =
                     tokio::time::timeout(limits.idle_timeout, transport.puppet().download(request))
                         .await
                         .map_err(|_| {
                             stalled(&transport, "the answer to Download", limits.idle_timeout)
                         })?;
-                match opened {
-                    Ok(response) => Source::Download {
-                        stream: response.into_inner(),
-                        transport,
-                    },
-                    Err(status) => return Err(transport.error("Download", status).await),
+                let opened = match opened {
+                    Ok(response) => Ok(response.into_inner()),
+                    Err(status) => Err(transport.error("Download", status).await),
+                };
+                transport.record("Download", started.elapsed(), opened.as_ref().err());
+                Source::Download {
+                    stream: opened?,
+                    transport,
                 }
             }
             FileBoxSource::QrCode(_) => {
@@ -426,6 +429,28 @@ where
             }
         }
     });
+    let started = tokio::time::Instant::now();
+    let id = upload_chunks(
+        &transport,
+        requests,
+        &progress,
+        idle_timeout,
+        &read_error,
+        source_path,
+    )
+    .await;
+    transport.record("Upload", started.elapsed(), id.as_ref().err());
+    id
+}
+
+async fn upload_chunks(
+    transport: &Transport,
+    requests: impl tokio_stream::Stream<Item = pb::UploadRequest> + Send + 'static,
+    progress: &tokio::sync::Notify,
+    idle_timeout: Duration,
+    read_error: &Mutex<Option<std::io::Error>>,
+    source_path: &Path,
+) -> Result<String> {
     let mut client = transport.puppet();
     let call = client.upload(requests);
     tokio::pin!(call);
@@ -435,7 +460,7 @@ where
             () = progress.notified() => {}
             () = tokio::time::sleep(idle_timeout) => {
                 let what = "the service to take the next piece of Upload";
-                return Err(stalled(&transport, what, idle_timeout));
+                return Err(stalled(transport, what, idle_timeout));
             }
         }
     };

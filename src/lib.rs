@@ -70,6 +70,7 @@ mod dispatch;
 mod payload_cache;
 
 mod config;
+mod statistics;
 mod wechaty;
 
 mod contact;
@@ -77,6 +78,7 @@ mod file_transfer;
 mod message;
 mod room;
 mod say;
+mod send_limiter;
 
 mod doctor;
 mod handler;
@@ -122,6 +124,8 @@ pub use room::{
     RoomMemberPayload, RoomMemberQueryFilter, RoomPayload, RoomQuery, RoomQueryFilter, Rooms,
 };
 pub use say::{Conversation, Sayable};
+pub use send_limiter::SendLimits;
+pub use statistics::{CacheStatistics, CacheUse, RpcStatistics, SendStatistics, Statistics};
 pub use tls::WECHATY_ROOT_CA_PEM;
 pub use url_link::UrlLink;
 pub use wechaty::Wechaty;

@@ -13,6 +13,7 @@ use crate::event::{Event, PayloadType};
 use crate::ids::{ContactId, RoomId};
 use crate::room::listing::{MemberCache, MemberList};
 use crate::room::payload::RoomCache;
+use crate::statistics::CacheStatistics;
 
 /// How many forgotten contact ids the contact cache remembers, so a room's listing can tell
 /// whether one of its members was among them. Past that many forgets since a listing was last
@@ -84,6 +85,15 @@ impl PayloadCaches {
     /// Forgets a contact's payload (and so every listing that shows it).
     pub(crate) fn forget_contact(&self, contact: &ContactId) {
         self.contacts.forget(contact);
+    }
+
+    /// How each cache was used.
+    pub(crate) fn statistics(&self) -> CacheStatistics {
+        CacheStatistics {
+            rooms: self.rooms.usage(),
+            contacts: self.contacts.usage(),
+            member_lists: self.members.usage(),
+        }
     }
 
     /// Forgets everything.

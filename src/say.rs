@@ -162,6 +162,7 @@ impl Message {
     /// Forwards this message to a room or contact (`MessageForward`).
     #[allow(deprecated)] // old servers answer in the wrapper
     pub async fn forward(&self, to: &impl Conversation) -> Result<Option<Message>> {
+        self.bot().admit_send(to.conversation_id()).await?;
         let request = pb::MessageForwardRequest {
             message_id: self.id().to_string(),
             conversation_id: to.conversation_id().to_owned(),
@@ -196,6 +197,7 @@ impl Wechaty {
         let id = match something {
             Sayable::Text(text) => return self.send_text(conversation_id, text, Vec::new()).await,
             Sayable::Contact(contact) => {
+                self.admit_send(&conversation_id).await?;
                 let request = pb::MessageSendContactRequest {
                     conversation_id,
                     contact_id: contact.to_string(),
@@ -208,7 +210,9 @@ impl Wechaty {
                 sent_id(response.id, response.id_string_value_deprecated)
             }
             Sayable::File(file) => {
+                // Uploaded first: a big file's upload takes no slot from other sends.
                 let ready = file.prepare(self, self.inline_file_limit()).await?;
+                self.admit_send(&conversation_id).await?;
                 let request = pb::MessageSendFileRequest {
                     conversation_id,
                     file_box: ready.to_json()?,
@@ -221,6 +225,7 @@ impl Wechaty {
                 sent_id(response.id, response.id_string_value_deprecated)
             }
             Sayable::UrlLink(link) => {
+                self.admit_send(&conversation_id).await?;
                 let request = pb::MessageSendUrlRequest {
                     conversation_id,
                     url_link_deprecated: link.to_legacy_json(),
@@ -234,6 +239,7 @@ impl Wechaty {
                 sent_id(response.id, response.id_string_value_deprecated)
             }
             Sayable::MiniProgram(card) => {
+                self.admit_send(&conversation_id).await?;
                 let request = pb::MessageSendMiniProgramRequest {
                     conversation_id,
                     mini_program_deprecated: card.to_json(),
@@ -258,6 +264,7 @@ impl Wechaty {
         text: String,
         mentions: Vec<String>,
     ) -> Result<Option<Message>> {
+        self.admit_send(&conversation_id).await?;
         let request = pb::MessageSendTextRequest {
             conversation_id,
             text,

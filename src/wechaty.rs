@@ -11,11 +11,13 @@ use tokio_stream::StreamExt;
 use crate::dispatch::hub::Hub;
 use crate::dispatch::{self, ConnectionState, Events, StreamSettings};
 use crate::error::{Error, Result};
-use crate::event::Event;
+use crate::event::{Event, MALFORMED_ORDINAL};
 use crate::file_transfer::FilePolicy;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
 use crate::payload_cache::{CacheLimits, PayloadCaches};
+use crate::send_limiter::{SendLimiter, SendLimits};
+use crate::statistics::{RpcLog, Statistics};
 use crate::transport::Transport;
 
 /// A bot connected to a Wechaty puppet service.
@@ -70,6 +72,8 @@ pub(crate) struct BotSettings {
     /// Files up to this size are sent inline.
     pub(crate) inline_file_limit: usize,
     pub(crate) files: FilePolicy,
+    /// `None`: sends are not limited.
+    pub(crate) send_limits: Option<SendLimits>,
 }
 
 struct Inner {
@@ -84,6 +88,9 @@ struct Inner {
     /// Files up to this size are sent inline; bigger ones are uploaded.
     inline_file_limit: usize,
     files: FilePolicy,
+    sends: Option<SendLimiter>,
+    /// Calls by method; the transport's, kept past `stop()`.
+    rpcs: Arc<RpcLog>,
     pump: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -112,6 +119,7 @@ impl Wechaty {
         let caches = Arc::new(PayloadCaches::new(settings.cache_limits));
         let hook = Arc::clone(&caches);
         let hub = Arc::new(Hub::new(Arc::new(move |event| hook.invalidate(event))));
+        let rpcs = transport.rpc_log();
         Self {
             inner: Arc::new(Inner {
                 endpoint: transport.endpoint().to_owned(),
@@ -122,6 +130,8 @@ impl Wechaty {
                 lookup_limit: settings.lookup_limit.max(1),
                 inline_file_limit: settings.inline_file_limit,
                 files: settings.files,
+                sends: settings.send_limits.map(SendLimiter::new),
+                rpcs,
                 pump: Mutex::new(None),
             }),
         }
@@ -146,6 +156,14 @@ impl Wechaty {
 
     pub(crate) fn file_policy(&self) -> FilePolicy {
         self.inner.files
+    }
+
+    /// Waits for the send limiter's leave to send into `conversation` (at once when off).
+    pub(crate) async fn admit_send(&self, conversation: &str) -> Result<()> {
+        match &self.inner.sends {
+            Some(limiter) => limiter.admit(conversation).await,
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn transport(&self) -> Result<Transport> {
@@ -338,7 +356,7 @@ impl Wechaty {
     /// receives [`Event::Lagged`] and continues; after a reconnect, [`Event::Reconnected`]. The
     /// stream ends when the bot stops for good.
     pub fn events(&self) -> Events {
-        Events::subscribe(&self.inner.hub)
+        Events::subscribe(self.hub())
     }
 
     /// Forgets every cached payload (rooms, contacts, member lists): the next read asks the
@@ -346,6 +364,30 @@ impl Wechaty {
     /// and measurements that need a cold start.
     pub fn clear_caches(&self) {
         self.inner.caches.clear();
+    }
+
+    /// What the bot did since it was built: events by type, malformed and missed ones,
+    /// reconnects, RPCs by method with their errors and latency, the caches' hits and misses,
+    /// the send limiter's waits, and the bytes buffered for slow subscribers. Cheap: counters
+    /// kept all along, copied.
+    pub fn statistics(&self) -> Statistics {
+        let mut statistics = Statistics::default();
+        self.inner
+            .hub
+            .counts
+            .fill(&mut statistics, MALFORMED_ORDINAL);
+        statistics.rpcs = self.inner.rpcs.snapshot();
+        statistics.caches = self.inner.caches.statistics();
+        if let Some(limiter) = &self.inner.sends {
+            let counts = limiter.counts();
+            statistics.sends.waiting = counts.waiting;
+            statistics.sends.delayed = counts.delayed;
+            statistics.sends.total_delay = counts.delay;
+            statistics.sends.refused = counts.refused;
+        }
+        let (global, rooms) = self.inner.hub.buffered_bytes();
+        statistics.buffered_event_bytes = global + rooms;
+        statistics
     }
 
     /// How many malformed events were skipped so far.

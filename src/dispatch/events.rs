@@ -17,6 +17,8 @@ use crate::event::Event;
 pub struct Events {
     /// `None` when subscribed after the bot closed: the stream is over.
     inner: Option<BroadcastStream<EventBatch>>,
+    /// Where missed events are counted.
+    hub: Arc<Hub>,
     /// The events of the batch being handed out, and the position in them.
     batch: Option<(Arc<[Event]>, usize)>,
     /// The number of the event after the last batch taken: a batch starting later means the
@@ -26,13 +28,14 @@ pub struct Events {
 
 impl Events {
     /// Every event `hub` publishes from now on (a stream that is over when the hub closed).
-    pub(crate) fn subscribe(hub: &Hub) -> Self {
+    pub(crate) fn subscribe(hub: Arc<Hub>) -> Self {
         let (inner, next) = match hub.subscribe() {
             Some((receiver, next)) => (Some(BroadcastStream::new(receiver)), next),
             None => (None, 0),
         };
         Events {
             inner,
+            hub,
             batch: None,
             next,
         }
@@ -68,6 +71,7 @@ impl Stream for Events {
                         None => missed += batch.len,
                     }
                     if missed > 0 {
+                        this.hub.counts.count_lagged(missed);
                         return Poll::Ready(Some(Event::Lagged { missed }));
                     }
                 }

@@ -3,7 +3,7 @@
 //! subscriber, removed after its last), the connection state and the logged-in account.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{broadcast, watch};
@@ -11,9 +11,10 @@ use tokio::sync::{broadcast, watch};
 use super::budget::{Budget, Held};
 use super::state::ConnectionState;
 use crate::error::Error;
-use crate::event::{Event, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
+use crate::event::{Event, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic, MALFORMED_ORDINAL};
 use crate::ids::{ContactId, RoomId};
 use crate::message::payload::MessagePayload;
+use crate::statistics::EventCounts;
 
 /// Batches buffered per global subscriber before a slow one starts missing them: 1,024 events
 /// when events trickle in one at a time, up to 64 times more under load. (A broadcast drops
@@ -112,7 +113,8 @@ pub(crate) struct Hub {
     pub(super) user: watch::Sender<Option<ContactId>>,
     /// Whether a `ready` came since the last login.
     pub(super) ready: AtomicBool,
-    malformed: AtomicU64,
+    /// Events by kind, lagged and reconnects, for the statistics.
+    pub(crate) counts: EventCounts,
     /// Run on every event before subscribers see it.
     pub(super) invalidate: Invalidator,
 }
@@ -139,7 +141,7 @@ impl Hub {
             state: watch::channel(ConnectionState::Idle).0,
             user: watch::channel(None).0,
             ready: AtomicBool::new(false),
-            malformed: AtomicU64::new(0),
+            counts: EventCounts::default(),
             invalidate,
         }
     }
@@ -183,7 +185,6 @@ impl Hub {
     }
 
     /// Bytes held for slow subscribers now: (global, rooms).
-    #[allow(dead_code)] // read by the statistics
     pub(crate) fn buffered_bytes(&self) -> (usize, usize) {
         let global = lock(&self.global)
             .as_ref()
@@ -204,12 +205,7 @@ impl Hub {
     }
 
     pub(crate) fn malformed(&self) -> u64 {
-        self.malformed.load(Ordering::Relaxed)
-    }
-
-    /// Counts a malformed event.
-    pub(super) fn count_malformed(&self) {
-        self.malformed.fetch_add(1, Ordering::Relaxed);
+        self.counts.of(MALFORMED_ORDINAL)
     }
 
     /// Whether the hub was closed for good (stopped, dropped, or refused).
@@ -268,6 +264,7 @@ impl Hub {
     pub(super) fn publish_reconnected(&self) {
         // Events fired while disconnected are lost: nothing cached can be trusted.
         (self.invalidate)(&Event::Reconnected);
+        self.counts.count_reconnect();
         self.publish(Event::Reconnected);
         let mut rooms = lock(&self.rooms);
         let Rooms { channels, budget } = &mut *rooms;

@@ -103,14 +103,17 @@ async fn open_stream(
     deadline: Duration,
 ) -> Result<Streaming<EventResponse>> {
     let mut puppet = transport.puppet();
-    match tokio::time::timeout(deadline, puppet.event(EventRequest {})).await {
+    let started = tokio::time::Instant::now();
+    let opened = match tokio::time::timeout(deadline, puppet.event(EventRequest {})).await {
         Ok(Ok(response)) => Ok(response.into_inner()),
         Ok(Err(status)) => Err(transport.error("Event", status).await),
         Err(_) => Err(Error::Timeout {
             what: "the puppet service to open the Event stream".into(),
             timeout: deadline,
         }),
-    }
+    };
+    transport.record("Event", started.elapsed(), opened.as_ref().err());
+    opened
 }
 
 /// How one stream ended.

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::hub::{Batch, Hub, RoomSignal, EVENT_OVERHEAD};
-use crate::event::{self, Event};
+use crate::event::{self, Event, MALFORMED_ORDINAL};
 use crate::generated::wechaty::puppet::EventResponse;
 use crate::ids::MessageId;
 use crate::message::payload as message_payload;
@@ -38,7 +38,7 @@ impl Dispatcher<'_> {
     pub(super) fn dispatch(&mut self, response: EventResponse, batch: &mut Batch) {
         let size = response.payload.len();
         if size > self.max_payload {
-            self.hub.count_malformed();
+            self.hub.counts.count(MALFORMED_ORDINAL);
             let reason = format!(
                 "a payload of {size} bytes, over the cap of {} (`WechatyBuilder::max_event_payload`)",
                 self.max_payload
@@ -53,7 +53,7 @@ impl Dispatcher<'_> {
         let event = match event::decode(response.r#type, &response.payload) {
             Ok(event) => event,
             Err(error) => {
-                self.hub.count_malformed();
+                self.hub.counts.count(MALFORMED_ORDINAL);
                 tracing::warn!(
                     kind = error.kind,
                     reason = %error.reason,
@@ -66,6 +66,7 @@ impl Dispatcher<'_> {
                 return batch.push(event, EVENT_OVERHEAD);
             }
         };
+        self.hub.counts.count(event.ordinal());
         // Caches first, so a subscriber reacting to the event reads fresh data.
         (self.hub.invalidate)(&event);
         if !self.track_session(&event) {

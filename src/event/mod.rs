@@ -135,32 +135,65 @@ pub enum Event {
     },
 }
 
+/// `Event::Malformed`'s place in [`EVENT_NAMES`].
+pub(crate) const MALFORMED_ORDINAL: usize = 20;
+
+/// The names of the events, in the order of `Event::ordinal`.
+pub(crate) const EVENT_NAMES: [&str; 21] = [
+    "heartbeat",
+    "message",
+    "dong",
+    "post",
+    "error",
+    "friendship",
+    "room-invite",
+    "room-join",
+    "room-leave",
+    "room-topic",
+    "room-announce",
+    "scan",
+    "ready",
+    "reset",
+    "login",
+    "logout",
+    "dirty",
+    "unknown",
+    "lagged",
+    "reconnected",
+    "malformed",
+];
+
 impl Event {
     /// The wire name of the event (`"room-join"`, `"message"`, …), or a marker's name
     /// (`"lagged"`, `"reconnected"`, `"malformed"`).
     pub fn name(&self) -> &'static str {
+        EVENT_NAMES[self.ordinal()]
+    }
+
+    /// The event's place in [`EVENT_NAMES`].
+    pub(crate) fn ordinal(&self) -> usize {
         match self {
-            Event::Heartbeat { .. } => "heartbeat",
-            Event::Message { .. } => "message",
-            Event::Dong { .. } => "dong",
-            Event::Post { .. } => "post",
-            Event::Error(_) => "error",
-            Event::Friendship { .. } => "friendship",
-            Event::RoomInvite { .. } => "room-invite",
-            Event::RoomJoin(_) => "room-join",
-            Event::RoomLeave(_) => "room-leave",
-            Event::RoomTopic(_) => "room-topic",
-            Event::RoomAnnounce(_) => "room-announce",
-            Event::Scan { .. } => "scan",
-            Event::Ready { .. } => "ready",
-            Event::Reset { .. } => "reset",
-            Event::Login { .. } => "login",
-            Event::Logout { .. } => "logout",
-            Event::Dirty { .. } => "dirty",
-            Event::Unknown { .. } => "unknown",
-            Event::Lagged { .. } => "lagged",
-            Event::Reconnected => "reconnected",
-            Event::Malformed { .. } => "malformed",
+            Event::Heartbeat { .. } => 0,
+            Event::Message { .. } => 1,
+            Event::Dong { .. } => 2,
+            Event::Post { .. } => 3,
+            Event::Error(_) => 4,
+            Event::Friendship { .. } => 5,
+            Event::RoomInvite { .. } => 6,
+            Event::RoomJoin(_) => 7,
+            Event::RoomLeave(_) => 8,
+            Event::RoomTopic(_) => 9,
+            Event::RoomAnnounce(_) => 10,
+            Event::Scan { .. } => 11,
+            Event::Ready { .. } => 12,
+            Event::Reset { .. } => 13,
+            Event::Login { .. } => 14,
+            Event::Logout { .. } => 15,
+            Event::Dirty { .. } => 16,
+            Event::Unknown { .. } => 17,
+            Event::Lagged { .. } => 18,
+            Event::Reconnected => 19,
+            Event::Malformed { .. } => 20,
         }
     }
 }

@@ -296,13 +296,15 @@ impl MockServer {
     /// A builder already pointed at this mock: endpoint, token, and plaintext unless the mock
     /// serves TLS (then the client's TLS defaults apply: with [`MockTls::stock`] and a token
     /// starting `insecure_`, they just work). URL files from the mock may be on loopback
-    /// (`allow_private_file_urls(true)`).
+    /// (`allow_private_file_urls(true)`), and sends are not limited (`send_limits(None)`): a
+    /// test should not wait a second between two messages.
     pub fn bot_builder(&self) -> WechatyBuilder {
         WechatyBuilder::new()
             .endpoint(self.endpoint())
             .token(self.token.clone())
             .no_tls(!self.tls)
             .allow_private_file_urls(true)
+            .send_limits(None)
     }
 
     /// Stops serving: open streams end, the port is released. The world stays usable, so a

@@ -110,6 +110,7 @@ impl Stream for RoomEvents {
                 // Report what was missed now rather than with the next signal.
                 Poll::Pending if this.missed > 0 => {
                     let missed = std::mem::take(&mut this.missed);
+                    this.hub.counts.count_lagged(missed);
                     return Poll::Ready(Some(RoomEvent::Lagged { missed }));
                 }
                 Poll::Pending => return Poll::Pending,
@@ -122,6 +123,7 @@ impl Stream for RoomEvents {
                     Some(signal) if this.missed > 0 => {
                         this.after_missed = Some(signal);
                         let missed = std::mem::take(&mut this.missed);
+                        this.hub.counts.count_lagged(missed);
                         return Poll::Ready(Some(RoomEvent::Lagged { missed }));
                     }
                     Some(signal) => break signal,

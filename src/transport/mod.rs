@@ -6,6 +6,9 @@ use std::future::Future;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
+use tokio::time::Instant;
+use tracing::Instrument;
+
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
@@ -16,6 +19,7 @@ use crate::env::ENV_NO_TLS;
 use crate::error::{Error, Result};
 use crate::generated::health::health_client::HealthClient;
 use crate::generated::wechaty::puppet_client::PuppetClient;
+use crate::statistics::RpcLog;
 use crate::tls::{speaks_tls, TlsConnector};
 use crate::token::Token;
 
@@ -74,6 +78,8 @@ struct Inner {
     token: Token,
     tls: Option<TlsConnector>,
     settings: ChannelSettings,
+    /// Calls by method, for the statistics.
+    rpcs: Arc<RpcLog>,
 }
 
 /// One HTTP/2 connection (made lazily) and the clients over it.
@@ -168,8 +174,20 @@ impl Transport {
                 token,
                 tls,
                 settings: *settings,
+                rpcs: Arc::default(),
             }),
         })
+    }
+
+    /// The log of calls made through this transport.
+    pub(crate) fn rpc_log(&self) -> Arc<RpcLog> {
+        Arc::clone(&self.inner.rpcs)
+    }
+
+    /// Notes one call of `rpc` (streaming ones too) in the statistics.
+    pub(crate) fn record(&self, rpc: &'static str, latency: Duration, error: Option<&Error>) {
+        let code = error.map(|error| error.code().unwrap_or(tonic::Code::Unknown));
+        self.inner.rpcs.record(rpc, latency, code);
     }
 
     /// Replaces the connection with a new one (opened on the next call). The old one may be
@@ -222,19 +240,41 @@ impl Transport {
         let mut request = tonic::Request::new(message);
         request.set_timeout(timeout);
         let deadline_exceeded = || Error::DeadlineExceeded { rpc, timeout };
-        tracing::trace!(rpc, "call");
-        match tokio::time::timeout(timeout, call(self.puppet(), request)).await {
-            Err(_elapsed) => {
-                // Not a word from the service: the connection may be half-open. Later calls
-                // go over a fresh one (this costs a handshake if it was only slow).
-                tracing::debug!(rpc, "no answer in time; renewing the connection");
-                self.renew();
-                Err(deadline_exceeded())
+        // Field names after OpenTelemetry's RPC conventions.
+        let span = tracing::debug_span!(
+            "rpc",
+            rpc.system = "grpc",
+            rpc.service = "wechaty.Puppet",
+            rpc.method = rpc,
+            rpc.grpc.status_code = tracing::field::Empty,
+            rpc.client.duration_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let outcome = async {
+            match tokio::time::timeout(timeout, call(self.puppet(), request)).await {
+                Err(_elapsed) => {
+                    // Not a word from the service: the connection may be half-open. Later
+                    // calls go over a fresh one (a handshake more if it was only slow).
+                    tracing::debug!("no answer in time; renewing the connection");
+                    self.renew();
+                    Err(deadline_exceeded())
+                }
+                Ok(Ok(response)) => Ok(response.into_inner()),
+                Ok(Err(status)) if status::is_server_deadline(&status) => Err(deadline_exceeded()),
+                Ok(Err(status)) => Err(self.error(rpc, status).await),
             }
-            Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) if status::is_server_deadline(&status) => Err(deadline_exceeded()),
-            Ok(Err(status)) => Err(self.error(rpc, status).await),
         }
+        .instrument(span.clone())
+        .await;
+        let latency = started.elapsed();
+        let error = outcome.as_ref().err();
+        let code = error.map_or(tonic::Code::Ok, |error| {
+            error.code().unwrap_or(tonic::Code::Unknown)
+        });
+        span.record("rpc.grpc.status_code", code as i32);
+        span.record("rpc.client.duration_ms", latency.as_secs_f64() * 1000.0);
+        self.record(rpc, latency, error);
+        outcome
     }
 
     /// Maps a status of `rpc` to an [`Error`], never leaking the token. When a plaintext
