@@ -135,41 +135,6 @@ async fn every_event_type_arrives_decoded() {
 }
 
 #[tokio::test]
-async fn malformed_events_are_skipped_and_counted_without_ending_the_stream() {
-    let server = serve(MockWorld::demo(), 0, TOKEN).await;
-    let (bot, mut events) = connected(&server).await;
-    past_replay(&mut events).await;
-    server.world().emit_raw(2, "{not json");
-    server.world().emit_raw(19, r#"{"roomId": 42}"#);
-    // Well-formed, but past the 256 KiB cap on one event's payload.
-    let huge = format!(r#"{{"messageId": "{}"}}"#, "m".repeat(300 * 1024));
-    server.world().emit_raw(2, huge);
-    server.world().emit_raw(2, r#"{"messageId": "fine"}"#);
-    assert!(matches!(
-        next(&mut events).await,
-        Event::Malformed { kind: 2, .. }
-    ));
-    assert!(matches!(
-        next(&mut events).await,
-        Event::Malformed { kind: 19, .. }
-    ));
-    match next(&mut events).await {
-        Event::Malformed { kind: 2, reason } => {
-            assert!(reason.contains("max_event_payload"), "{reason}")
-        }
-        other => panic!("expected the oversized event skipped, got {other:?}"),
-    }
-    assert_eq!(
-        next(&mut events).await,
-        Event::Message {
-            message_id: "fine".into()
-        }
-    );
-    assert_eq!(bot.malformed_events(), 3);
-    assert!(bot.connection_state().borrow().is_connected());
-}
-
-#[tokio::test]
 async fn a_room_sees_only_its_own_events() {
     let server = serve(MockWorld::demo(), 0, TOKEN).await;
     let (bot, mut events) = connected(&server).await;

@@ -1,6 +1,9 @@
-//! Faults, as a client meets them: connections that go silent, services that drop the stream
-//! at once or hand it to another client, opens that fail late, bots that go away. Against the
-//! mock, through an in-test TCP proxy where the network itself misbehaves.
+//! Faults, as a client meets them: connections that go silent, services that restart, drop the
+//! stream at once or hand it to another client, opens that fail late, tokens revoked, events
+//! malformed or oversized, bots that go away. Against the mock, through an in-test TCP proxy
+//! where the network itself misbehaves. Two more parts of the suite live in binaries of their
+//! own: `slow_subscriber.rs` (it counts heap bytes with its own allocator) and `files.rs`
+//! (transfers cut, stalled or pointed at the local network).
 
 mod common;
 
@@ -239,4 +242,176 @@ async fn handlers_and_room_streams_do_not_keep_a_dropped_bot_alive() {
     .await
     .expect("the bot goes when its last handle does");
     drop(room_events);
+}
+
+/// Reconnects after a fixed short wait, whatever the attempt.
+#[derive(Clone, Copy)]
+struct Constant(Duration);
+
+impl ReconnectPolicy for Constant {
+    fn delay(&self, _attempt: u32) -> Option<Duration> {
+        Some(self.0)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_restarts_each_end_in_reconnected_and_events_flow_after_each() {
+    let mut server = common::serve(TOKEN, MockWorld::demo()).await;
+    let port: u16 = server
+        .endpoint()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let world = server.world().clone();
+    let bot = server
+        .bot_builder()
+        .reconnect_policy(Constant(Duration::from_millis(10)))
+        .build()
+        .await
+        .unwrap();
+    let mut events = bot.events();
+    bot.start().await.unwrap();
+    past_replay(&mut events).await;
+    let mut recoveries = Vec::new();
+    for round in 0..100u64 {
+        server.shutdown().await;
+        let restarted = Instant::now();
+        server = common::serve_on(port, TOKEN, world.clone()).await;
+        next_matching(&mut events, |e| matches!(e, Event::Reconnected)).await;
+        recoveries.push(restarted.elapsed());
+        server.world().emit_json(21, topic(round));
+        match next_matching(&mut events, |e| matches!(e, Event::RoomTopic(_))).await {
+            Event::RoomTopic(changed) => assert_eq!(changed.new_topic, format!("T{round}")),
+            _ => unreachable!(),
+        }
+    }
+    recoveries.sort();
+    let (median, max) = (recoveries[50], recoveries[99]);
+    eprintln!("100 restarts: reconnected after {median:?} (median), {max:?} (max)");
+    assert_eq!(bot.statistics().reconnects, 100);
+    assert!(bot.is_logged_in());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_service_that_accepts_and_closes_gets_a_few_reconnects_a_minute() {
+    let server = common::serve(TOKEN, MockWorld::demo()).await;
+    let proxy = Proxy::start(server.endpoint()).await;
+    // The default backoff: 500 ms doubling to 30 s, with jitter.
+    let bot = server
+        .bot_builder()
+        .endpoint(proxy.endpoint.clone())
+        .reconnect_policy(wechaty_client::ExponentialBackoff::default())
+        .build()
+        .await
+        .unwrap();
+    bot.connect().await.unwrap();
+    // From now on every connection is accepted and closed at once.
+    proxy.refuse_new(true);
+    proxy.cut_existing();
+    // Attempts to open the stream (each also probes whether the endpoint speaks TLS, which
+    // the proxy counts as a second connection).
+    let opens = || {
+        bot.statistics()
+            .rpcs
+            .get("Event")
+            .map_or(0, |event| event.calls)
+    };
+    let start = opens();
+    let mut per_minute = Vec::new();
+    for _ in 0..5 {
+        let before = opens();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        per_minute.push(opens() - before);
+    }
+    eprintln!("accept-then-close: reconnect attempts per minute {per_minute:?}");
+    // 0.5 + 1 + 2 + 4 + 8 + 16 + 30 s, ± 20 %: about seven in the first minute, then two.
+    assert!(per_minute[0] <= 9, "{per_minute:?}");
+    assert!(per_minute[1..].iter().all(|&n| n <= 3), "{per_minute:?}");
+    assert!(opens() - start >= 12, "it keeps trying: {per_minute:?}");
+    // When the service works again, so does the bot: at its next attempt, within 36 s.
+    proxy.refuse_new(false);
+    let mut states = bot.connection_state();
+    timeout(
+        Duration::from_secs(40),
+        states.wait_for(ConnectionState::is_connected),
+    )
+    .await
+    .expect("back at the next attempt")
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_token_revoked_mid_session_is_final() {
+    let server = common::serve(TOKEN, MockWorld::demo()).await;
+    let bot = server
+        .bot_builder()
+        .reconnect_policy(Constant(Duration::from_millis(10)))
+        .build()
+        .await
+        .unwrap();
+    let mut events = bot.events();
+    let mut room = bot.room("r1@chatroom").events();
+    bot.connect().await.unwrap();
+    past_replay(&mut events).await;
+    let opens = server.world().calls("Event");
+    server
+        .world()
+        .fail_event_stream(Code::Unauthenticated, "token revoked");
+    let state = wait_for_state(&bot, |state| {
+        matches!(state, ConnectionState::Closed { .. })
+    })
+    .await;
+    assert!(
+        matches!(&state, ConnectionState::Closed { error: Some(error) } if matches!(**error, wechaty_client::Error::Unauthenticated)),
+        "{state:?}"
+    );
+    // Every stream ends; nothing retries.
+    assert_eq!(timeout(WAIT, events_end(&mut events)).await, Ok(()));
+    assert!(timeout(WAIT, tokio_stream::StreamExt::next(&mut room))
+        .await
+        .unwrap()
+        .is_none());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.world().calls("Event"), opens, "no retry storm");
+}
+
+/// Reads `events` until it ends.
+async fn events_end(events: &mut wechaty_client::Events) {
+    while tokio_stream::StreamExt::next(events).await.is_some() {}
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_events_are_skipped_counted_and_the_stream_goes_on() {
+    let server = common::serve(TOKEN, MockWorld::demo()).await;
+    let (bot, mut events) = common::started(server.bot_builder()).await;
+    server.world().emit_raw(2, "{not json");
+    server.world().emit_raw(19, r#"{"roomId": 42}"#);
+    // Well-formed, but past the 256 KiB cap on one event's payload.
+    let huge = format!(r#"{{"messageId": "{}"}}"#, "m".repeat(300 * 1024));
+    server.world().emit_raw(2, huge);
+    server.world().emit_raw(2, r#"{"messageId": "fine"}"#);
+    assert!(matches!(
+        common::next(&mut events).await,
+        Event::Malformed { kind: 2, .. }
+    ));
+    assert!(matches!(
+        common::next(&mut events).await,
+        Event::Malformed { kind: 19, .. }
+    ));
+    match common::next(&mut events).await {
+        Event::Malformed { kind: 2, reason } => {
+            assert!(reason.contains("max_event_payload"), "{reason}")
+        }
+        other => panic!("expected the oversized event skipped, got {other:?}"),
+    }
+    assert_eq!(
+        common::next(&mut events).await,
+        Event::Message {
+            message_id: "fine".into()
+        }
+    );
+    assert_eq!(bot.malformed_events(), 3);
+    assert!(bot.connection_state().borrow().is_connected());
 }

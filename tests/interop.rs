@@ -285,6 +285,105 @@ async fn the_stream_comes_back_after_the_official_server_restarts() {
     assert!(bot.is_logged_in());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_restarts_of_the_official_server_each_reconnected_with_an_event_after() {
+    let mut server = Official::plaintext();
+    let port: u16 = server.endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let bot = server
+        .builder()
+        .reconnect_policy(wechaty_client::ExponentialBackoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+            factor: 2.0,
+            jitter: 0.0,
+        })
+        .build()
+        .await
+        .unwrap();
+    let mut events = bot.events();
+    bot.connect().await.unwrap();
+    next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
+    let mut recoveries = Vec::new();
+    for round in 0..10 {
+        drop(server); // kills the process
+        server = Official::start_on(port, false, TOKEN);
+        let restarted = std::time::Instant::now();
+        next_matching(&mut events, |e| matches!(e, Event::Reconnected)).await;
+        recoveries.push(restarted.elapsed());
+        server.emit(
+            "room-topic",
+            json!({"roomId": "r1@chatroom", "newTopic": format!("T{round}"), "oldTopic": "", "timestamp": 1}),
+        );
+        match next_matching(&mut events, |e| matches!(e, Event::RoomTopic(_))).await {
+            Event::RoomTopic(topic) => assert_eq!(topic.new_topic, format!("T{round}")),
+            _ => unreachable!(),
+        }
+    }
+    recoveries.sort();
+    eprintln!(
+        "10 official restarts: reconnected {:?} (median) {:?} (max) after the new process was up",
+        recoveries[5], recoveries[9]
+    );
+    assert_eq!(bot.statistics().reconnects, 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_black_holed_connection_to_the_official_server_recovers_in_bounded_time() {
+    let server = std::sync::Arc::new(Official::plaintext());
+    let proxy = common::proxy::Proxy::start(server.endpoint.clone()).await;
+    let (watchdog, connect_timeout) = (Duration::from_millis(1500), Duration::from_secs(1));
+    let bot = server
+        .builder()
+        .endpoint(proxy.endpoint.clone())
+        .watchdog(watchdog)
+        .connect_timeout(connect_timeout)
+        .reconnect_policy(wechaty_client::ExponentialBackoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+            factor: 2.0,
+            jitter: 0.0,
+        })
+        .build()
+        .await
+        .unwrap();
+    let mut events = bot.events();
+    bot.connect().await.unwrap();
+    next_matching(&mut events, |e| matches!(e, Event::Ready { .. })).await;
+    // The official server sends no heartbeats of its own: feed the stream, so that only the
+    // black hole can silence it.
+    let feeding = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let feeder = {
+        let (server, feeding) = (
+            std::sync::Arc::clone(&server),
+            std::sync::Arc::clone(&feeding),
+        );
+        std::thread::spawn(move || {
+            while feeding.load(std::sync::atomic::Ordering::SeqCst) {
+                server.emit("heartbeat", json!({"data": "tick"}));
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        })
+    };
+    proxy.black_hole_existing();
+    let cut = std::time::Instant::now();
+    next_matching(&mut events, |e| matches!(e, Event::Reconnected)).await;
+    let recovered = cut.elapsed();
+    feeding.store(false, std::sync::atomic::Ordering::SeqCst);
+    feeder.join().unwrap();
+    eprintln!("a black-holed connection to the official server recovered in {recovered:?}");
+    assert!(
+        recovered
+            < watchdog + connect_timeout + Duration::from_millis(200) + Duration::from_secs(2),
+        "recovered after {recovered:?}"
+    );
+    assert!(proxy.accepted() >= 2, "over a new connection");
+    server.emit(
+        "room-topic",
+        json!({"roomId": "r1@chatroom", "newTopic": "Through", "oldTopic": "", "timestamp": 1}),
+    );
+    next_matching(&mut events, |e| matches!(e, Event::RoomTopic(_))).await;
+}
+
 #[tokio::test]
 async fn the_room_api_against_the_official_server() {
     let official = Official::plaintext();

@@ -116,13 +116,15 @@ impl Official {
         self.control("POST", "/emit", json!({ "name": name, "payload": payload }));
     }
 
-    /// A builder aimed at this (plaintext) server with [`TOKEN`].
+    /// A builder aimed at this (plaintext) server with [`TOKEN`]. Sends are not limited, as
+    /// with the mock: the tests should not wait a second between two messages.
     #[allow(dead_code)] // The CLI suite drives the server through the binary only.
     pub fn builder(&self) -> WechatyBuilder {
         WechatyBuilder::new()
             .endpoint(self.endpoint.clone())
             .token(TOKEN)
             .no_tls(true)
+            .send_limits(None)
     }
 }
 
