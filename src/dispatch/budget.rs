@@ -97,7 +97,7 @@ impl<T> Budget<T> {
     }
 
     /// How many values were taken back so far.
-    #[allow(dead_code)] // read by the statistics
+    #[cfg(test)]
     pub(crate) fn evicted(&self) -> u64 {
         self.evicted
     }
