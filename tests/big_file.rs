@@ -2,38 +2,16 @@
 //! test counts live heap bytes (its own global allocator) and checks that the peak during the
 //! round trip stays far below the file's size.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
+use std::io::Write;
+
+use common::heap;
 use wechaty_client::mock::{MockPuppetService, MockWorld};
 use wechaty_client::{FileBox, FileBoxSource};
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(pointer, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: heap::Counting = heap::Counting;
 
 const SIZE: usize = 50 * 1024 * 1024;
 /// Generous: a few 1 MiB chunks in flight, HTTP/2 windows, the runtime. Far below 50 MiB.
@@ -69,8 +47,8 @@ async fn a_50_mib_file_round_trips_with_bounded_buffering() {
         .unwrap();
     let bot = server.bot_builder().build().await.unwrap();
 
-    let baseline = LIVE.load(Ordering::Relaxed);
-    PEAK.store(baseline, Ordering::Relaxed);
+    let baseline = heap::live();
+    heap::reset_peak();
     let sent = bot
         .room("r1@chatroom")
         .say(FileBox::from_file(&source))
@@ -81,7 +59,7 @@ async fn a_50_mib_file_round_trips_with_bounded_buffering() {
     assert!(matches!(file.source, FileBoxSource::Uuid(_)), "{file:?}");
     assert_eq!(file.size, Some(SIZE as u64));
     let written = file.to_file(&bot, &target).await.unwrap();
-    let peak = PEAK.load(Ordering::Relaxed) - baseline;
+    let peak = heap::peak() - baseline;
 
     assert_eq!(written, SIZE as u64);
     assert_eq!(server.world().calls("Upload"), 1);

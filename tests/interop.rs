@@ -291,12 +291,7 @@ async fn ten_restarts_of_the_official_server_each_reconnected_with_an_event_afte
     let port: u16 = server.endpoint.rsplit(':').next().unwrap().parse().unwrap();
     let bot = server
         .builder()
-        .reconnect_policy(wechaty_client::ExponentialBackoff {
-            initial: Duration::from_millis(50),
-            max: Duration::from_millis(200),
-            factor: 2.0,
-            jitter: 0.0,
-        })
+        .reconnect_policy(common::quick_retries())
         .build()
         .await
         .unwrap();
@@ -337,12 +332,7 @@ async fn a_black_holed_connection_to_the_official_server_recovers_in_bounded_tim
         .endpoint(proxy.endpoint.clone())
         .watchdog(watchdog)
         .connect_timeout(connect_timeout)
-        .reconnect_policy(wechaty_client::ExponentialBackoff {
-            initial: Duration::from_millis(50),
-            max: Duration::from_millis(200),
-            factor: 2.0,
-            jitter: 0.0,
-        })
+        .reconnect_policy(common::quick_retries())
         .build()
         .await
         .unwrap();

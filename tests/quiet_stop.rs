@@ -4,23 +4,9 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use common::capture::Captured;
 
 use wechaty_client::mock::MockWorld;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_and_dropping_a_bot_log_no_stream_failure() {
@@ -47,7 +33,7 @@ async fn stopping_and_dropping_a_bot_log_no_stream_failure() {
         tokio::task::yield_now().await;
     }
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     for noise in [
         "the Event stream failed",
         "ended the Event stream",

@@ -4,25 +4,10 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use common::capture::Captured;
 
 use wechaty_client::mock::MockWorld;
 use wechaty_client::Error;
-
-/// A log sink for the current thread, so the test sees everything the client (and mock) log.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 // current_thread: every task runs on this thread, under the thread-local log subscriber.
 #[tokio::test(flavor = "current_thread")]
@@ -57,7 +42,7 @@ async fn a_wrong_token_is_a_typed_error_that_never_shows_the_token() {
         assert!(!shown.contains("s3cret"), "token leaked: {shown}");
     }
     assert!(error.to_string().contains("WECHATY_PUPPET_SERVICE_TOKEN"));
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(!logs.is_empty(), "the subscriber captured nothing");
     assert!(
         !logs.contains("s3cret"),

@@ -6,38 +6,14 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use common::{next, next_room};
+use common::{heap, next, next_room};
 use serde_json::json;
 use tokio_stream::StreamExt;
 use wechaty_client::mock::MockWorld;
 use wechaty_client::{Event, RoomEvent};
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(pointer, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: heap::Counting = heap::Counting;
 
 const EVENTS: u64 = 200;
 const TOPIC_BYTES: usize = 200 * 1024;
@@ -54,7 +30,7 @@ async fn a_slow_subscriber_lags_with_bounded_memory_and_others_get_everything() 
     let mut fast_room = room.events();
     let mut slow_room = room.events();
 
-    let baseline = LIVE.load(Ordering::Relaxed);
+    let baseline = heap::live();
     let mut peak = baseline;
     for round in 0..EVENTS {
         // One at a time: the fast subscribers have each one before the next is sent, so what
@@ -69,7 +45,7 @@ async fn a_slow_subscriber_lags_with_bounded_memory_and_others_get_everything() 
             next_room(&mut fast_room).await,
             RoomEvent::Topic(_)
         ));
-        peak = peak.max(LIVE.load(Ordering::Relaxed));
+        peak = peak.max(heap::live());
     }
     let growth = peak.saturating_sub(baseline);
     eprintln!("held for the slow subscribers: {growth} bytes at the peak");

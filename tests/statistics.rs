@@ -1,10 +1,7 @@
-//! `bot.statistics()` counts what the bot did, and every unary RPC has a DEBUG span with its
-//! method, status code and duration (OpenTelemetry's RPC field names).
+//! `bot.statistics()` counts what the bot did.
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{next, next_matching, quick_retries};
@@ -109,65 +106,4 @@ async fn events_rpcs_caches_reconnects_and_sends_are_counted() {
     let unlimited = server.bot_builder().build().await.unwrap();
     unlimited.room("r1@chatroom").say("x").await.unwrap();
     assert_eq!(unlimited.statistics().sends.delayed, 0);
-}
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn every_unary_call_has_a_debug_span_with_method_code_and_duration() {
-    let logs = Captured::default();
-    let sink = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    // This test's thread only (a current-thread runtime): other tests log elsewhere.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let server = common::serve(TOKEN, MockWorld::demo()).await;
-    let bot = server.bot_builder().build().await.unwrap();
-    bot.version().await.unwrap();
-    server.faults().fail_next("Version", Code::NotFound, "gone");
-    assert!(bot.version().await.is_err());
-    drop(_guard);
-
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    let closed: Vec<&str> = logs
-        .lines()
-        .filter(|line| line.contains("rpc{") && line.contains("close"))
-        .collect();
-    assert_eq!(closed.len(), 2, "{logs}");
-    for line in &closed {
-        for field in [
-            "rpc.system=\"grpc\"",
-            "rpc.service=\"wechaty.Puppet\"",
-            "rpc.method=\"Version\"",
-            "rpc.client.duration_ms=",
-        ] {
-            assert!(line.contains(field), "{field} in {line}");
-        }
-    }
-    assert!(
-        closed[0].contains("rpc.grpc.status_code=0"),
-        "{}",
-        closed[0]
-    );
-    assert!(
-        closed[1].contains("rpc.grpc.status_code=5"),
-        "{}",
-        closed[1]
-    );
-    assert!(!logs.contains(TOKEN), "the token is never logged");
 }

@@ -4,6 +4,8 @@
 // Each test binary uses its own part of these.
 #![allow(dead_code)]
 
+pub mod capture;
+pub mod heap;
 #[cfg(feature = "interop")]
 pub mod official;
 pub mod proxy;
