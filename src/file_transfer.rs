@@ -358,7 +358,8 @@ impl PartialFile {
             .create_new(true)
             .open(&temporary)
             .await
-            .map_err(|error| Error::file("write", &temporary, error))?;
+            // Named after the target: the temporary name would only puzzle.
+            .map_err(|error| Error::file("write", target, error))?;
         Ok(Self {
             target: target.to_path_buf(),
             temporary,
