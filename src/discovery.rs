@@ -47,7 +47,7 @@ struct Answer {
     port: Option<u16>,
 }
 
-enum Failure {
+pub(crate) enum Failure {
     /// Worth another try.
     Transient(http::Failure),
     /// The answer is final.
@@ -153,7 +153,12 @@ async fn ask(directory: &Directory, token: &Token, timeout: Duration) -> Result<
     if !status.is_success() {
         return Err(transient(format!("the directory answered {status}")));
     }
-    let answer: Answer = serde_json::from_slice(&body).map_err(|error| {
+    read_answer(&body)
+}
+
+/// The endpoint (`HOST:PORT`, `[V6]:PORT`) in the body of a successful answer.
+pub(crate) fn read_answer(body: &[u8]) -> Result<String, Failure> {
+    let answer: Answer = serde_json::from_slice(body).map_err(|error| {
         Failure::Transient(http::Failure {
             message: format!("the answer is not the expected JSON: {error}"),
             source: Some(Box::new(error)),

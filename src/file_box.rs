@@ -300,6 +300,18 @@ mod tests {
     }
 
     #[test]
+    fn numbers_in_the_metadata_survive_a_round_trip() {
+        // Found by the file_box_json fuzz target: serde_json's default reader is one ulp off
+        // on these, so the box written back differed from the one read.
+        let json = r#"{"type":1,"name":"voice.sil","base64":"AAAA","metadata":{"voiested":[0,-125e39,null,true,"s"],"x":1.0715660391465826e-75}}"#;
+        let parsed = FileBox::from_json(json).unwrap();
+        assert_eq!(parsed.metadata["voiested"][1].as_f64(), Some(-125e39));
+        assert_eq!(parsed.metadata["x"].as_f64(), Some(1.0715660391465826e-75));
+        let written = parsed.to_json().unwrap();
+        assert_eq!(FileBox::from_json(&written).unwrap(), parsed, "{written}");
+    }
+
+    #[test]
     fn legacy_keys_and_bad_input() {
         let old = FileBox::from_json(r#"{"boxType":2,"name":"a","remoteUrl":"http://x"}"#).unwrap();
         assert!(matches!(old.source, FileBoxSource::Url { ref url, .. } if url == "http://x"));

@@ -83,6 +83,9 @@ mod send_limiter;
 mod doctor;
 mod handler;
 
+#[cfg(any(test, feature = "fuzzing"))]
+mod fuzzing;
+
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
@@ -92,6 +95,13 @@ pub mod proto;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod testing;
+
+/// The entry points of the fuzz targets (`fuzz/`); not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz {
+    pub use crate::fuzzing::*;
+}
 
 pub use config::{
     WechatyBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INLINE_FILE_LIMIT,

@@ -68,6 +68,16 @@ impl MiniProgram {
         }
     }
 
+    /// The card of a `MessageMiniProgram` answer: the payload, or the JSON old servers send in
+    /// the deprecated field.
+    #[allow(deprecated)] // old servers answer with JSON in the deprecated field
+    pub(crate) fn from_response(response: pb::MessageMiniProgramResponse) -> Result<Self> {
+        match response.mini_program {
+            Some(card) if card != pb::MiniProgramPayload::default() => Ok(Self::from_wire(card)),
+            _ => Self::from_json(&response.mini_program_deprecated),
+        }
+    }
+
     pub(crate) fn from_wire(payload: pb::MiniProgramPayload) -> Self {
         Self {
             appid: optional(payload.appid),

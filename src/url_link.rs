@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
 use crate::generated::wechaty::puppet as pb;
 
 /// A link card, as sent with `say` and read with `Message::to_url_link`.
@@ -60,6 +61,17 @@ impl UrlLink {
             payload.title,
             payload.url,
         )
+    }
+
+    /// The link of a `MessageUrl` answer: the payload, or the JSON old servers send in the
+    /// deprecated field.
+    #[allow(deprecated)] // old servers answer with JSON in the deprecated field
+    pub(crate) fn from_response(response: pb::MessageUrlResponse) -> Result<Self> {
+        match response.url_link {
+            Some(link) if !link.url.is_empty() => Ok(Self::from_wire(link)),
+            _ => serde_json::from_str(&response.url_link_deprecated)
+                .map_err(|error| Error::invalid_data_caused("URL link", error)),
+        }
     }
 
     /// The camelCase JSON old servers read (`url_link_deprecated`).

@@ -176,7 +176,6 @@ impl Message {
     }
 
     /// The link of a URL message (`MessageUrl`).
-    #[allow(deprecated)] // old servers answer with JSON in the deprecated field
     pub async fn to_url_link(&self) -> Result<UrlLink> {
         let request = pb::MessageUrlRequest {
             id: self.id.to_string(),
@@ -188,15 +187,10 @@ impl Message {
                 c.message_url(r).await
             })
             .await?;
-        match response.url_link {
-            Some(link) if !link.url.is_empty() => Ok(UrlLink::from_wire(link)),
-            _ => serde_json::from_str(&response.url_link_deprecated)
-                .map_err(|error| Error::invalid_data_caused("URL link", error)),
-        }
+        UrlLink::from_response(response)
     }
 
     /// The card of a mini program message (`MessageMiniProgram`).
-    #[allow(deprecated)] // old servers answer with JSON in the deprecated field
     pub async fn to_mini_program(&self) -> Result<MiniProgram> {
         let request = pb::MessageMiniProgramRequest {
             id: self.id.to_string(),
@@ -208,13 +202,8 @@ impl Message {
                 c.message_mini_program(r).await
             })
             .await?;
-        match response.mini_program {
-            Some(card) if card != pb::MiniProgramPayload::default() => {
-                Ok(MiniProgram::from_wire(card))
-            }
-            _ => MiniProgram::from_json(&response.mini_program_deprecated).map_err(|error| {
-                Error::invalid_data("mini program", format!("message {}: {error}", self.id))
-            }),
-        }
+        MiniProgram::from_response(response).map_err(|error| {
+            Error::invalid_data("mini program", format!("message {}: {error}", self.id))
+        })
     }
 }

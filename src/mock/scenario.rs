@@ -303,7 +303,7 @@ impl Scenario {
     pub async fn play(&self, world: &MockWorld) {
         for step in &self.timeline {
             tokio::time::sleep(Duration::from_millis(step.after_ms)).await;
-            apply(world, step);
+            step.apply(world);
         }
     }
 
@@ -336,28 +336,31 @@ impl Scenario {
     }
 }
 
-fn apply(world: &MockWorld, step: &Step) {
-    if let Some(say) = &step.say {
-        world.receive_text(say.from.as_str(), say.room.as_deref(), say.text.as_str());
-    }
-    if let Some(join) = &step.join {
-        let invitees: Vec<&str> = join.contacts.iter().map(String::as_str).collect();
-        world.join(&join.room, &invitees, join.inviter.as_deref());
-    }
-    if let Some(leave) = &step.leave {
-        let leavers: Vec<&str> = leave.contacts.iter().map(String::as_str).collect();
-        world.leave(&leave.room, &leavers, leave.remover.as_deref());
-    }
-    if let Some(topic) = &step.topic {
-        world.change_topic(&topic.room, &topic.topic, topic.changer.as_deref());
-    }
-    if let Some(invite) = &step.invite {
-        world.invite(MockInvitation::new(
-            invite.id.as_str(),
-            invite.inviter.as_str(),
-            invite.room.as_str(),
-            invite.topic.as_str(),
-        ));
+impl Step {
+    /// Makes this step happen in `world`, now.
+    pub(crate) fn apply(&self, world: &MockWorld) {
+        if let Some(say) = &self.say {
+            world.receive_text(say.from.as_str(), say.room.as_deref(), say.text.as_str());
+        }
+        if let Some(join) = &self.join {
+            let invitees: Vec<&str> = join.contacts.iter().map(String::as_str).collect();
+            world.join(&join.room, &invitees, join.inviter.as_deref());
+        }
+        if let Some(leave) = &self.leave {
+            let leavers: Vec<&str> = leave.contacts.iter().map(String::as_str).collect();
+            world.leave(&leave.room, &leavers, leave.remover.as_deref());
+        }
+        if let Some(topic) = &self.topic {
+            world.change_topic(&topic.room, &topic.topic, topic.changer.as_deref());
+        }
+        if let Some(invite) = &self.invite {
+            world.invite(MockInvitation::new(
+                invite.id.as_str(),
+                invite.inviter.as_str(),
+                invite.room.as_str(),
+                invite.topic.as_str(),
+            ));
+        }
     }
 }
 

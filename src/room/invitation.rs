@@ -66,7 +66,7 @@ pub struct RoomInvitationPayload {
 
 impl RoomInvitationPayload {
     #[allow(deprecated)] // the raw number is the puppet's own, seconds or milliseconds
-    fn from_wire(response: pb::RoomInvitationPayloadResponse) -> Result<Self> {
+    pub(crate) fn from_wire(response: pb::RoomInvitationPayloadResponse) -> Result<Self> {
         let id = non_empty(response.id).ok_or_else(|| {
             Error::invalid_data("room invitation payload", "the invitation id is empty")
         })?;

@@ -13,6 +13,7 @@ pub(crate) mod x509;
 
 use std::sync::Arc;
 
+use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore};
@@ -82,6 +83,23 @@ pub(crate) fn client_config_with_versions(
     server_name: &str,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> Result<Arc<ClientConfig>> {
+    let verifier = server_verifier(roots, server_name)?;
+    let mut config = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(versions)
+        .map_err(|error| Error::config_caused(format!("TLS setup failed: {error}"), error))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// The verifier of [`client_config`]: trusts `roots` (default: the Wechaty root CA), expects
+/// `server_name`.
+pub(crate) fn server_verifier(
+    roots: Option<Vec<CertificateDer<'static>>>,
+    server_name: &str,
+) -> Result<Arc<dyn ServerCertVerifier>> {
     let roots = match roots {
         Some(roots) => roots,
         None => load_ca(WECHATY_ROOT_CA_PEM)?,
@@ -102,18 +120,10 @@ pub(crate) fn client_config_with_versions(
     .map_err(|error| {
         Error::config_caused(format!("cannot use the CA certificates: {error}"), error)
     })?;
-    let verifier = verifier::WechatyVerifier::new(
+    Ok(Arc::new(verifier::WechatyVerifier::new(
         webpki,
         roots,
         server_name,
         provider.signature_verification_algorithms,
-    );
-    let mut config = ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(versions)
-        .map_err(|error| Error::config_caused(format!("TLS setup failed: {error}"), error))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    Ok(Arc::new(config))
+    )))
 }
