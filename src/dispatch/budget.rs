@@ -22,6 +22,15 @@ impl<T: Clone> Held<T> {
 }
 
 impl<T> Held<T> {
+    /// What `f` makes of the contents, unless the budget took them back.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&T) -> R) -> Option<R> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+            .map(f)
+    }
+
     fn evict(&self) {
         // Dropped outside the lock.
         let contents = self

@@ -45,10 +45,22 @@ pub(crate) enum RoomSignal {
 
 impl RoomSignal {
     /// About how many bytes the signal holds, `payload` being its event's payload size.
-    fn weight(&self, payload: usize) -> usize {
+    pub(crate) fn weight(&self, payload: usize) -> usize {
         match self {
             Self::Message(message) => message.weight(),
             _ => payload + EVENT_OVERHEAD,
+        }
+    }
+
+    /// The room it is for (`Reconnected` is for every room).
+    fn room(&self) -> Option<&RoomId> {
+        match self {
+            Self::Join(join) => Some(&join.room_id),
+            Self::Leave(leave) => Some(&leave.room_id),
+            Self::Topic(topic) => Some(&topic.room_id),
+            Self::Announce(announce) => Some(&announce.room_id),
+            Self::Message(message) => message.room_id.as_ref(),
+            Self::Reconnected => None,
         }
     }
 }
@@ -65,10 +77,13 @@ pub(crate) struct EventBatch {
     pub(crate) events: Arc<Held<Arc<[Event]>>>,
 }
 
-/// Events being gathered into a batch, with their estimated size.
+/// Events being gathered into a batch, with their estimated size, and the signals for room
+/// subscribers that came with them.
 pub(crate) struct Batch {
     pub(crate) events: Vec<Event>,
     pub(crate) bytes: usize,
+    /// Each with its estimated size.
+    rooms: Vec<(RoomSignal, usize)>,
 }
 
 impl Batch {
@@ -76,12 +91,18 @@ impl Batch {
         Self {
             events: Vec::with_capacity(events),
             bytes: 0,
+            rooms: Vec::new(),
         }
     }
 
     pub(crate) fn push(&mut self, event: Event, bytes: usize) {
         self.events.push(event);
         self.bytes += bytes;
+    }
+
+    /// Adds a signal for its room's subscribers, published with the batch.
+    pub(crate) fn push_room(&mut self, signal: RoomSignal, bytes: usize) {
+        self.rooms.push((signal, bytes));
     }
 }
 
@@ -92,13 +113,28 @@ struct Global {
     budget: Budget<Arc<[Event]>>,
 }
 
-/// A room's signal as its buffer holds it.
-pub(crate) type HeldSignal = Arc<Held<RoomSignal>>;
+/// A room's signal as its buffer holds it: its place among the signals published together
+/// (for every room), which the byte budget holds and takes back as one. One allocation per
+/// batch rather than per signal: the fan-out of room events is the hot path.
+#[derive(Clone)]
+pub(crate) struct HeldSignal {
+    signals: Arc<Held<Vec<RoomSignal>>>,
+    index: usize,
+}
+
+impl HeldSignal {
+    /// The signal, unless the budget took it back.
+    pub(crate) fn get(&self) -> Option<RoomSignal> {
+        self.signals
+            .with(|signals| signals.get(self.index).cloned())
+            .flatten()
+    }
+}
 
 struct Rooms {
     channels: HashMap<RoomId, broadcast::Sender<HeldSignal>>,
     /// One budget for every room's buffer.
-    budget: Budget<RoomSignal>,
+    budget: Budget<Vec<RoomSignal>>,
 }
 
 /// A hook run on every event before subscribers see it (cache invalidation).
@@ -228,9 +264,13 @@ impl Hub {
         self.publish_batch(&mut batch);
     }
 
-    /// Publishes (and empties) `batch`, which the caller reuses: the events are moved into
-    /// their shared slice in one allocation.
+    /// Publishes (and empties) `batch`, which the caller reuses: room signals first (as each
+    /// event's room sees it before the global stream does), then the events, moved into their
+    /// shared slice in one allocation.
     pub(super) fn publish_batch(&self, batch: &mut Batch) {
+        if !batch.rooms.is_empty() {
+            self.publish_rooms(&mut batch.rooms);
+        }
         let bytes = std::mem::take(&mut batch.bytes);
         if batch.events.is_empty() {
             return;
@@ -248,16 +288,37 @@ impl Hub {
         batch.events.clear();
     }
 
-    /// Sends `signal` to the room's subscribers, if it has any; `payload` is the size of the
-    /// event's payload.
-    pub(super) fn publish_room(&self, room: &RoomId, signal: RoomSignal, payload: usize) {
+    /// Sends one signal to its room's subscribers, if it has any; `bytes` is its estimated size.
+    pub(super) fn publish_room(&self, signal: RoomSignal, bytes: usize) {
+        self.publish_rooms(&mut vec![(signal, bytes)]);
+    }
+
+    /// Sends (and empties) `signals`, each to its room's subscribers: those for rooms without
+    /// any are dropped, the others held together under the budget.
+    fn publish_rooms(&self, signals: &mut Vec<(RoomSignal, usize)>) {
         let mut rooms = lock(&self.rooms);
         let Rooms { channels, budget } = &mut *rooms;
-        if let Some(sender) = channels.get(room) {
-            let bytes = signal.weight(payload);
-            if sender.send(budget.hold(signal, bytes)).is_err() {
-                channels.remove(room);
+        let mut bytes = 0;
+        let mut kept = Vec::with_capacity(signals.len());
+        let mut senders = Vec::with_capacity(signals.len());
+        for (signal, weight) in signals.drain(..) {
+            if let Some(sender) = signal.room().and_then(|room| channels.get(room)) {
+                bytes += weight;
+                kept.push(signal);
+                senders.push(sender);
             }
+        }
+        if kept.is_empty() {
+            return;
+        }
+        let held = budget.hold(kept, bytes);
+        let mut closed = false;
+        for (index, sender) in senders.into_iter().enumerate() {
+            let signals = Arc::clone(&held);
+            closed |= sender.send(HeldSignal { signals, index }).is_err();
+        }
+        if closed {
+            channels.retain(|_, sender| sender.receiver_count() > 0);
         }
     }
 
@@ -268,8 +329,13 @@ impl Hub {
         self.publish(Event::Reconnected);
         let mut rooms = lock(&self.rooms);
         let Rooms { channels, budget } = &mut *rooms;
+        if channels.is_empty() {
+            return;
+        }
+        let signals = budget.hold(vec![RoomSignal::Reconnected], EVENT_OVERHEAD);
         for sender in channels.values() {
-            let _ = sender.send(budget.hold(RoomSignal::Reconnected, EVENT_OVERHEAD));
+            let signals = Arc::clone(&signals);
+            let _ = sender.send(HeldSignal { signals, index: 0 });
         }
     }
 }

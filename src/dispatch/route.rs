@@ -72,7 +72,7 @@ impl Dispatcher<'_> {
         if !self.track_session(&event) {
             return;
         }
-        self.route_to_room(&event, size);
+        self.route_to_room(&event, size, batch);
         batch.push(event, size + EVENT_OVERHEAD);
     }
 
@@ -105,14 +105,12 @@ impl Dispatcher<'_> {
         true
     }
 
-    fn route_to_room(&self, event: &Event, payload: usize) {
-        let (room, signal) = match event {
-            Event::RoomJoin(join) => (&join.room_id, RoomSignal::Join(join.clone())),
-            Event::RoomLeave(leave) => (&leave.room_id, RoomSignal::Leave(leave.clone())),
-            Event::RoomTopic(topic) => (&topic.room_id, RoomSignal::Topic(topic.clone())),
-            Event::RoomAnnounce(announce) => {
-                (&announce.room_id, RoomSignal::Announce(announce.clone()))
-            }
+    fn route_to_room(&self, event: &Event, payload: usize, batch: &mut Batch) {
+        let signal = match event {
+            Event::RoomJoin(join) => RoomSignal::Join(join.clone()),
+            Event::RoomLeave(leave) => RoomSignal::Leave(leave.clone()),
+            Event::RoomTopic(topic) => RoomSignal::Topic(topic.clone()),
+            Event::RoomAnnounce(announce) => RoomSignal::Announce(announce.clone()),
             Event::Message { message_id } => {
                 // Only the payload says which room: look it up off this task, if anyone listens.
                 if self.hub.room_channels() > 0 {
@@ -122,7 +120,8 @@ impl Dispatcher<'_> {
             }
             _ => return,
         };
-        self.hub.publish_room(room, signal, payload);
+        let bytes = signal.weight(payload);
+        batch.push_room(signal, bytes);
     }
 }
 
@@ -155,8 +154,10 @@ impl RoomMessages {
                     Some(done) = lookups.join_next(), if !lookups.is_empty() => {
                         match done {
                             Ok((_, Ok(payload))) => {
-                                if let Some(room) = payload.room_id.clone() {
-                                    hub.publish_room(&room, RoomSignal::Message(Arc::new(payload)), 0);
+                                if payload.room_id.is_some() {
+                                    let signal = RoomSignal::Message(Arc::new(payload));
+                                    let bytes = signal.weight(0);
+                                    hub.publish_room(signal, bytes);
                                 }
                             }
                             Ok((id, Err(error))) => {
