@@ -14,7 +14,7 @@ use crate::env::{
     ENV_TLS_SERVER_NAME, ENV_TOKEN, ENV_TOKEN_FILE, ENV_TOKEN_LEGACY,
 };
 use crate::error::{Error, Result};
-use crate::file_transfer::{FilePolicy, FileTransfers};
+use crate::file_policy::{FilePolicy, FileTransfers};
 use crate::payload_cache::CacheLimits;
 use crate::reconnect::{ExponentialBackoff, ReconnectPolicy};
 use crate::send_limiter::SendLimits;

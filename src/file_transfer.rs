@@ -14,7 +14,8 @@ use tokio::io::AsyncWriteExt;
 use tokio_stream::StreamExt;
 
 use crate::error::{Error, Result};
-use crate::file_box::{base64_engine, FileBox, FileBoxSource, MAX_FILE_BOX_BYTES};
+use crate::file_box::{base64_engine, FileBox, FileBoxSource};
+use crate::file_policy::FileTransfers;
 use crate::generated::wechaty::puppet as pb;
 use crate::http::{self, AddressPolicy, Dial, WebUrl};
 use crate::transport::Transport;
@@ -22,52 +23,6 @@ use crate::wechaty::Wechaty;
 
 /// Size of the pieces a file is uploaded in: well under the 4 MiB message limit.
 pub(crate) const UPLOAD_CHUNK: usize = 1024 * 1024;
-
-/// The bounds of file transfers: deadlines for each step and the largest file read.
-///
-/// ```
-/// use std::time::Duration;
-/// use wechaty_client::FileTransfers;
-/// let patient = FileTransfers { idle_timeout: Duration::from_secs(120), ..FileTransfers::default() };
-/// assert_eq!(patient.max_size, 256 * 1024 * 1024);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileTransfers {
-    /// URL boxes: resolving the host and opening the TCP connection (default 10 s).
-    pub connect_timeout: Duration,
-    /// URL boxes: the TLS handshake (default 10 s).
-    pub handshake_timeout: Duration,
-    /// URL boxes: from the request to the answer's status and headers (default 30 s).
-    pub response_timeout: Duration,
-    /// Longest pause in a transfer under way: between two pieces of a URL body or a
-    /// `Download`, or in an `Upload` the service stopped taking (default 30 s). A slow but
-    /// moving transfer never runs into it, however big the file.
-    pub idle_timeout: Duration,
-    /// Largest file [`FileBox::to_bytes`] and [`FileBox::to_file`] read, of any kind of box
-    /// (default [`MAX_FILE_BOX_BYTES`], 256 MiB). `to_bytes` holds it in memory; `to_file`
-    /// never holds more than a piece.
-    pub max_size: u64,
-}
-
-impl Default for FileTransfers {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(10),
-            handshake_timeout: Duration::from_secs(10),
-            response_timeout: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(30),
-            max_size: MAX_FILE_BOX_BYTES as u64,
-        }
-    }
-}
-
-/// What a bot allows its file transfers: the bounds, and whether a URL from the service may
-/// point into the bot's own network.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct FilePolicy {
-    pub(crate) transfers: FileTransfers,
-    pub(crate) allow_private_urls: bool,
-}
 
 impl FileBox {
     /// The file's bytes: decoded (base64), read (local file), fetched (URL, over HTTP(S) with

@@ -74,6 +74,7 @@ mod statistics;
 mod wechaty;
 
 mod contact;
+mod file_policy;
 mod file_transfer;
 mod message;
 mod room;
@@ -122,7 +123,7 @@ pub use event::{
     ScanStatus, ServiceError,
 };
 pub use file_box::{FileBox, FileBoxSource, MAX_FILE_BOX_BYTES};
-pub use file_transfer::FileTransfers;
+pub use file_policy::FileTransfers;
 pub use handler::Handler;
 pub use ids::{ContactId, MessageId, RoomId};
 pub use message::{ImageType, Message, MessagePayload, MessageType};

@@ -12,7 +12,7 @@ use crate::dispatch::hub::Hub;
 use crate::dispatch::{self, ConnectionState, Events, StreamSettings};
 use crate::error::{Error, Result};
 use crate::event::{Event, MALFORMED_ORDINAL};
-use crate::file_transfer::FilePolicy;
+use crate::file_policy::FilePolicy;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
 use crate::payload_cache::{CacheLimits, PayloadCaches};
