@@ -67,6 +67,7 @@ mod transport;
 
 mod cache;
 mod dispatch;
+mod listed;
 mod payload_cache;
 
 mod config;
@@ -109,7 +110,9 @@ pub use config::{
     DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_CONCURRENT_LOOKUPS,
     DEFAULT_MAX_EVENT_PAYLOAD, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_WATCHDOG,
 };
-pub use contact::{Contact, ContactGender, ContactPayload, ContactType};
+pub use contact::{
+    Contact, ContactGender, ContactPayload, ContactQuery, ContactQueryFilter, ContactType, Contacts,
+};
 pub use discovery::{DiscoveryRetry, DEFAULT_AUTHORITY};
 pub use dispatch::{ConnectionState, Events};
 pub use doctor::{Check, Outcome};

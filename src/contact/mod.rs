@@ -1,5 +1,7 @@
-//! [`Contact`]: a handle to one contact. Its data is [`ContactPayload`] (`payload.rs`).
+//! [`Contact`]: a handle to one contact. Its data is [`ContactPayload`] (`payload.rs`);
+//! finding contacts is [`Contacts`] (`contacts.rs`).
 
+mod contacts;
 pub(crate) mod payload;
 
 use std::fmt;
@@ -9,6 +11,7 @@ use crate::error::Result;
 use crate::ids::ContactId;
 use crate::wechaty::Wechaty;
 
+pub use contacts::{ContactQuery, ContactQueryFilter, Contacts};
 pub use payload::{ContactGender, ContactPayload, ContactType};
 
 /// A contact (a WeChat user or account). Creating the handle does no I/O; the payload is

@@ -119,6 +119,7 @@ fn contact_payload(contact: &MockContact) -> pb::ContactPayloadResponse {
         avatar: contact.avatar.clone().unwrap_or_default(),
         alias: contact.alias.clone().unwrap_or_default(),
         friend: contact.friend,
+        weixin: contact.handle.clone().unwrap_or_default(),
         ..Default::default()
     }
 }

@@ -34,6 +34,8 @@ pub struct MockContact {
     pub avatar: Option<String>,
     /// Whether it is the bot's friend.
     pub friend: bool,
+    /// Its WeChat handle (the wire field `weixin`).
+    pub handle: Option<String>,
 }
 
 impl MockContact {
@@ -45,12 +47,19 @@ impl MockContact {
             alias: None,
             avatar: None,
             friend: true,
+            handle: None,
         }
     }
 
     /// With the alias the bot gave this contact.
     pub fn alias(mut self, alias: impl Into<String>) -> Self {
         self.alias = Some(alias.into());
+        self
+    }
+
+    /// With a WeChat handle.
+    pub fn handle(mut self, handle: impl Into<String>) -> Self {
+        self.handle = Some(handle.into());
         self
     }
 }

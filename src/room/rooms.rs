@@ -7,7 +7,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use futures_util::stream::{self as futures_stream, StreamExt as _};
 use regex::Regex;
 
 use super::handle::Room;
@@ -16,6 +15,7 @@ use crate::contact::Contact;
 use crate::error::{Error, Result};
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::RoomId;
+use crate::listed::load_listed;
 use crate::wechaty::Wechaty;
 
 /// The rooms of a bot: `bot.rooms()`.
@@ -174,30 +174,16 @@ impl Rooms {
             })
             .await?;
         let (cache, transport) = (&self.bot.caches().rooms, &self.bot.transport()?);
-        let loaded: Vec<(RoomId, Result<Arc<RoomPayload>>)> =
-            futures_stream::iter(response.ids.into_iter().filter(|id| !id.is_empty()))
-                .map(|id| async move {
-                    let id = RoomId::from(id);
-                    let payload = payload::load_room(cache, || Ok(transport.clone()), &id).await;
-                    (id, payload)
-                })
-                .buffered(self.bot.lookup_limit())
-                .collect()
-                .await;
-        let mut payloads = Vec::with_capacity(loaded.len());
-        for (id, payload) in loaded {
-            match payload {
-                Ok(payload) => payloads.push(payload),
-                Err(
-                    error
-                    @ (Error::NotFound { .. } | Error::Rpc { .. } | Error::InvalidData { .. }),
-                ) => {
-                    tracing::warn!(%id, %error, "skipping a room the service cannot describe");
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        Ok(payloads)
+        load_listed(
+            response.ids,
+            self.bot.lookup_limit(),
+            "room",
+            |id: RoomId| async move {
+                let payload = payload::load_room(cache, || Ok(transport.clone()), &id).await;
+                (id, payload)
+            },
+        )
+        .await
     }
 
     /// Creates a room with `contacts` (at least two besides the bot, as WeChat requires) and a

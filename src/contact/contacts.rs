@@ -1,0 +1,214 @@
+//! [`Contacts`]: finding contacts (python-wechaty's `Contact.find` / `Contact.find_all`).
+//!
+//! There is no search RPC: finding lists the contact ids (`ContactList`), then reads the
+//! payloads — cached, the missing ones fetched concurrently with a bound — and matches them
+//! here, as finding rooms does.
+
+use std::fmt;
+use std::sync::Arc;
+
+use regex::Regex;
+
+use super::payload::{self, ContactPayload};
+use super::Contact;
+use crate::error::Result;
+use crate::generated::wechaty::puppet as pb;
+use crate::ids::ContactId;
+use crate::listed::load_listed;
+use crate::wechaty::Wechaty;
+
+/// The contacts of a bot: `bot.contacts()`.
+///
+/// ```no_run
+/// use wechaty_client::{ContactQuery, ContactQueryFilter};
+/// # async fn demo(bot: wechaty_client::Wechaty) -> wechaty_client::Result<()> {
+/// let contacts = bot.contacts();
+/// let ann = contacts.find("Ann").await?;                  // id, exact name or exact alias
+/// let all = contacts.find_all(ContactQuery::All).await?;
+/// let friends = contacts
+///     .find_all(ContactQuery::matching(|contact| contact.friend))
+///     .await?;
+/// let by_regex = contacts.find_all(regex::Regex::new("^B").unwrap()).await?;
+/// let by_filter = contacts.find(ContactQueryFilter::default().alias("Ann (alias)")).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Contacts {
+    bot: Wechaty,
+}
+
+/// Which contacts to find.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum ContactQuery {
+    /// Every contact.
+    All,
+    /// The contact with this id, and contacts whose name or alias (the remark the bot set) is
+    /// exactly this.
+    IdNameOrAlias(String),
+    /// Every given field matches exactly.
+    Filter(ContactQueryFilter),
+    /// The name matches this regular expression.
+    NameRegex(Regex),
+    /// Your own test over the payload.
+    Matching(Arc<dyn Fn(&ContactPayload) -> bool + Send + Sync>),
+}
+
+impl fmt::Debug for ContactQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::All => f.write_str("All"),
+            Self::IdNameOrAlias(text) => f.debug_tuple("IdNameOrAlias").field(text).finish(),
+            Self::Filter(filter) => f.debug_tuple("Filter").field(filter).finish(),
+            Self::NameRegex(regex) => f.debug_tuple("NameRegex").field(&regex.as_str()).finish(),
+            Self::Matching(_) => f.write_str("Matching(..)"),
+        }
+    }
+}
+
+impl ContactQuery {
+    /// A query from a closure over the payload.
+    pub fn matching(test: impl Fn(&ContactPayload) -> bool + Send + Sync + 'static) -> Self {
+        Self::Matching(Arc::new(test))
+    }
+
+    /// Whether a contact's payload matches.
+    pub fn matches(&self, contact: &ContactPayload) -> bool {
+        let name = contact.name.as_deref();
+        let alias = contact.alias.as_deref();
+        match self {
+            Self::All => true,
+            Self::IdNameOrAlias(text) => {
+                let text = Some(text.as_str());
+                Some(contact.id.as_str()) == text || name == text || alias == text
+            }
+            Self::Filter(filter) => {
+                let given = |wanted: &Option<String>, actual: Option<&str>| {
+                    wanted
+                        .as_deref()
+                        .is_none_or(|wanted| actual == Some(wanted))
+                };
+                given(&filter.id, Some(contact.id.as_str()))
+                    && given(&filter.name, name)
+                    && given(&filter.alias, alias)
+                    && given(&filter.weixin, contact.handle.as_deref())
+            }
+            Self::NameRegex(regex) => name.is_some_and(|name| regex.is_match(name)),
+            Self::Matching(test) => test(contact),
+        }
+    }
+}
+
+impl From<&str> for ContactQuery {
+    fn from(text: &str) -> Self {
+        Self::IdNameOrAlias(text.to_owned())
+    }
+}
+
+impl From<String> for ContactQuery {
+    fn from(text: String) -> Self {
+        Self::IdNameOrAlias(text)
+    }
+}
+
+impl From<ContactQueryFilter> for ContactQuery {
+    fn from(filter: ContactQueryFilter) -> Self {
+        Self::Filter(filter)
+    }
+}
+
+impl From<Regex> for ContactQuery {
+    fn from(regex: Regex) -> Self {
+        Self::NameRegex(regex)
+    }
+}
+
+/// Fields a contact must match exactly; every given one must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ContactQueryFilter {
+    /// The contact id.
+    pub id: Option<String>,
+    /// The contact's own name.
+    pub name: Option<String>,
+    /// The alias (remark) the bot set for the contact.
+    pub alias: Option<String>,
+    /// The WeChat handle (`ContactPayload::handle`, the wire field `weixin`).
+    pub weixin: Option<String>,
+}
+
+impl ContactQueryFilter {
+    /// With an id to match.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// With a name to match.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// With an alias to match.
+    pub fn alias(mut self, alias: impl Into<String>) -> Self {
+        self.alias = Some(alias.into());
+        self
+    }
+
+    /// With a WeChat handle to match.
+    pub fn weixin(mut self, weixin: impl Into<String>) -> Self {
+        self.weixin = Some(weixin.into());
+        self
+    }
+}
+
+impl Wechaty {
+    /// Finding contacts.
+    pub fn contacts(&self) -> Contacts {
+        Contacts { bot: self.clone() }
+    }
+}
+
+impl Contacts {
+    /// Every contact matching `query`, in the service's order.
+    pub async fn find_all(&self, query: impl Into<ContactQuery>) -> Result<Vec<Contact>> {
+        let query = query.into();
+        let payloads = self.payloads().await?;
+        Ok(payloads
+            .into_iter()
+            .filter(|payload| query.matches(payload))
+            .map(|payload| self.bot.contact(payload.id.clone()))
+            .collect())
+    }
+
+    /// The first contact matching `query`.
+    pub async fn find(&self, query: impl Into<ContactQuery>) -> Result<Option<Contact>> {
+        Ok(self.find_all(query).await?.into_iter().next())
+    }
+
+    /// Every contact's payload: `ContactList`, then the payloads (cached ones without an
+    /// RPC). Contacts the service cannot describe any more are skipped with a warning.
+    pub async fn payloads(&self) -> Result<Vec<Arc<ContactPayload>>> {
+        let response = self
+            .bot
+            .transport()?
+            .unary(
+                "ContactList",
+                pb::ContactListRequest {},
+                |mut c, r| async move { c.contact_list(r).await },
+            )
+            .await?;
+        let (cache, transport) = (&self.bot.caches().contacts, &self.bot.transport()?);
+        load_listed(
+            response.ids,
+            self.bot.lookup_limit(),
+            "contact",
+            |id: ContactId| async move {
+                let payload = payload::load_contact(cache, || Ok(transport.clone()), &id).await;
+                (id, payload)
+            },
+        )
+        .await
+    }
+}

@@ -1,0 +1,105 @@
+//! Finding contacts against the mock: every kind of query, and the RPCs a lookup costs.
+
+mod common;
+
+use wechaty_client::mock::{MockContact, MockServer, MockWorld};
+use wechaty_client::{Contact, ContactQuery, ContactQueryFilter, Wechaty};
+
+/// The demo world, plus a contact with a WeChat handle and one who is not a friend.
+async fn setup() -> (MockServer, Wechaty) {
+    let world = MockWorld::demo();
+    world.add_contact(MockContact::new("erin", "Erin").handle("erin_w"));
+    let mut stranger = MockContact::new("finn", "Finn");
+    stranger.friend = false;
+    world.add_contact(stranger);
+    let server = common::serve("insecure_contacts", world).await;
+    let (bot, _events) = common::started(server.bot_builder()).await;
+    (server, bot)
+}
+
+fn ids(contacts: &[Contact]) -> Vec<&str> {
+    let mut ids: Vec<_> = contacts.iter().map(|c| c.id().as_str()).collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test]
+async fn find_by_id_name_alias_filter_regex_and_closure() {
+    let (_server, bot) = setup().await;
+    let contacts = bot.contacts();
+    let found = |query: &str| {
+        let contacts = contacts.clone();
+        let query = query.to_owned();
+        async move {
+            contacts
+                .find(query.as_str())
+                .await
+                .unwrap()
+                .map(|c| c.id().to_string())
+        }
+    };
+    assert_eq!(found("ben").await.as_deref(), Some("ben"), "by id");
+    assert_eq!(found("Cora").await.as_deref(), Some("cora"), "by name");
+    assert_eq!(
+        found("Ann (alias)").await.as_deref(),
+        Some("ann"),
+        "by alias"
+    );
+    assert_eq!(
+        found("ann (alias)").await,
+        None,
+        "exactly, not ignoring case"
+    );
+    assert_eq!(found("Ann (al").await, None, "exactly, not a prefix");
+    assert_eq!(found("nobody").await, None);
+
+    let all = contacts.find_all(ContactQuery::All).await.unwrap();
+    assert_eq!(
+        ids(&all),
+        ["ann", "ben", "bot", "cora", "dan", "erin", "finn"]
+    );
+
+    let filter = ContactQueryFilter::default()
+        .name("Ann")
+        .alias("Ann (alias)");
+    assert_eq!(ids(&contacts.find_all(filter).await.unwrap()), ["ann"]);
+    let mismatch = ContactQueryFilter::default()
+        .name("Ann")
+        .alias("something else");
+    assert!(
+        contacts.find_all(mismatch).await.unwrap().is_empty(),
+        "every field must match"
+    );
+    let weixin = ContactQueryFilter::default().weixin("erin_w");
+    assert_eq!(ids(&contacts.find_all(weixin).await.unwrap()), ["erin"]);
+
+    let regex = regex::Regex::new("^(B|D)").unwrap();
+    assert_eq!(
+        ids(&contacts.find_all(regex).await.unwrap()),
+        ["ben", "dan"]
+    );
+
+    let strangers = ContactQuery::matching(|contact| !contact.friend);
+    assert_eq!(ids(&contacts.find_all(strangers).await.unwrap()), ["finn"]);
+}
+
+#[tokio::test]
+async fn finding_lists_every_time_but_fetches_each_payload_once() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let (lists, payloads) = (world.calls("ContactList"), world.calls("ContactPayload"));
+    let all = bot.contacts().find_all(ContactQuery::All).await.unwrap();
+    assert_eq!(all.len(), 7);
+    assert_eq!(world.calls("ContactList") - lists, 1);
+    let fetched = world.calls("ContactPayload") - payloads;
+    assert!(
+        (6..=7).contains(&fetched),
+        "{fetched} payload RPCs for 7 contacts (the bot's own may be cached)"
+    );
+
+    // Again: the list is asked for (contacts come and go), the payloads come from the cache.
+    let ann = bot.contacts().find("Ann").await.unwrap().unwrap();
+    assert_eq!(ann.name().await.unwrap(), "Ann");
+    assert_eq!(world.calls("ContactList") - lists, 2);
+    assert_eq!(world.calls("ContactPayload") - payloads, fetched);
+}
