@@ -103,3 +103,77 @@ async fn finding_lists_every_time_but_fetches_each_payload_once() {
     assert_eq!(world.calls("ContactList") - lists, 2);
     assert_eq!(world.calls("ContactPayload") - payloads, fetched);
 }
+
+#[tokio::test]
+async fn getters_read_the_payload_once() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let erin = bot.contact("erin");
+    let before = world.calls("ContactPayload");
+    assert_eq!(erin.weixin().await.unwrap().as_deref(), Some("erin_w"));
+    assert!(erin.is_friend().await.unwrap());
+    assert!(!erin.star().await.unwrap());
+    assert_eq!(
+        erin.kind().await.unwrap(),
+        wechaty_client::ContactType::Individual
+    );
+    assert_eq!(erin.city().await.unwrap(), None);
+    assert!(erin.phones().await.unwrap().is_empty());
+    assert_eq!(
+        world.calls("ContactPayload") - before,
+        1,
+        "one payload for every getter"
+    );
+    assert!(!bot.contact("finn").is_friend().await.unwrap());
+}
+
+#[tokio::test]
+async fn set_alias_sets_and_clears_and_the_next_read_sees_it() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let ben = bot.contact("ben");
+    assert_eq!(ben.alias().await.unwrap(), None);
+
+    ben.set_alias(Some("Benny")).await.unwrap();
+    let sent = world.requests("ContactAlias");
+    assert!(
+        sent.last().unwrap().contains("alias: Some(\"Benny\")"),
+        "{sent:?}"
+    );
+    assert_eq!(ben.alias().await.unwrap().as_deref(), Some("Benny"));
+    let found = bot.contacts().find("Benny").await.unwrap().unwrap();
+    assert_eq!(found.id().as_str(), "ben");
+
+    ben.set_alias(None).await.unwrap();
+    assert_eq!(ben.alias().await.unwrap(), None);
+    assert!(bot.contacts().find("Benny").await.unwrap().is_none());
+
+    let error = bot
+        .contact("nobody")
+        .set_alias(Some("x"))
+        .await
+        .unwrap_err();
+    // As the official service answers an unknown id.
+    assert_eq!(
+        error.to_string(),
+        "ContactAlias failed (Unknown): no payload found for id nobody"
+    );
+}
+
+#[tokio::test]
+async fn sync_really_refreshes() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let ann = bot.contact("ann");
+    assert_eq!(ann.name().await.unwrap(), "Ann");
+    let before = world.calls("ContactPayload");
+    // A change behind the bot's back, with no event: only a sync can see it.
+    let mut renamed = MockContact::new("ann", "Annie").alias("Ann (alias)");
+    renamed.friend = true;
+    world.add_contact(renamed);
+    assert_eq!(ann.name().await.unwrap(), "Ann", "cached");
+    ann.sync().await.unwrap();
+    assert_eq!(world.calls("DirtyPayload"), 1);
+    assert_eq!(world.calls("ContactPayload") - before, 1);
+    assert_eq!(ann.name().await.unwrap(), "Annie");
+}

@@ -7,7 +7,11 @@ pub(crate) mod payload;
 use std::fmt;
 use std::sync::Arc;
 
+use tokio_stream::StreamExt;
+
 use crate::error::Result;
+use crate::event::{Event, PayloadType, SYNC_ECHO_WAIT};
+use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
 use crate::wechaty::Wechaty;
 
@@ -82,6 +86,118 @@ impl Contact {
     /// The alias the bot gave this contact.
     pub async fn alias(&self) -> Result<Option<String>> {
         Ok(self.payload().await?.alias.clone())
+    }
+
+    /// Sets (`Some`) or clears (`None`) the alias the bot gives this contact (`ContactAlias`).
+    /// The cached payload is dropped, so the next read sees the new alias.
+    #[allow(deprecated)] // the wrapper field, for servers before the optional one existed
+    pub async fn set_alias(&self, alias: Option<&str>) -> Result<()> {
+        // As the official client: `""` clears, in the field and in the old wrapper.
+        let alias = alias.unwrap_or_default().to_owned();
+        let request = pb::ContactAliasRequest {
+            id: self.id.to_string(),
+            alias_string_value_deprecated: Some(alias.clone()),
+            alias: Some(alias),
+        };
+        self.bot
+            .transport()?
+            .unary("ContactAlias", request, |mut c, r| async move {
+                c.contact_alias(r).await
+            })
+            .await?;
+        self.bot.caches().forget_contact(&self.id);
+        Ok(())
+    }
+
+    /// The contact's gender, as the service reports it.
+    pub async fn gender(&self) -> Result<ContactGender> {
+        Ok(self.payload().await?.gender)
+    }
+
+    /// What kind of account it is (personal, official, corporation, …).
+    pub async fn kind(&self) -> Result<ContactType> {
+        Ok(self.payload().await?.kind)
+    }
+
+    /// Whether the contact is the bot's friend.
+    pub async fn is_friend(&self) -> Result<bool> {
+        Ok(self.payload().await?.friend)
+    }
+
+    /// Whether the bot starred the contact.
+    pub async fn star(&self) -> Result<bool> {
+        Ok(self.payload().await?.star)
+    }
+
+    /// The province the contact gives.
+    pub async fn province(&self) -> Result<Option<String>> {
+        Ok(self.payload().await?.province.clone())
+    }
+
+    /// The city the contact gives.
+    pub async fn city(&self) -> Result<Option<String>> {
+        Ok(self.payload().await?.city.clone())
+    }
+
+    /// The contact's WeChat handle (the wire field `weixin`).
+    pub async fn weixin(&self) -> Result<Option<String>> {
+        Ok(self.payload().await?.handle.clone())
+    }
+
+    /// The phone numbers the bot noted for the contact.
+    pub async fn phones(&self) -> Result<Vec<String>> {
+        Ok(self.payload().await?.phones.clone())
+    }
+
+    /// Title (WeCom).
+    pub async fn title(&self) -> Result<Option<String>> {
+        Ok(self.payload().await?.title.clone())
+    }
+
+    /// Corporation (WeCom).
+    pub async fn corporation(&self) -> Result<Option<String>> {
+        Ok(self.payload().await?.corporation.clone())
+    }
+
+    /// The description the bot noted for the contact.
+    pub async fn description(&self) -> Result<Option<String>> {
+        Ok(self.payload().await?.description.clone())
+    }
+
+    /// Really refreshes the contact: asks the service to drop its own copy (`DirtyPayload`),
+    /// waits (briefly) for its `dirty` echo, drops the cached payload and loads it again.
+    pub async fn sync(&self) -> Result<()> {
+        let transport = self.bot.transport()?;
+        let events = self.bot.is_connected().then(|| self.bot.events());
+        let request = pb::DirtyPayloadRequest {
+            r#type: PayloadType::Contact.number() as i32,
+            id: self.id.to_string(),
+        };
+        transport
+            .unary("DirtyPayload", request, |mut c, r| async move {
+                c.dirty_payload(r).await
+            })
+            .await?;
+        if let Some(mut events) = events {
+            let echo = async {
+                while let Some(event) = events.next().await {
+                    if let Event::Dirty {
+                        payload_type: PayloadType::Contact,
+                        payload_id,
+                    } = &event
+                    {
+                        if payload_id == self.id.as_str() {
+                            break;
+                        }
+                    }
+                }
+            };
+            if tokio::time::timeout(SYNC_ECHO_WAIT, echo).await.is_err() {
+                tracing::debug!(contact = %self.id, "no dirty echo from the service; refreshing anyway");
+            }
+        }
+        self.bot.caches().forget_contact(&self.id);
+        self.payload().await.map(drop)
     }
 
     /// Whether this is the logged-in account.

@@ -135,6 +135,10 @@ pub enum Event {
     },
 }
 
+/// How long a `sync()` waits for the service to echo its `DirtyPayload` as a `dirty` event
+/// (some services never do; the refresh goes ahead anyway).
+pub(crate) const SYNC_ECHO_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// `Event::Malformed`'s place in [`EVENT_NAMES`].
 pub(crate) const MALFORMED_ORDINAL: usize = 20;
 

@@ -272,6 +272,32 @@ impl Puppet for MockService {
         Ok(Response::new(contact_payload(find_contact(&state, &id)?)))
     }
 
+    /// Get, or set iff the optional field (or, from old clients, the wrapper) is present: `""`
+    /// clears the alias.
+    #[allow(deprecated)]
+    async fn contact_alias(
+        &self,
+        request: Request<pb::ContactAliasRequest>,
+    ) -> Reply<pb::ContactAliasResponse> {
+        self.enter("ContactAlias").await?;
+        let request = request.into_inner();
+        self.world.record("ContactAlias", &request);
+        let current = find_contact(&self.world.state(), &request.id)?
+            .alias
+            .clone()
+            .unwrap_or_default();
+        match request.alias.or(request.alias_string_value_deprecated) {
+            Some(alias) => {
+                self.world.set_alias(request.id.as_str(), Some(alias));
+                Ok(Response::new(pb::ContactAliasResponse::default()))
+            }
+            None => Ok(Response::new(pb::ContactAliasResponse {
+                alias_string_value_deprecated: Some(current.clone()),
+                alias: current,
+            })),
+        }
+    }
+
     async fn room_list(&self, _: Request<pb::RoomListRequest>) -> Reply<pb::RoomListResponse> {
         self.enter("RoomList").await?;
         let ids = id_strings(self.world.state().rooms.keys());

@@ -684,6 +684,23 @@ impl MockWorld {
         );
     }
 
+    /// Sets (`Some`) or clears (`None`) the alias the bot gives `contact`, as the bot's own
+    /// `ContactAlias` does: followed by a contact `dirty`. Unknown contacts are left alone.
+    pub fn set_alias(&self, contact: impl Into<ContactId>, alias: Option<String>) {
+        let contact = contact.into();
+        {
+            let mut state = self.state();
+            let Some(entry) = state.contacts.get_mut(&contact) else {
+                return;
+            };
+            entry.alias = alias.filter(|alias| !alias.is_empty());
+        }
+        self.emit(
+            EventType::Dirty,
+            json!({ "payloadType": 2, "payloadId": contact }),
+        );
+    }
+
     /// Accepting an invitation: the bot joins the room (created when new): `room-join` with
     /// the bot as invitee.
     pub(super) fn accept_invitation(&self, invitation: &MockInvitation) {

@@ -13,13 +13,12 @@ pub(crate) mod payload;
 mod rooms;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio_stream::StreamExt;
 
 use crate::contact::Contact;
 use crate::error::{Error, Result};
-use crate::event::{Event, PayloadType};
+use crate::event::{Event, PayloadType, SYNC_ECHO_WAIT};
 use crate::file_box::FileBox;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId};
@@ -33,8 +32,6 @@ pub use rooms::{RoomQuery, RoomQueryFilter, Rooms};
 
 /// The largest QR code content (numeric mode of a version-40 QR code).
 const MAX_QR_CODE_CHARS: usize = 7089;
-/// How long `sync()` waits for the service to echo its `dirty` events.
-const SYNC_ECHO_WAIT: Duration = Duration::from_secs(5);
 
 impl Room {
     /// The payload: from the cache, else `RoomPayload`.
