@@ -118,7 +118,7 @@ async fn getters_read_the_payload_once() {
         wechaty_client::ContactType::Individual
     );
     assert_eq!(erin.city().await.unwrap(), None);
-    assert!(erin.phones().await.unwrap().is_empty());
+    assert!(erin.phone().await.unwrap().is_empty());
     assert_eq!(
         world.calls("ContactPayload") - before,
         1,
@@ -176,4 +176,34 @@ async fn sync_really_refreshes() {
     assert_eq!(world.calls("DirtyPayload"), 1);
     assert_eq!(world.calls("ContactPayload") - before, 1);
     assert_eq!(ann.name().await.unwrap(), "Annie");
+}
+
+#[tokio::test]
+async fn phone_corporation_and_description_both_ways() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let dan = bot.contact("dan");
+    dan.set_phone(&["+86 10 1234", "+86 21 5678"])
+        .await
+        .unwrap();
+    dan.set_corporation(Some("Acme")).await.unwrap();
+    dan.set_description(Some("met at the meetup"))
+        .await
+        .unwrap();
+    assert_eq!(dan.phone().await.unwrap(), ["+86 10 1234", "+86 21 5678"]);
+    assert_eq!(dan.corporation().await.unwrap().as_deref(), Some("Acme"));
+    assert_eq!(
+        dan.description().await.unwrap().as_deref(),
+        Some("met at the meetup")
+    );
+    let sent = world.requests("ContactCorporationRemark");
+    assert!(sent[0].contains("corporation_remark: \"Acme\""), "{sent:?}");
+
+    dan.set_phone(&[]).await.unwrap();
+    dan.set_corporation(None).await.unwrap();
+    dan.set_description(None).await.unwrap();
+    assert!(dan.phone().await.unwrap().is_empty());
+    assert_eq!(dan.corporation().await.unwrap(), None);
+    assert_eq!(dan.description().await.unwrap(), None);
+    assert!(bot.contact("nobody").set_phone(&["1"]).await.is_err());
 }

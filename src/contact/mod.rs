@@ -145,8 +145,61 @@ impl Contact {
     }
 
     /// The phone numbers the bot noted for the contact.
-    pub async fn phones(&self) -> Result<Vec<String>> {
+    pub async fn phone(&self) -> Result<Vec<String>> {
         Ok(self.payload().await?.phones.clone())
+    }
+
+    /// Replaces the phone numbers the bot notes for the contact (`ContactPhone`; empty clears).
+    pub async fn set_phone(&self, phones: &[&str]) -> Result<()> {
+        let request = pb::ContactPhoneRequest {
+            contact_id: self.id.to_string(),
+            phones: phones.iter().map(|phone| (*phone).to_owned()).collect(),
+        };
+        self.bot
+            .transport()?
+            .unary("ContactPhone", request, |mut c, r| async move {
+                c.contact_phone(r).await
+            })
+            .await?;
+        self.bot.caches().forget_contact(&self.id);
+        Ok(())
+    }
+
+    /// Sets (`Some`) or clears (`None`) the corporation remark (`ContactCorporationRemark`).
+    #[allow(deprecated)] // the wrapper field, for servers before the plain one existed
+    pub async fn set_corporation(&self, remark: Option<&str>) -> Result<()> {
+        // As the official client: the wrapper only for a value.
+        let request = pb::ContactCorporationRemarkRequest {
+            contact_id: self.id.to_string(),
+            corporation_remark_string_value_deprecated: remark.map(str::to_owned),
+            corporation_remark: remark.unwrap_or_default().to_owned(),
+        };
+        self.bot
+            .transport()?
+            .unary("ContactCorporationRemark", request, |mut c, r| async move {
+                c.contact_corporation_remark(r).await
+            })
+            .await?;
+        self.bot.caches().forget_contact(&self.id);
+        Ok(())
+    }
+
+    /// Sets (`Some`) or clears (`None`) the description (`ContactDescription`).
+    #[allow(deprecated)] // the wrapper field, for servers before the plain one existed
+    pub async fn set_description(&self, description: Option<&str>) -> Result<()> {
+        let request = pb::ContactDescriptionRequest {
+            contact_id: self.id.to_string(),
+            description_string_value_deprecated: description.map(str::to_owned),
+            description: description.unwrap_or_default().to_owned(),
+        };
+        self.bot
+            .transport()?
+            .unary("ContactDescription", request, |mut c, r| async move {
+                c.contact_description(r).await
+            })
+            .await?;
+        self.bot.caches().forget_contact(&self.id);
+        Ok(())
     }
 
     /// Title (WeCom).

@@ -107,6 +107,13 @@ fn find_contact<'a>(state: &'a State, id: &str) -> Result<&'a MockContact, Statu
         .ok_or_else(|| no_payload(id))
 }
 
+/// A string field, else the old wrapper beside it; `None` when both are empty.
+fn non_empty_or(field: String, wrapper: Option<String>) -> Option<String> {
+    Some(field)
+        .filter(|value| !value.is_empty())
+        .or(wrapper.filter(|value| !value.is_empty()))
+}
+
 fn id_strings<'a, T: ToString + 'a>(ids: impl IntoIterator<Item = &'a T>) -> Vec<String> {
     ids.into_iter().map(ToString::to_string).collect()
 }
@@ -120,6 +127,9 @@ fn contact_payload(contact: &MockContact) -> pb::ContactPayloadResponse {
         alias: contact.alias.clone().unwrap_or_default(),
         friend: contact.friend,
         weixin: contact.handle.clone().unwrap_or_default(),
+        phones: contact.phones.clone(),
+        corporation: contact.corporation.clone().unwrap_or_default(),
+        description: contact.description.clone().unwrap_or_default(),
         ..Default::default()
     }
 }
@@ -296,6 +306,72 @@ impl Puppet for MockService {
                 alias: current,
             })),
         }
+    }
+
+    async fn contact_phone(
+        &self,
+        request: Request<pb::ContactPhoneRequest>,
+    ) -> Reply<pb::ContactPhoneResponse> {
+        self.enter("ContactPhone").await?;
+        let request = request.into_inner();
+        self.world.record("ContactPhone", &request);
+        let id = ContactId::from(request.contact_id.as_str());
+        let phones = request.phones.clone();
+        if !self
+            .world
+            .change_contact(&id, |entry| entry.phones = phones)
+        {
+            return Err(no_payload(&request.contact_id));
+        }
+        Ok(Response::new(pb::ContactPhoneResponse {
+            phones: request.phones,
+        }))
+    }
+
+    /// The field, or from old clients the wrapper; `""` clears.
+    #[allow(deprecated)]
+    async fn contact_corporation_remark(
+        &self,
+        request: Request<pb::ContactCorporationRemarkRequest>,
+    ) -> Reply<pb::ContactCorporationRemarkResponse> {
+        self.enter("ContactCorporationRemark").await?;
+        let request = request.into_inner();
+        self.world.record("ContactCorporationRemark", &request);
+        let remark = non_empty_or(
+            request.corporation_remark,
+            request.corporation_remark_string_value_deprecated,
+        );
+        let id = ContactId::from(request.contact_id.as_str());
+        if !self
+            .world
+            .change_contact(&id, |entry| entry.corporation = remark)
+        {
+            return Err(no_payload(&request.contact_id));
+        }
+        Ok(Response::new(pb::ContactCorporationRemarkResponse {}))
+    }
+
+    /// The field, or from old clients the wrapper; `""` clears.
+    #[allow(deprecated)]
+    async fn contact_description(
+        &self,
+        request: Request<pb::ContactDescriptionRequest>,
+    ) -> Reply<pb::ContactDescriptionResponse> {
+        self.enter("ContactDescription").await?;
+        let request = request.into_inner();
+        self.world.record("ContactDescription", &request);
+        let description = non_empty_or(
+            request.description,
+            request.description_string_value_deprecated,
+        );
+        let id = ContactId::from(request.contact_id.as_str());
+        if !self
+            .world
+            .change_contact(&id, |entry| entry.description = description)
+        {
+            return Err(no_payload(&request.contact_id));
+        }
+        Ok(Response::new(pb::ContactDescriptionResponse {}))
     }
 
     async fn room_list(&self, _: Request<pb::RoomListRequest>) -> Reply<pb::RoomListResponse> {

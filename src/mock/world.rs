@@ -36,6 +36,12 @@ pub struct MockContact {
     pub friend: bool,
     /// Its WeChat handle (the wire field `weixin`).
     pub handle: Option<String>,
+    /// The phone numbers the bot noted.
+    pub phones: Vec<String>,
+    /// The corporation remark the bot noted (WeCom).
+    pub corporation: Option<String>,
+    /// The description the bot noted.
+    pub description: Option<String>,
 }
 
 impl MockContact {
@@ -48,6 +54,9 @@ impl MockContact {
             avatar: None,
             friend: true,
             handle: None,
+            phones: Vec::new(),
+            corporation: None,
+            description: None,
         }
     }
 
@@ -687,18 +696,30 @@ impl MockWorld {
     /// Sets (`Some`) or clears (`None`) the alias the bot gives `contact`, as the bot's own
     /// `ContactAlias` does: followed by a contact `dirty`. Unknown contacts are left alone.
     pub fn set_alias(&self, contact: impl Into<ContactId>, alias: Option<String>) {
-        let contact = contact.into();
+        self.change_contact(&contact.into(), |entry| {
+            entry.alias = alias.filter(|alias| !alias.is_empty());
+        });
+    }
+
+    /// Changes a contact as a puppet does when the bot edits it: the change, then a contact
+    /// `dirty`. Whether the contact exists.
+    pub(super) fn change_contact(
+        &self,
+        contact: &ContactId,
+        change: impl FnOnce(&mut MockContact),
+    ) -> bool {
         {
             let mut state = self.state();
-            let Some(entry) = state.contacts.get_mut(&contact) else {
-                return;
+            let Some(entry) = state.contacts.get_mut(contact) else {
+                return false;
             };
-            entry.alias = alias.filter(|alias| !alias.is_empty());
+            change(entry);
         }
         self.emit(
             EventType::Dirty,
             json!({ "payloadType": 2, "payloadId": contact }),
         );
+        true
     }
 
     /// Accepting an invitation: the bot joins the room (created when new): `room-join` with
