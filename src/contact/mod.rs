@@ -5,6 +5,7 @@ mod contacts;
 pub(crate) mod payload;
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio_stream::StreamExt;
@@ -13,6 +14,7 @@ use crate::error::Result;
 use crate::event::{Event, PayloadType, SYNC_ECHO_WAIT};
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
+use crate::transport::Puppet;
 use crate::wechaty::Wechaty;
 
 pub use contacts::{ContactQuery, ContactQueryFilter, Contacts};
@@ -99,12 +101,25 @@ impl Contact {
             alias_string_value_deprecated: Some(alias.clone()),
             alias: Some(alias),
         };
-        self.bot
-            .transport()?
-            .unary("ContactAlias", request, |mut c, r| async move {
-                c.contact_alias(r).await
-            })
-            .await?;
+        self.edit("ContactAlias", request, |mut c, r| async move {
+            c.contact_alias(r).await
+        })
+        .await
+    }
+
+    /// Sends an edit of this contact, then drops its cached payload so the next read sees it
+    /// (the service's `dirty` follows, but a caller reading at once must not see the old one).
+    async fn edit<Req, Resp, Call, Fut>(
+        &self,
+        rpc: &'static str,
+        request: Req,
+        call: Call,
+    ) -> Result<()>
+    where
+        Call: FnOnce(Puppet, tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = std::result::Result<tonic::Response<Resp>, tonic::Status>>,
+    {
+        self.bot.transport()?.unary(rpc, request, call).await?;
         self.bot.caches().forget_contact(&self.id);
         Ok(())
     }
@@ -155,14 +170,10 @@ impl Contact {
             contact_id: self.id.to_string(),
             phones: phones.iter().map(|phone| (*phone).to_owned()).collect(),
         };
-        self.bot
-            .transport()?
-            .unary("ContactPhone", request, |mut c, r| async move {
-                c.contact_phone(r).await
-            })
-            .await?;
-        self.bot.caches().forget_contact(&self.id);
-        Ok(())
+        self.edit("ContactPhone", request, |mut c, r| async move {
+            c.contact_phone(r).await
+        })
+        .await
     }
 
     /// Sets (`Some`) or clears (`None`) the corporation remark (`ContactCorporationRemark`).
@@ -174,14 +185,10 @@ impl Contact {
             corporation_remark_string_value_deprecated: remark.map(str::to_owned),
             corporation_remark: remark.unwrap_or_default().to_owned(),
         };
-        self.bot
-            .transport()?
-            .unary("ContactCorporationRemark", request, |mut c, r| async move {
-                c.contact_corporation_remark(r).await
-            })
-            .await?;
-        self.bot.caches().forget_contact(&self.id);
-        Ok(())
+        self.edit("ContactCorporationRemark", request, |mut c, r| async move {
+            c.contact_corporation_remark(r).await
+        })
+        .await
     }
 
     /// Sets (`Some`) or clears (`None`) the description (`ContactDescription`).
@@ -192,14 +199,10 @@ impl Contact {
             description_string_value_deprecated: description.map(str::to_owned),
             description: description.unwrap_or_default().to_owned(),
         };
-        self.bot
-            .transport()?
-            .unary("ContactDescription", request, |mut c, r| async move {
-                c.contact_description(r).await
-            })
-            .await?;
-        self.bot.caches().forget_contact(&self.id);
-        Ok(())
+        self.edit("ContactDescription", request, |mut c, r| async move {
+            c.contact_description(r).await
+        })
+        .await
     }
 
     /// Title (WeCom).
