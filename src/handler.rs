@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_stream::{Stream, StreamExt};
 
 use crate::event::{Event, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
+use crate::friendship::Friendship;
 use crate::ids::ContactId;
 use crate::message::Message;
 use crate::room::{Room, RoomEvent, RoomInvitation};
@@ -202,6 +203,16 @@ impl Wechaty {
             |bot, id| bot.room_invitation(id),
             handler,
         )
+    }
+
+    /// Calls `handler` with every friendship (a request, a confirmation, a verification),
+    /// its payload loaded; see [`Friendship`] for an example.
+    pub fn on_friendship<F, Fut>(&self, handler: F) -> Handler
+    where
+        F: Fn(Friendship) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        spawn(self.friendships().events(), Some, handler)
     }
 }
 

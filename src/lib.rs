@@ -9,6 +9,9 @@
 //!   typed [`Event`]s from [`Wechaty::events`].
 //! - [`Room`] and [`Rooms`] (`bot.rooms()`) are python-wechaty's Room API, every method; rooms,
 //!   contacts and members are cached and refreshed when the service says they changed.
+//! - [`Contact`]s are found with [`Contacts`] (`bot.contacts()`), [`Friendship`]s come as
+//!   events and are searched and sent with [`Friendships`] (`bot.friendships()`), [`Tag`]s
+//!   label contacts; [`ContactSelf`] (`bot.current_user()`) is the logged-in account.
 //! - [`Message`] handles read what arrives; `say` sends text, contact cards, [`FileBox`]es of
 //!   any size, [`UrlLink`]s and [`MiniProgram`]s.
 //! - `mock` (feature `mock`, for your tests) is a real gRPC puppet service in the crate;
@@ -77,10 +80,12 @@ mod wechaty;
 mod contact;
 mod file_policy;
 mod file_transfer;
+mod friendship;
 mod message;
 mod room;
 mod say;
 mod send_limiter;
+mod tag;
 
 mod doctor;
 mod handler;
@@ -111,7 +116,8 @@ pub use config::{
     DEFAULT_MAX_EVENT_PAYLOAD, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_WATCHDOG,
 };
 pub use contact::{
-    Contact, ContactGender, ContactPayload, ContactQuery, ContactQueryFilter, ContactType, Contacts,
+    Contact, ContactGender, ContactPayload, ContactQuery, ContactQueryFilter, ContactSelf,
+    ContactType, Contacts,
 };
 pub use discovery::{DiscoveryRetry, DEFAULT_AUTHORITY};
 pub use dispatch::{ConnectionState, Events};
@@ -127,6 +133,9 @@ pub use event::{
 };
 pub use file_box::{FileBox, FileBoxSource, MAX_FILE_BOX_BYTES};
 pub use file_policy::FileTransfers;
+pub use friendship::{
+    Friendship, FriendshipEvents, FriendshipKind, FriendshipPayload, FriendshipScene, Friendships,
+};
 pub use handler::Handler;
 pub use ids::{ContactId, MessageId, RoomId};
 pub use message::{ImageType, Message, MessagePayload, MessageType};
@@ -140,6 +149,7 @@ pub use room::{
 pub use say::{Conversation, Sayable};
 pub use send_limiter::SendLimits;
 pub use statistics::{CacheStatistics, CacheUse, RpcStatistics, SendStatistics, Statistics};
+pub use tag::Tag;
 pub use tls::WECHATY_ROOT_CA_PEM;
 pub use url_link::UrlLink;
 pub use wechaty::Wechaty;

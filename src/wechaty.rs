@@ -245,9 +245,9 @@ impl Wechaty {
         self.inner.hub.state()
     }
 
-    /// The logged-in account, as the `login`/`logout` events tell (`None` before the first
-    /// `login`).
-    pub fn current_user(&self) -> Option<ContactId> {
+    /// The id of the logged-in account, as the `login`/`logout` events tell (`None` before
+    /// the first `login`). [`current_user`](Self::current_user) gives it as a handle.
+    pub fn current_user_id(&self) -> Option<ContactId> {
         self.inner.hub.user().borrow().clone()
     }
 

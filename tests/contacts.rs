@@ -207,3 +207,53 @@ async fn phone_corporation_and_description_both_ways() {
     assert_eq!(dan.description().await.unwrap(), None);
     assert!(bot.contact("nobody").set_phone(&["1"]).await.is_err());
 }
+
+#[tokio::test]
+async fn the_logged_in_account_changes_itself() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let me = bot.current_user().expect("logged in");
+    assert_eq!(me.id().as_str(), "bot");
+    assert!(me.is_self());
+    assert!(!bot.contact("ann").is_self());
+    assert_eq!(me.name().await.unwrap(), "Wechaty Bot");
+
+    me.set_name("Rusty").await.unwrap();
+    assert_eq!(me.name().await.unwrap(), "Rusty", "the cache was dropped");
+    me.set_signature("a Rust bot").await.unwrap();
+    assert_eq!(me.signature().await.unwrap().as_deref(), Some("a Rust bot"));
+    me.set_signature("").await.unwrap();
+    assert_eq!(me.signature().await.unwrap(), None);
+    assert!(me.set_name("").await.is_err(), "a name cannot be empty");
+    assert_eq!(me.qr_code().await.unwrap(), "https://u.wechat.com/mock-bot");
+
+    // The avatar: the mock's PNG until the bot sets one, then what it set.
+    let png = me.avatar().await.unwrap().to_bytes(&bot).await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    me.set_avatar(wechaty_client::FileBox::from_bytes(
+        "me.png",
+        &b"new avatar"[..],
+    ))
+    .await
+    .unwrap();
+    let avatar = me.avatar().await.unwrap();
+    assert_eq!(avatar.name, "me.png");
+    assert_eq!(&avatar.to_bytes(&bot).await.unwrap()[..], b"new avatar");
+    assert_eq!(world.calls("ContactAvatar"), 3);
+    assert!(bot.contact("nobody").avatar().await.is_err());
+}
+
+#[tokio::test]
+async fn a_contact_avatar_url_comes_as_a_url_box() {
+    let world = MockWorld::demo();
+    let mut gail = MockContact::new("gail", "Gail");
+    gail.avatar = Some("https://example.com/gail.jpg".into());
+    world.add_contact(gail);
+    let server = common::serve("insecure_contacts", world).await;
+    let bot = server.bot_builder().build().await.unwrap();
+    let avatar = bot.contact("gail").avatar().await.unwrap();
+    assert!(
+        matches!(&avatar.source, wechaty_client::FileBoxSource::Url { url, .. } if url == "https://example.com/gail.jpg"),
+        "{avatar:?}"
+    );
+}

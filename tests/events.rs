@@ -239,7 +239,7 @@ async fn a_restarted_service_is_reconnected_and_the_replay_is_recognised() {
     let (bot, mut events) = connected(&server).await;
     past_replay(&mut events).await;
     let mut room = bot.room("r1@chatroom").events();
-    assert_eq!(bot.current_user(), Some(ContactId::from("bot")));
+    assert_eq!(bot.current_user_id(), Some(ContactId::from("bot")));
     let mut states = bot.connection_state();
 
     server.shutdown().await;
@@ -269,7 +269,7 @@ async fn a_restarted_service_is_reconnected_and_the_replay_is_recognised() {
         message.payload().await.unwrap().text.as_deref(),
         Some("after the restart")
     );
-    assert_eq!(bot.current_user(), Some(ContactId::from("bot")));
+    assert_eq!(bot.current_user_id(), Some(ContactId::from("bot")));
     // One stream per server (the world, and so its call count, is shared by both).
     assert_eq!(restarted.world().calls("Event"), 2);
 }
@@ -376,7 +376,7 @@ async fn login_state_follows_the_events_and_stop_ends_the_streams() {
     bot.logout().await.unwrap();
     next_matching(&mut events, |e| matches!(e, Event::Logout { .. })).await;
     assert!(!bot.is_logged_in());
-    assert_eq!(bot.current_user(), None);
+    assert_eq!(bot.current_user_id(), None);
 
     let mut room = bot.room("r1@chatroom").events();
     bot.stop();

@@ -1,6 +1,7 @@
 //! [`Contact`]: a handle to one contact. Its data is [`ContactPayload`] (`payload.rs`);
 //! finding contacts is [`Contacts`] (`contacts.rs`).
 
+mod contact_self;
 mod contacts;
 pub(crate) mod payload;
 
@@ -12,11 +13,13 @@ use tokio_stream::StreamExt;
 
 use crate::error::Result;
 use crate::event::{Event, PayloadType, SYNC_ECHO_WAIT};
+use crate::file_box::FileBox;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
 use crate::transport::Puppet;
 use crate::wechaty::Wechaty;
 
+pub use contact_self::ContactSelf;
 pub use contacts::{ContactQuery, ContactQueryFilter, Contacts};
 pub use payload::{ContactGender, ContactPayload, ContactType};
 
@@ -220,6 +223,33 @@ impl Contact {
         Ok(self.payload().await?.description.clone())
     }
 
+    /// The signature line the contact shows.
+    pub async fn signature(&self) -> Result<Option<String>> {
+        Ok(self.payload().await?.signature.clone())
+    }
+
+    /// The contact's avatar (`ContactAvatar`): usually a URL box, fetched when you read it.
+    #[allow(deprecated)] // the wrapper, from servers before the plain field existed
+    pub async fn avatar(&self) -> Result<FileBox> {
+        let request = pb::ContactAvatarRequest {
+            id: self.id.to_string(),
+            ..Default::default()
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("ContactAvatar", request, |mut c, r| async move {
+                c.contact_avatar(r).await
+            })
+            .await?;
+        let json = if response.file_box.is_empty() {
+            response.filebox_string_value_deprecated.unwrap_or_default()
+        } else {
+            response.file_box
+        };
+        FileBox::from_service_json(&json)
+    }
+
     /// Really refreshes the contact: asks the service to drop its own copy (`DirtyPayload`),
     /// waits (briefly) for its `dirty` echo, drops the cached payload and loads it again.
     pub async fn sync(&self) -> Result<()> {
@@ -258,6 +288,6 @@ impl Contact {
 
     /// Whether this is the logged-in account.
     pub fn is_self(&self) -> bool {
-        self.bot.current_user().as_ref() == Some(&self.id)
+        self.bot.current_user_id().as_ref() == Some(&self.id)
     }
 }

@@ -85,7 +85,7 @@ impl Message {
     /// chat (the talker, or the listener for the bot's own messages).
     pub async fn conversation_id(&self) -> Result<String> {
         let payload = self.payload().await?;
-        let me = self.bot.current_user();
+        let me = self.bot.current_user_id();
         let other = match (&payload.talker_id, &payload.listener_id) {
             (Some(talker), Some(listener)) if Some(talker) == me.as_ref() => Some(listener),
             (Some(talker), _) => Some(talker),
@@ -106,7 +106,7 @@ impl Message {
 
     /// Whether the bot is @-mentioned.
     pub async fn mention_self(&self) -> Result<bool> {
-        let Some(me) = self.bot.current_user() else {
+        let Some(me) = self.bot.current_user_id() else {
             return Ok(false);
         };
         Ok(self.payload().await?.mention_ids.contains(&me))

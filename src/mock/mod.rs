@@ -26,10 +26,12 @@
 
 mod auth;
 mod faults;
+mod friendships;
 mod health;
 mod hub;
 mod scenario;
 mod service;
+mod tags;
 mod tls;
 mod wire;
 mod world;
@@ -50,6 +52,7 @@ use crate::generated::health::health_server::HealthServer;
 use crate::generated::wechaty::puppet_server::PuppetServer;
 
 pub use faults::Faults;
+pub use friendships::MockFriendship;
 pub use scenario::{
     ContactSpec, Expectation, InviteStep, JoinStep, LeaveStep, RoomSpec, SaidExpectation, SayStep,
     Scenario, Step, TopicStep, WorldSpec,

@@ -7,10 +7,10 @@ use base64::Engine as _;
 use serde_json::json;
 use tonic::{Request, Response, Status};
 
-use super::wire;
 use super::world::{
     MockAttachment, MockContact, MockInvitation, MockMessage, MockRoom, MockWorld, State,
 };
+use super::{friendships, tags, wire};
 use crate::file_box::FileBoxSource;
 use crate::generated::wechaty::puppet as pb;
 use crate::generated::wechaty::puppet::EventType;
@@ -35,6 +35,16 @@ pub(crate) const MOCK_AVATAR_PNG: &[u8] = &[
     0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
     0x42, 0x60, 0x82,
 ];
+
+/// The mock PNG as FileBox JSON, inline, so that saving an avatar works offline (real
+/// services send URLs).
+fn mock_png(name: &str) -> String {
+    json!({
+        "type": 1, "boxType": 1, "name": name, "size": MOCK_AVATAR_PNG.len(),
+        "metadata": {}, "base64": base64::engine::general_purpose::STANDARD.encode(MOCK_AVATAR_PNG),
+    })
+    .to_string()
+}
 
 /// Pieces a stored file is downloaded in.
 const DOWNLOAD_CHUNK: usize = 1024 * 1024;
@@ -83,13 +93,13 @@ impl MockService {
 
 /// Errors come back as the official server sends them: `UNKNOWN` with a Node-style message
 /// and a stack trace below it.
-fn node_error(message: impl std::fmt::Display) -> Status {
+pub(super) fn node_error(message: impl std::fmt::Display) -> Status {
     Status::unknown(format!(
         "Error: {message}\n    at MockPuppet (wechaty-client/src/mock/service.rs)"
     ))
 }
 
-fn no_payload(id: &str) -> Status {
+pub(super) fn no_payload(id: &str) -> Status {
     node_error(format!("no payload found for id {id}"))
 }
 
@@ -130,6 +140,7 @@ fn contact_payload(contact: &MockContact) -> pb::ContactPayloadResponse {
         phones: contact.phones.clone(),
         corporation: contact.corporation.clone().unwrap_or_default(),
         description: contact.description.clone().unwrap_or_default(),
+        signature: contact.signature.clone().unwrap_or_default(),
         ..Default::default()
     }
 }
@@ -374,6 +385,167 @@ impl Puppet for MockService {
         Ok(Response::new(pb::ContactDescriptionResponse {}))
     }
 
+    /// Get: the avatar the bot set, else the contact's avatar URL, else the mock PNG inline.
+    /// Set (the box present, or from old clients the wrapper): kept for later gets.
+    #[allow(deprecated)]
+    async fn contact_avatar(
+        &self,
+        request: Request<pb::ContactAvatarRequest>,
+    ) -> Reply<pb::ContactAvatarResponse> {
+        self.enter("ContactAvatar").await?;
+        let request = request.into_inner();
+        self.world.record("ContactAvatar", &request);
+        let id = ContactId::from(request.id.as_str());
+        let avatar = find_contact(&self.world.state(), &request.id)?
+            .avatar
+            .clone();
+        if let Some(json) = request.file_box.or(request.filebox_string_value_deprecated) {
+            wire::file_box(&json).map_err(node_error)?;
+            self.world.state().avatars.insert(id.clone(), json);
+            self.world.change_contact(&id, |_| {});
+            return Ok(Response::new(pb::ContactAvatarResponse::default()));
+        }
+        let set = self.world.state().avatars.get(&id).cloned();
+        let file_box = match (set, avatar) {
+            (Some(json), _) => json,
+            (None, Some(url)) => json!({
+                "type": 2, "boxType": 2, "name": format!("{id}.jpg"), "size": -1,
+                "metadata": {}, "url": url, "headers": {},
+            })
+            .to_string(),
+            (None, None) => mock_png(&format!("{id}.png")),
+        };
+        Ok(Response::new(pb::ContactAvatarResponse {
+            file_box: file_box.clone(),
+            filebox_string_value_deprecated: Some(file_box),
+        }))
+    }
+
+    async fn contact_self_qr_code(
+        &self,
+        _: Request<pb::ContactSelfQrCodeRequest>,
+    ) -> Reply<pb::ContactSelfQrCodeResponse> {
+        self.enter("ContactSelfQRCode").await?;
+        let me = self.world.state().self_id();
+        Ok(Response::new(pb::ContactSelfQrCodeResponse {
+            qrcode: format!("https://u.wechat.com/mock-{me}"),
+        }))
+    }
+
+    async fn contact_self_name(
+        &self,
+        request: Request<pb::ContactSelfNameRequest>,
+    ) -> Reply<pb::ContactSelfNameResponse> {
+        self.enter("ContactSelfName").await?;
+        let request = request.into_inner();
+        self.world.record("ContactSelfName", &request);
+        let me = self.world.state().self_id();
+        self.world
+            .change_contact(&me, |entry| entry.name = request.name);
+        Ok(Response::new(pb::ContactSelfNameResponse {}))
+    }
+
+    async fn contact_self_signature(
+        &self,
+        request: Request<pb::ContactSelfSignatureRequest>,
+    ) -> Reply<pb::ContactSelfSignatureResponse> {
+        self.enter("ContactSelfSignature").await?;
+        let request = request.into_inner();
+        self.world.record("ContactSelfSignature", &request);
+        let me = self.world.state().self_id();
+        let signature = Some(request.signature).filter(|text| !text.is_empty());
+        self.world
+            .change_contact(&me, |entry| entry.signature = signature);
+        Ok(Response::new(pb::ContactSelfSignatureResponse {}))
+    }
+
+    async fn friendship_payload(
+        &self,
+        request: Request<pb::FriendshipPayloadRequest>,
+    ) -> Reply<pb::FriendshipPayloadResponse> {
+        self.enter("FriendshipPayload").await?;
+        friendships::payload(&self.world, request.into_inner()).map(Response::new)
+    }
+
+    async fn friendship_accept(
+        &self,
+        request: Request<pb::FriendshipAcceptRequest>,
+    ) -> Reply<pb::FriendshipAcceptResponse> {
+        self.enter("FriendshipAccept").await?;
+        friendships::accept(&self.world, request.into_inner())?;
+        Ok(Response::new(pb::FriendshipAcceptResponse {}))
+    }
+
+    async fn friendship_add(
+        &self,
+        request: Request<pb::FriendshipAddRequest>,
+    ) -> Reply<pb::FriendshipAddResponse> {
+        self.enter("FriendshipAdd").await?;
+        friendships::add(&self.world, request.into_inner())?;
+        Ok(Response::new(pb::FriendshipAddResponse {}))
+    }
+
+    #[allow(deprecated)]
+    async fn friendship_search_phone(
+        &self,
+        request: Request<pb::FriendshipSearchPhoneRequest>,
+    ) -> Reply<pb::FriendshipSearchPhoneResponse> {
+        self.enter("FriendshipSearchPhone").await?;
+        let found = friendships::search_phone(&self.world, &request.into_inner().phone);
+        Ok(Response::new(pb::FriendshipSearchPhoneResponse {
+            contact_id_string_value_deprecated: Some(found.clone()),
+            contact_id: found,
+        }))
+    }
+
+    #[allow(deprecated)]
+    async fn friendship_search_handle(
+        &self,
+        request: Request<pb::FriendshipSearchHandleRequest>,
+    ) -> Reply<pb::FriendshipSearchHandleResponse> {
+        self.enter("FriendshipSearchHandle").await?;
+        let found = friendships::search_handle(&self.world, &request.into_inner().weixin);
+        Ok(Response::new(pb::FriendshipSearchHandleResponse {
+            contact_id_string_value_deprecated: Some(found.clone()),
+            contact_id: found,
+        }))
+    }
+
+    async fn tag_contact_add(
+        &self,
+        request: Request<pb::TagContactAddRequest>,
+    ) -> Reply<pb::TagContactAddResponse> {
+        self.enter("TagContactAdd").await?;
+        tags::add(&self.world, request.into_inner())?;
+        Ok(Response::new(pb::TagContactAddResponse {}))
+    }
+
+    async fn tag_contact_remove(
+        &self,
+        request: Request<pb::TagContactRemoveRequest>,
+    ) -> Reply<pb::TagContactRemoveResponse> {
+        self.enter("TagContactRemove").await?;
+        tags::remove(&self.world, request.into_inner())?;
+        Ok(Response::new(pb::TagContactRemoveResponse {}))
+    }
+
+    async fn tag_contact_delete(
+        &self,
+        request: Request<pb::TagContactDeleteRequest>,
+    ) -> Reply<pb::TagContactDeleteResponse> {
+        self.enter("TagContactDelete").await?;
+        tags::delete(&self.world, request.into_inner())?;
+        Ok(Response::new(pb::TagContactDeleteResponse {}))
+    }
+
+    async fn tag_contact_list(
+        &self,
+        request: Request<pb::TagContactListRequest>,
+    ) -> Reply<pb::TagContactListResponse> {
+        self.enter("TagContactList").await?;
+        tags::list(&self.world, request.into_inner()).map(Response::new)
+    }
+
     async fn room_list(&self, _: Request<pb::RoomListRequest>) -> Reply<pb::RoomListResponse> {
         self.enter("RoomList").await?;
         let ids = id_strings(self.world.state().rooms.keys());
@@ -594,13 +766,8 @@ impl Puppet for MockService {
         self.enter("RoomAvatar").await?;
         let id = request.into_inner().id;
         find_room(&self.world.state(), &id)?;
-        // Inline bytes, so that saving an avatar works offline (real services send URLs).
-        let file_box = json!({
-            "type": 1, "boxType": 1, "name": format!("{id}.png"), "size": MOCK_AVATAR_PNG.len(),
-            "metadata": {}, "base64": base64::engine::general_purpose::STANDARD.encode(MOCK_AVATAR_PNG),
-        });
         Ok(Response::new(pb::RoomAvatarResponse {
-            file_box: file_box.to_string(),
+            file_box: mock_png(&format!("{id}.png")),
         }))
     }
 

@@ -2,7 +2,7 @@
 //! and a count of the RPCs clients made. Plain data behind one mutex (never held across an
 //! await), apart from the gRPC glue.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::faults::Faults;
+use super::friendships::MockFriendship;
 use super::hub::EventHub;
 use crate::file_box::{FileBox, FileBoxSource};
 use crate::generated::wechaty::puppet::EventType;
@@ -42,6 +43,8 @@ pub struct MockContact {
     pub corporation: Option<String>,
     /// The description the bot noted.
     pub description: Option<String>,
+    /// The signature line it shows.
+    pub signature: Option<String>,
 }
 
 impl MockContact {
@@ -57,7 +60,20 @@ impl MockContact {
             phones: Vec::new(),
             corporation: None,
             description: None,
+            signature: None,
         }
+    }
+
+    /// Not (yet) the bot's friend: someone who may send a friend request.
+    pub fn stranger(mut self) -> Self {
+        self.friend = false;
+        self
+    }
+
+    /// With a phone number the bot noted (a phone search finds the contact by it).
+    pub fn phone(mut self, phone: impl Into<String>) -> Self {
+        self.phones.push(phone.into());
+        self
     }
 
     /// With the alias the bot gave this contact.
@@ -224,6 +240,14 @@ pub(super) struct State {
     pub(super) uploads: HashMap<String, PathBuf>,
     /// Requests of the RPCs whose fields tests check, as `Debug` text.
     pub(super) requests: HashMap<String, Vec<String>>,
+    /// Friendships by id (`friendships.rs`), and what the bot did with them.
+    pub(super) friendships: HashMap<String, MockFriendship>,
+    pub(super) accepted_friendships: Vec<String>,
+    pub(super) friend_requests_sent: Vec<(ContactId, String)>,
+    /// Tags (`tags.rs`): name → the contacts that have it.
+    pub(super) tags: BTreeMap<String, BTreeSet<ContactId>>,
+    /// Avatars the bot set (FileBox JSON), by contact.
+    pub(super) avatars: HashMap<ContactId, String>,
     next_id: u64,
 }
 
@@ -846,7 +870,7 @@ impl MockWorld {
 /// Numbers the worlds of this process, for their upload folders.
 static WORLDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_millis() as u64)

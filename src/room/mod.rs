@@ -158,7 +158,7 @@ impl Room {
         if let Some(topic) = &payload.topic {
             return Ok(topic.clone());
         }
-        let me = self.bot.current_user();
+        let me = self.bot.current_user_id();
         let others: Vec<ContactId> = payload
             .member_ids
             .iter()
