@@ -81,3 +81,77 @@ async fn the_shipped_room_bot_scenario_loads() {
     assert_eq!(world.room("r1@chatroom").unwrap().topic, "Team Room");
     assert!(Scenario::from_file("/no/such/scenario.json").is_err());
 }
+
+/// A bot that accepts friend requests saying "ding", gives the new friend an alias and
+/// greets them: what `scenarios/friend_bot.json` expects.
+async fn friend_bot(bot: Wechaty, alias_suffix: &'static str) -> wechaty_client::Result<()> {
+    let mut friendships = bot.friendships().events();
+    bot.start().await?;
+    while let Some(friendship) = friendships.next().await {
+        if friendship.kind() == wechaty_client::FriendshipKind::Receive
+            && friendship.hello() == "ding"
+        {
+            friendship.accept().await?;
+            let contact = friendship.contact();
+            let name = contact.name().await?;
+            contact
+                .set_alias(Some(&format!("{name}{alias_suffix}")))
+                .await?;
+            contact.say(format!("welcome, {name}")).await?;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_friend_bot_scenario_passes_and_names_what_a_wrong_bot_missed() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/friend_bot.json");
+    let scenario = Scenario::from_file(path).unwrap();
+    let world = scenario.world();
+    assert_eq!(world.tags_of("ann"), ["team"]);
+    let erin = world.contact("erin").unwrap();
+    assert!(!erin.friend);
+    assert_eq!(erin.handle.as_deref(), Some("erin_w"));
+    assert_eq!(world.contact("ann").unwrap().phones, ["13800000001"]);
+
+    let run = ScenarioRun::start(scenario.clone()).await.unwrap();
+    let bot = run.bot_builder().build().await.unwrap();
+    tokio::spawn(friend_bot(bot, " (via bot)"));
+    run.play_and_verify().await.unwrap();
+
+    let run = ScenarioRun::start(scenario).await.unwrap();
+    let bot = run.bot_builder().build().await.unwrap();
+    tokio::spawn(friend_bot(bot, " (wrong)"));
+    let error = run.play_and_verify().await.unwrap_err();
+    let Error::ScenarioFailed(unmet) = &error else {
+        panic!("expected a scenario failure, got {error:?}")
+    };
+    assert_eq!(
+        unmet,
+        &[r#"the bot never set the alias of erin to "Erin (via bot)" within 3000 ms"#]
+    );
+}
+
+#[tokio::test]
+async fn a_bot_that_ignores_friend_requests_is_told_so() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/friend_bot.json");
+    let run = ScenarioRun::start(Scenario::from_file(path).unwrap())
+        .await
+        .unwrap();
+    let bot = run.bot_builder().build().await.unwrap();
+    bot.start().await.unwrap();
+    let error = run.play_and_verify().await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("the bot never accepted the friendship of erin within 3000 ms"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_expectation_needs_exactly_one_check() {
+    let none =
+        Scenario::from_json(r#"{"world":{"self":"b"},"expect":[{"within_ms":1}]}"#).unwrap_err();
+    assert!(none.to_string().contains("exactly one of said"), "{none}");
+}

@@ -54,8 +54,9 @@ use crate::generated::wechaty::puppet_server::PuppetServer;
 pub use faults::Faults;
 pub use friendships::MockFriendship;
 pub use scenario::{
-    ContactSpec, Expectation, InviteStep, JoinStep, LeaveStep, RoomSpec, SaidExpectation, SayStep,
-    Scenario, Step, TopicStep, WorldSpec,
+    AcceptedFriendshipExpectation, ContactSpec, Expectation, FriendRequestStep, InviteStep,
+    JoinStep, LeaveStep, RoomSpec, SaidExpectation, SayStep, Scenario, SetAliasExpectation, Step,
+    TopicStep, WorldSpec,
 };
 pub use tls::MockTls;
 pub use world::{MockAttachment, MockContact, MockInvitation, MockMessage, MockRoom, MockWorld};

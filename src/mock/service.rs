@@ -309,6 +309,10 @@ impl Puppet for MockService {
             .unwrap_or_default();
         match request.alias.or(request.alias_string_value_deprecated) {
             Some(alias) => {
+                self.world
+                    .state()
+                    .aliases_set
+                    .push((ContactId::from(request.id.as_str()), alias.clone()));
                 self.world.set_alias(request.id.as_str(), Some(alias));
                 Ok(Response::new(pb::ContactAliasResponse::default()))
             }

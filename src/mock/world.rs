@@ -244,6 +244,8 @@ pub(super) struct State {
     pub(super) friendships: HashMap<String, MockFriendship>,
     pub(super) accepted_friendships: Vec<String>,
     pub(super) friend_requests_sent: Vec<(ContactId, String)>,
+    /// Aliases the bot set with `ContactAlias` (`""`: cleared), in order.
+    pub(super) aliases_set: Vec<(ContactId, String)>,
     /// Tags (`tags.rs`): name → the contacts that have it.
     pub(super) tags: BTreeMap<String, BTreeSet<ContactId>>,
     /// Avatars the bot set (FileBox JSON), by contact.
@@ -384,6 +386,11 @@ impl MockWorld {
     /// Adds (or replaces) a contact.
     pub fn add_contact(&self, contact: MockContact) {
         self.state().contacts.insert(contact.id.clone(), contact);
+    }
+
+    /// A contact, as the world has it now.
+    pub fn contact(&self, id: &str) -> Option<MockContact> {
+        self.state().contacts.get(&ContactId::from(id)).cloned()
     }
 
     /// Adds (or replaces) a room. Its members must be contacts for their payloads to resolve.
@@ -723,6 +730,11 @@ impl MockWorld {
         self.change_contact(&contact.into(), |entry| {
             entry.alias = alias.filter(|alias| !alias.is_empty());
         });
+    }
+
+    /// The aliases the bot set (`ContactAlias`), in order: (contact, alias; `""` cleared it).
+    pub fn aliases_set(&self) -> Vec<(ContactId, String)> {
+        self.state().aliases_set.clone()
     }
 
     /// Changes a contact as a puppet does when the bot edits it: the change, then a contact

@@ -1,0 +1,163 @@
+//! A scenario's timeline: the steps that happen in its world, one action each.
+
+use serde::Deserialize;
+
+use crate::mock::friendships::MockFriendship;
+use crate::mock::world::{MockInvitation, MockWorld};
+
+/// One thing that happens, `after_ms` after the previous step.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Wait before this step, in milliseconds.
+    #[serde(default)]
+    pub after_ms: u64,
+    /// Someone sends a text.
+    #[serde(default)]
+    pub say: Option<SayStep>,
+    /// Contacts join a room.
+    #[serde(default)]
+    pub join: Option<JoinStep>,
+    /// Members leave a room.
+    #[serde(default)]
+    pub leave: Option<LeaveStep>,
+    /// Someone changes a room's topic.
+    #[serde(default)]
+    pub topic: Option<TopicStep>,
+    /// Someone invites the bot into a room.
+    #[serde(default)]
+    pub invite: Option<InviteStep>,
+    /// Someone asks to become the bot's friend.
+    #[serde(default)]
+    pub friend_request: Option<FriendRequestStep>,
+}
+
+/// `say`: `from` sends `text` into `room`, or directly to the bot.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SayStep {
+    /// The talker.
+    pub from: String,
+    /// The room, for a room message.
+    #[serde(default)]
+    pub room: Option<String>,
+    /// The text.
+    pub text: String,
+}
+
+/// `join`: `contacts` join `room`, invited by `inviter`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct JoinStep {
+    /// The room.
+    pub room: String,
+    /// Who joins.
+    pub contacts: Vec<String>,
+    /// Who invited them.
+    #[serde(default)]
+    pub inviter: Option<String>,
+}
+
+/// `leave`: `contacts` leave `room`, removed by `remover`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveStep {
+    /// The room.
+    pub room: String,
+    /// Who leaves.
+    pub contacts: Vec<String>,
+    /// Who removed them.
+    #[serde(default)]
+    pub remover: Option<String>,
+}
+
+/// `topic`: `changer` renames `room` to `topic`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TopicStep {
+    /// The room.
+    pub room: String,
+    /// The new topic.
+    pub topic: String,
+    /// Who changed it.
+    #[serde(default)]
+    pub changer: Option<String>,
+}
+
+/// `invite`: `inviter` invites the bot into `room`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct InviteStep {
+    /// The invitation id.
+    pub id: String,
+    /// Who invites.
+    pub inviter: String,
+    /// The room (created when the bot accepts).
+    pub room: String,
+    /// The room's topic.
+    #[serde(default)]
+    pub topic: String,
+}
+
+/// `friend_request`: `from` asks to become the bot's friend, saying `hello`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FriendRequestStep {
+    /// The friendship id (what accepting it names).
+    pub id: String,
+    /// Who asks (a contact of the world, usually with `"friend": false`).
+    pub from: String,
+    /// Their greeting.
+    #[serde(default)]
+    pub hello: String,
+}
+
+impl Step {
+    /// How many actions the step holds (a valid step: exactly one).
+    pub(super) fn actions(&self) -> usize {
+        [
+            self.say.is_some(),
+            self.join.is_some(),
+            self.leave.is_some(),
+            self.topic.is_some(),
+            self.invite.is_some(),
+            self.friend_request.is_some(),
+        ]
+        .into_iter()
+        .filter(|given| *given)
+        .count()
+    }
+
+    /// Makes this step happen in `world`, now.
+    pub(crate) fn apply(&self, world: &MockWorld) {
+        if let Some(say) = &self.say {
+            world.receive_text(say.from.as_str(), say.room.as_deref(), say.text.as_str());
+        }
+        if let Some(join) = &self.join {
+            let invitees: Vec<&str> = join.contacts.iter().map(String::as_str).collect();
+            world.join(&join.room, &invitees, join.inviter.as_deref());
+        }
+        if let Some(leave) = &self.leave {
+            let leavers: Vec<&str> = leave.contacts.iter().map(String::as_str).collect();
+            world.leave(&leave.room, &leavers, leave.remover.as_deref());
+        }
+        if let Some(topic) = &self.topic {
+            world.change_topic(&topic.room, &topic.topic, topic.changer.as_deref());
+        }
+        if let Some(invite) = &self.invite {
+            world.invite(MockInvitation::new(
+                invite.id.as_str(),
+                invite.inviter.as_str(),
+                invite.room.as_str(),
+                invite.topic.as_str(),
+            ));
+        }
+        if let Some(request) = &self.friend_request {
+            world.friend_request(MockFriendship::request(
+                request.id.as_str(),
+                request.from.as_str(),
+                request.hello.as_str(),
+            ));
+        }
+    }
+}
