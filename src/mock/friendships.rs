@@ -5,57 +5,12 @@
 use serde_json::json;
 use tonic::Status;
 
-use super::service::{no_payload, node_error};
-use super::world::MockWorld;
-use crate::friendship::{FriendshipKind, FriendshipPayload, FriendshipScene};
+use super::status::{no_payload, node_error};
+use super::world::{MockFriendship, MockWorld};
+use crate::friendship::{FriendshipKind, FriendshipPayload};
 use crate::generated::wechaty::puppet as pb;
 use crate::generated::wechaty::puppet::EventType;
 use crate::ids::ContactId;
-
-/// A friendship in the mock world.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct MockFriendship {
-    /// Its id (what the `friendship` event carries).
-    pub id: String,
-    /// The other side (add it to the world, usually as a [`stranger`](super::MockContact::stranger)).
-    pub contact_id: ContactId,
-    /// The greeting.
-    pub hello: String,
-    /// Request, confirmation or verification.
-    pub kind: FriendshipKind,
-    /// How the other side found the bot.
-    pub scene: FriendshipScene,
-}
-
-impl MockFriendship {
-    /// A friend request from `contact`, saying `hello`, found by phone.
-    pub fn request(
-        id: impl Into<String>,
-        contact: impl Into<ContactId>,
-        hello: impl Into<String>,
-    ) -> Self {
-        Self {
-            id: id.into(),
-            contact_id: contact.into(),
-            hello: hello.into(),
-            kind: FriendshipKind::Receive,
-            scene: FriendshipScene::Phone,
-        }
-    }
-
-    fn to_wire(&self) -> pb::FriendshipPayloadResponse {
-        pb::FriendshipPayloadResponse {
-            id: self.id.clone(),
-            contact_id: self.contact_id.to_string(),
-            hello: self.hello.clone(),
-            r#type: i32::from(self.kind),
-            stranger: String::new(),
-            ticket: format!("mock-ticket:{}", self.id),
-            scene: i32::from(self.scene),
-        }
-    }
-}
 
 impl MockWorld {
     /// A friendship event happens (usually a request: [`MockFriendship::request`]): stored,
@@ -81,12 +36,12 @@ impl MockWorld {
 
     /// The ids of the friendships the bot accepted, in order.
     pub fn accepted_friendships(&self) -> Vec<String> {
-        self.state().accepted_friendships.clone()
+        self.state().accepted_friendship_ids.clone()
     }
 
     /// The friend requests the bot sent: (contact, greeting), in order.
     pub fn friend_requests_sent(&self) -> Vec<(ContactId, String)> {
-        self.state().friend_requests_sent.clone()
+        self.state().sent_friend_requests.clone()
     }
 
     /// Accepting, as a real puppet does it: the contact becomes a friend; a `friendship` of
@@ -107,7 +62,7 @@ impl MockWorld {
                 hello: String::new(),
                 ..friendship.clone()
             };
-            state.accepted_friendships.push(id.to_owned());
+            state.accepted_friendship_ids.push(id.to_owned());
             state
                 .friendships
                 .insert(confirm.id.clone(), confirm.clone());
@@ -146,7 +101,7 @@ pub(super) fn payload(
     }
     world
         .friendship(&request.id)
-        .map(|friendship| friendship.to_wire())
+        .map(|friendship| to_wire(&friendship))
         .ok_or_else(|| no_payload(&request.id))
 }
 
@@ -167,7 +122,7 @@ pub(super) fn add(world: &MockWorld, request: pb::FriendshipAddRequest) -> Resul
     if !state.contacts.contains_key(&contact) {
         return Err(no_payload(&request.contact_id));
     }
-    state.friend_requests_sent.push((contact, request.hello));
+    state.sent_friend_requests.push((contact, request.hello));
     Ok(())
 }
 
@@ -191,4 +146,16 @@ pub(super) fn search_handle(world: &MockWorld, handle: &str) -> String {
         .find(|contact| contact.handle.as_deref() == Some(handle))
         .map(|contact| contact.id.to_string())
         .unwrap_or_default()
+}
+
+fn to_wire(friendship: &MockFriendship) -> pb::FriendshipPayloadResponse {
+    pb::FriendshipPayloadResponse {
+        id: friendship.id.clone(),
+        contact_id: friendship.contact_id.to_string(),
+        hello: friendship.hello.clone(),
+        r#type: i32::from(friendship.kind),
+        stranger: String::new(),
+        ticket: format!("mock-ticket:{}", friendship.id),
+        scene: i32::from(friendship.scene),
+    }
 }

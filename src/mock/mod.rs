@@ -31,6 +31,7 @@ mod health;
 mod hub;
 mod scenario;
 mod service;
+mod status;
 mod tags;
 mod tls;
 mod wire;
@@ -52,14 +53,15 @@ use crate::generated::health::health_server::HealthServer;
 use crate::generated::wechaty::puppet_server::PuppetServer;
 
 pub use faults::Faults;
-pub use friendships::MockFriendship;
 pub use scenario::{
     AcceptedFriendshipExpectation, ContactSpec, Expectation, FriendRequestStep, InviteStep,
     JoinStep, LeaveStep, RoomSpec, SaidExpectation, SayStep, Scenario, SetAliasExpectation, Step,
     TopicStep, WorldSpec,
 };
 pub use tls::MockTls;
-pub use world::{MockAttachment, MockContact, MockInvitation, MockMessage, MockRoom, MockWorld};
+pub use world::{
+    MockAttachment, MockContact, MockFriendship, MockInvitation, MockMessage, MockRoom, MockWorld,
+};
 
 /// The token the mock accepts when none is configured. Its `insecure` prefix is the server name
 /// of the official default certificate.

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use serde_json::json;
 use tonic::{Request, Response, Status};
 
+use super::status::{no_payload, node_error};
 use super::world::{
     MockAttachment, MockContact, MockInvitation, MockMessage, MockRoom, MockWorld, State,
 };
@@ -89,18 +90,6 @@ impl MockService {
         self.world.count_call(rpc);
         self.world.faults().apply(rpc).await
     }
-}
-
-/// Errors come back as the official server sends them: `UNKNOWN` with a Node-style message
-/// and a stack trace below it.
-pub(super) fn node_error(message: impl std::fmt::Display) -> Status {
-    Status::unknown(format!(
-        "Error: {message}\n    at MockPuppet (wechaty-client/src/mock/service.rs)"
-    ))
-}
-
-pub(super) fn no_payload(id: &str) -> Status {
-    node_error(format!("no payload found for id {id}"))
 }
 
 fn find_room<'a>(state: &'a State, id: &str) -> Result<&'a MockRoom, Status> {

@@ -3,7 +3,7 @@
 
 use tonic::Status;
 
-use super::service::no_payload;
+use super::status::no_payload;
 use super::world::MockWorld;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId};

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::faults::Faults;
-use super::friendships::MockFriendship;
 use super::hub::EventHub;
 use crate::file_box::{FileBox, FileBoxSource};
+use crate::friendship::{FriendshipKind, FriendshipScene};
 use crate::generated::wechaty::puppet::EventType;
 use crate::ids::{ContactId, MessageId, RoomId};
 use crate::message::MessageType;
@@ -224,6 +224,39 @@ impl MockInvitation {
     }
 }
 
+/// A friendship in the mock world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MockFriendship {
+    /// Its id (what the `friendship` event carries).
+    pub id: String,
+    /// The other side (add it to the world, usually as a [`stranger`](super::MockContact::stranger)).
+    pub contact_id: ContactId,
+    /// The greeting.
+    pub hello: String,
+    /// Request, confirmation or verification.
+    pub kind: FriendshipKind,
+    /// How the other side found the bot.
+    pub scene: FriendshipScene,
+}
+
+impl MockFriendship {
+    /// A friend request from `contact`, saying `hello`, found by phone.
+    pub fn request(
+        id: impl Into<String>,
+        contact: impl Into<ContactId>,
+        hello: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            contact_id: contact.into(),
+            hello: hello.into(),
+            kind: FriendshipKind::Receive,
+            scene: FriendshipScene::Phone,
+        }
+    }
+}
+
 #[derive(Default)]
 pub(super) struct State {
     pub(super) self_id: Option<ContactId>,
@@ -242,8 +275,8 @@ pub(super) struct State {
     pub(super) requests: HashMap<String, Vec<String>>,
     /// Friendships by id (`friendships.rs`), and what the bot did with them.
     pub(super) friendships: HashMap<String, MockFriendship>,
-    pub(super) accepted_friendships: Vec<String>,
-    pub(super) friend_requests_sent: Vec<(ContactId, String)>,
+    pub(super) accepted_friendship_ids: Vec<String>,
+    pub(super) sent_friend_requests: Vec<(ContactId, String)>,
     /// Aliases the bot set with `ContactAlias` (`""`: cleared), in order.
     pub(super) aliases_set: Vec<(ContactId, String)>,
     /// Tags (`tags.rs`): name → the contacts that have it.

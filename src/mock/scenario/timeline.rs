@@ -2,8 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::mock::friendships::MockFriendship;
-use crate::mock::world::{MockInvitation, MockWorld};
+use crate::mock::world::{MockFriendship, MockInvitation, MockWorld};
 
 /// One thing that happens, `after_ms` after the previous step.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
