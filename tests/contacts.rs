@@ -70,6 +70,12 @@ async fn find_by_id_name_alias_filter_regex_and_closure() {
         contacts.find_all(mismatch).await.unwrap().is_empty(),
         "every field must match"
     );
+    let by_id = ContactQueryFilter::default().id("cora");
+    assert_eq!(ids(&contacts.find_all(by_id).await.unwrap()), ["cora"]);
+    let by_alias = ContactQueryFilter::default().alias("Ann (alias)");
+    assert_eq!(ids(&contacts.find_all(by_alias).await.unwrap()), ["ann"]);
+    let by_name = ContactQueryFilter::default().name("Dan");
+    assert_eq!(ids(&contacts.find_all(by_name).await.unwrap()), ["dan"]);
     let weixin = ContactQueryFilter::default().weixin("erin_w");
     assert_eq!(ids(&contacts.find_all(weixin).await.unwrap()), ["erin"]);
 
