@@ -18,7 +18,7 @@ use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
 use crate::tls::x509::{format_time, Certificate};
 use crate::{
-    ContactPayload, FileBox, MessagePayload, MiniProgram, RoomInvitationPayload, RoomMemberPayload,
+    ContactPayload, FileBox, FriendshipPayload, MessagePayload, MiniProgram, RoomInvitationPayload, RoomMemberPayload,
     RoomPayload, UrlLink,
 };
 
@@ -242,7 +242,7 @@ pub fn wire_payloads(data: &[u8]) {
         return;
     };
     let no_empty = |ids: &[ContactId]| assert!(!ids.iter().any(is_empty), "an empty id");
-    match which % 8 {
+    match which % 9 {
         0 => {
             let Ok(response) = pb::RoomPayloadResponse::decode(bytes) else {
                 return;
@@ -316,11 +316,24 @@ pub fn wire_payloads(data: &[u8]) {
                 assert_eq!(again, card, "{json}");
             }
         }
-        _ => {
+        7 => {
             let Ok(response) = pb::EventResponse::decode(bytes) else {
                 return;
             };
             check_event(response.r#type, &response.payload);
+        }
+        _ => {
+            let Ok(response) = pb::FriendshipPayloadResponse::decode(bytes) else {
+                return;
+            };
+            if let Ok(friendship) = FriendshipPayload::from_wire(response) {
+                assert!(!friendship.id.is_empty());
+                assert!(!friendship.contact_id.as_str().is_empty());
+                let json = serde_json::to_string(&friendship).expect("a friendship has JSON");
+                let again: FriendshipPayload =
+                    serde_json::from_str(&json).expect("a friendship's JSON reads back");
+                assert_eq!(again, friendship, "{json}");
+            }
         }
     }
 }
