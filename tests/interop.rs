@@ -552,3 +552,115 @@ async fn files_links_and_cards_through_the_official_server() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---- contacts, friendships and tags -----------------------------------------------------------
+// The stock puppet-mock keeps no alias, phone, friendship or tag; server.mjs adds them, as a
+// real puppet has them (see the comments there). What the official *server* does with them
+// is its own: those are the assertions below.
+
+/// Waits for the service's `dirty` of contact `id`.
+async fn contact_dirty(events: &mut Events, id: &str) {
+    next_matching(events, |e| {
+        matches!(e, Event::Dirty { payload_type: wechaty_client::PayloadType::Contact, payload_id } if payload_id == id)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn contacts_found_by_name_and_alias_on_the_official_server() {
+    let official = Official::plaintext();
+    let (bot, mut events) = started(&official).await;
+    let contacts = bot.contacts();
+
+    // ContactList, then every payload: the world's five and the big room's 499.
+    let all = contacts
+        .find_all(wechaty_client::ContactQuery::All)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 504);
+    let ann = bot.contact("ann");
+    assert_eq!(contacts.find("Ann").await.unwrap(), Some(ann.clone()));
+    assert_eq!(
+        contacts.find("Ann (alias)").await.unwrap(),
+        Some(ann.clone())
+    );
+    assert_eq!(
+        contacts.find("ben").await.unwrap(),
+        Some(bot.contact("ben"))
+    );
+    assert_eq!(contacts.find("Nobody").await.unwrap(), None);
+    let filter = wechaty_client::ContactQueryFilter::default()
+        .name("Ann")
+        .weixin("ann_wx");
+    assert_eq!(contacts.find(filter).await.unwrap(), Some(ann.clone()));
+    // The payload's fields as the official server fills them.
+    assert_eq!(
+        ann.gender().await.unwrap(),
+        wechaty_client::ContactGender::Female
+    );
+    assert_eq!(ann.city().await.unwrap().as_deref(), Some("Beijing"));
+    assert_eq!(ann.phone().await.unwrap(), ["+86-10-5550-0100"]);
+    assert!(ann.star().await.unwrap() && ann.is_friend().await.unwrap());
+    assert_eq!(ann.province().await.unwrap(), None, "\"\" is absent");
+    let me = bot.current_user().unwrap();
+    assert!(me.is_self() && !ann.is_self());
+    assert_eq!(me.name().await.unwrap(), "Interop Bot");
+
+    // Alias: set, read back (a fresh payload), found by it, then cleared.
+    let ben = bot.contact("ben");
+    assert_eq!(ben.alias().await.unwrap(), None);
+    ben.set_alias(Some("Benny")).await.unwrap();
+    assert_eq!(official.calls("contactAlias"), [json!(["ben", "Benny"])]);
+    assert_eq!(ben.alias().await.unwrap().as_deref(), Some("Benny"));
+    contact_dirty(&mut events, "ben").await;
+    assert_eq!(contacts.find("Benny").await.unwrap(), Some(ben.clone()));
+    ben.set_alias(None).await.unwrap();
+    assert_eq!(
+        official.calls("contactAlias").last().unwrap(),
+        &json!(["ben", ""]),
+        "a cleared alias reaches the puppet as \"\""
+    );
+    assert_eq!(ben.alias().await.unwrap(), None);
+    assert_eq!(contacts.find("Benny").await.unwrap(), None);
+
+    // An unknown contact is the server's error, first line only.
+    let error = bot.contact("nobody").name().await.unwrap_err();
+    assert!(matches!(error, Error::Rpc { .. }), "{error:?}");
+    assert!(error.to_string().contains("nobody") && !error.to_string().contains('\n'));
+    let error = bot
+        .contact("nobody")
+        .set_alias(Some("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Rpc { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_direct_say_reaches_the_contact_through_the_official_server() {
+    let official = Official::plaintext();
+    let (bot, mut events) = started(&official).await;
+    let ann = bot.contacts().find("Ann").await.unwrap().unwrap();
+    ann.say("hello Ann").await.unwrap();
+    let sent = official.calls("messageSendText");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (&sent[0][0], &sent[0][1]),
+        (&json!("ann"), &json!("hello Ann"))
+    );
+    // The bot's own message comes back on the stream: from the bot, to Ann, no room.
+    let message = loop {
+        let Event::Message { message_id } =
+            next_matching(&mut events, |e| matches!(e, Event::Message { .. })).await
+        else {
+            unreachable!()
+        };
+        let message = bot.message(message_id);
+        if message.payload().await.unwrap().text.as_deref() == Some("hello Ann") {
+            break message;
+        }
+    };
+    let payload = message.payload().await.unwrap();
+    assert_eq!(payload.talker_id, Some(ContactId::from("self")));
+    assert_eq!(payload.listener_id, Some(ContactId::from("ann")));
+    assert_eq!(payload.room_id, None);
+}
