@@ -552,3 +552,306 @@ async fn files_links_and_cards_through_the_official_server() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---- contacts, friendships and tags -----------------------------------------------------------
+// The stock puppet-mock keeps no alias, phone, friendship or tag; server.mjs adds them, as a
+// real puppet has them (see the comments there). What the official *server* does with them
+// is its own: those are the assertions below.
+
+/// Waits for the service's `dirty` of contact `id`.
+async fn contact_dirty(events: &mut Events, id: &str) {
+    next_matching(events, |e| {
+        matches!(e, Event::Dirty { payload_type: wechaty_client::PayloadType::Contact, payload_id } if payload_id == id)
+    })
+    .await;
+}
+
+/// The next ready friendship, failing the test after [`WAIT`].
+async fn next_friendship(
+    friendships: &mut wechaty_client::FriendshipEvents,
+) -> wechaty_client::Friendship {
+    timeout(WAIT, friendships.next()).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn contacts_found_by_name_and_alias_on_the_official_server() {
+    let official = Official::plaintext();
+    let (bot, mut events) = started(&official).await;
+    let contacts = bot.contacts();
+
+    // ContactList, then every payload: the world's five and the big room's 499.
+    let all = contacts
+        .find_all(wechaty_client::ContactQuery::All)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 504);
+    let ann = bot.contact("ann");
+    assert_eq!(contacts.find("Ann").await.unwrap(), Some(ann.clone()));
+    assert_eq!(
+        contacts.find("Ann (alias)").await.unwrap(),
+        Some(ann.clone())
+    );
+    assert_eq!(
+        contacts.find("ben").await.unwrap(),
+        Some(bot.contact("ben"))
+    );
+    assert_eq!(contacts.find("Nobody").await.unwrap(), None);
+    let filter = wechaty_client::ContactQueryFilter::default()
+        .name("Ann")
+        .weixin("ann_wx");
+    assert_eq!(contacts.find(filter).await.unwrap(), Some(ann.clone()));
+    // The payload's fields as the official server fills them.
+    assert_eq!(
+        ann.gender().await.unwrap(),
+        wechaty_client::ContactGender::Female
+    );
+    assert_eq!(ann.city().await.unwrap().as_deref(), Some("Beijing"));
+    assert_eq!(ann.phone().await.unwrap(), ["+86-10-5550-0100"]);
+    assert!(ann.star().await.unwrap() && ann.is_friend().await.unwrap());
+    assert_eq!(ann.province().await.unwrap(), None, "\"\" is absent");
+    let me = bot.current_user().unwrap();
+    assert!(me.is_self() && !ann.is_self());
+    assert_eq!(me.name().await.unwrap(), "Interop Bot");
+
+    // Alias: set, read back (a fresh payload), found by it, then cleared.
+    let ben = bot.contact("ben");
+    assert_eq!(ben.alias().await.unwrap(), None);
+    ben.set_alias(Some("Benny")).await.unwrap();
+    assert_eq!(official.calls("contactAlias"), [json!(["ben", "Benny"])]);
+    assert_eq!(ben.alias().await.unwrap().as_deref(), Some("Benny"));
+    contact_dirty(&mut events, "ben").await;
+    assert_eq!(contacts.find("Benny").await.unwrap(), Some(ben.clone()));
+    ben.set_alias(None).await.unwrap();
+    assert_eq!(
+        official.calls("contactAlias").last().unwrap(),
+        &json!(["ben", ""]),
+        "a cleared alias reaches the puppet as \"\""
+    );
+    assert_eq!(ben.alias().await.unwrap(), None);
+    assert_eq!(contacts.find("Benny").await.unwrap(), None);
+
+    // An unknown contact is the server's error, first line only.
+    let error = bot.contact("nobody").name().await.unwrap_err();
+    assert!(matches!(error, Error::Rpc { .. }), "{error:?}");
+    assert!(error.to_string().contains("nobody") && !error.to_string().contains('\n'));
+    let error = bot
+        .contact("nobody")
+        .set_alias(Some("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Rpc { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_direct_say_reaches_the_contact_through_the_official_server() {
+    let official = Official::plaintext();
+    let (bot, mut events) = started(&official).await;
+    let ann = bot.contacts().find("Ann").await.unwrap().unwrap();
+    ann.say("hello Ann").await.unwrap();
+    let sent = official.calls("messageSendText");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (&sent[0][0], &sent[0][1]),
+        (&json!("ann"), &json!("hello Ann"))
+    );
+    // The bot's own message comes back on the stream: from the bot, to Ann, no room.
+    let message = loop {
+        let Event::Message { message_id } =
+            next_matching(&mut events, |e| matches!(e, Event::Message { .. })).await
+        else {
+            unreachable!()
+        };
+        let message = bot.message(message_id);
+        if message.payload().await.unwrap().text.as_deref() == Some("hello Ann") {
+            break message;
+        }
+    };
+    let payload = message.payload().await.unwrap();
+    assert_eq!(payload.talker_id, Some(ContactId::from("self")));
+    assert_eq!(payload.listener_id, Some(ContactId::from("ann")));
+    assert_eq!(payload.room_id, None);
+}
+
+#[tokio::test]
+async fn a_friend_request_from_the_official_server_is_accepted() {
+    use wechaty_client::{Friendship, FriendshipKind, FriendshipScene};
+
+    let official = Official::plaintext();
+    let (bot, mut events) = started(&official).await;
+    let mut friendships = bot.friendships().events();
+    let dan = bot.contact("dan");
+    assert!(!dan.is_friend().await.unwrap());
+
+    official.control(
+        "POST",
+        "/friendship",
+        json!({"id": "fr-1", "contactId": "dan", "hello": "hi, it's Dan"}),
+    );
+    let request = next_friendship(&mut friendships).await;
+    assert_eq!(request.id(), "fr-1");
+    assert_eq!(request.kind(), FriendshipKind::Receive);
+    assert_eq!(request.hello(), "hi, it's Dan");
+    assert_eq!(request.scene(), FriendshipScene::Phone);
+    assert_eq!(request.contact(), dan);
+
+    request.accept().await.unwrap();
+    assert_eq!(official.calls("friendshipAccept"), [json!(["fr-1"])]);
+    assert!(dan.is_friend().await.unwrap(), "our cache was dropped");
+    contact_dirty(&mut events, "dan").await;
+    let confirm = next_friendship(&mut friendships).await;
+    assert_eq!(
+        (confirm.id(), confirm.kind()),
+        ("fr-1-confirm", FriendshipKind::Confirm)
+    );
+    assert_eq!(confirm.contact(), dan);
+    // Only a received request can be accepted: refused here, without an RPC.
+    assert!(matches!(
+        confirm.accept().await.unwrap_err(),
+        Error::InvalidArgument(_)
+    ));
+    assert_eq!(official.calls("friendshipAccept").len(), 1);
+
+    // The JSON round trip works while the server still knows the friendship. The official
+    // server ignores the payload that `from_json` pushes (its FriendshipPayload handler only
+    // reads the id), so a friendship it does not know cannot be brought back, unlike on our
+    // mock, which stores it.
+    let saved = request.to_json().unwrap();
+    let back = Friendship::from_json(&bot, &saved).await.unwrap();
+    assert_eq!(back.payload(), request.payload());
+    let unknown = saved.replace("fr-1", "fr-unknown");
+    let error = Friendship::from_json(&bot, &unknown).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Rpc { .. }) && error.to_string().contains("fr-unknown"),
+        "{error:?}"
+    );
+    assert!(bot.friendships().load("fr-unknown").await.is_err());
+
+    // on_friendship: a bot that accepts what it receives.
+    let cora = bot.contact("cora");
+    let handler = bot.on_friendship(|friendship| async move {
+        if friendship.kind() == FriendshipKind::Receive {
+            friendship.accept().await.unwrap();
+        }
+    });
+    official.control(
+        "POST",
+        "/friendship",
+        json!({"id": "fr-2", "contactId": "cora", "hello": "", "scene": 14}),
+    );
+    let request = next_friendship(&mut friendships).await;
+    assert_eq!(
+        (request.id(), request.scene(), request.hello()),
+        ("fr-2", FriendshipScene::Room, "")
+    );
+    let confirm = next_friendship(&mut friendships).await;
+    assert_eq!(confirm.id(), "fr-2-confirm");
+    assert_eq!(confirm.contact(), cora);
+    assert_eq!(
+        official.calls("friendshipAccept").last().unwrap(),
+        &json!(["fr-2"])
+    );
+    drop(handler);
+}
+
+#[tokio::test]
+async fn a_phone_search_on_the_official_server() {
+    let official = Official::plaintext();
+    let (bot, mut events) = started(&official).await;
+    let friendships = bot.friendships();
+    assert_eq!(
+        friendships.search_phone("+86-10-5550-0100").await.unwrap(),
+        Some(bot.contact("ann"))
+    );
+    // Not found: the server leaves the contact id unset.
+    assert_eq!(friendships.search_phone("+1-555-0000").await.unwrap(), None);
+    assert_eq!(
+        official.calls("friendshipSearchPhone"),
+        [json!(["+86-10-5550-0100"]), json!(["+1-555-0000"])]
+    );
+    // A number noted for Ben is found after.
+    let ben = bot.contact("ben");
+    ben.set_phone(&["+1-555-0000", "+1-555-0001"])
+        .await
+        .unwrap();
+    assert_eq!(
+        official.calls("contactPhone"),
+        [json!(["ben", ["+1-555-0000", "+1-555-0001"]])]
+    );
+    assert_eq!(ben.phone().await.unwrap(), ["+1-555-0000", "+1-555-0001"]);
+    contact_dirty(&mut events, "ben").await;
+    assert_eq!(
+        friendships.search_phone("+1-555-0001").await.unwrap(),
+        Some(ben)
+    );
+    // An empty number is refused here.
+    assert!(matches!(
+        friendships.search_phone(" ").await.unwrap_err(),
+        Error::InvalidArgument(_)
+    ));
+    assert_eq!(official.calls("friendshipSearchPhone").len(), 3);
+}
+
+#[tokio::test]
+async fn tags_on_the_official_server() {
+    let official = Official::plaintext();
+    let (bot, _events) = started(&official).await;
+    let names = |tags: Vec<wechaty_client::Tag>| {
+        let mut names: Vec<String> = tags.iter().map(|tag| tag.name().to_owned()).collect();
+        names.sort();
+        names
+    };
+    let (ann, ben) = (bot.contact("ann"), bot.contact("ben"));
+    assert!(bot.tags().await.unwrap().is_empty());
+
+    let (vip, new) = (bot.tag("vip"), bot.tag("new"));
+    vip.add(&ann).await.unwrap();
+    vip.add(&ben).await.unwrap();
+    new.add(&ben).await.unwrap();
+    assert_eq!(
+        official.calls("tagContactAdd"),
+        [
+            json!(["vip", "ann"]),
+            json!(["vip", "ben"]),
+            json!(["new", "ben"])
+        ]
+    );
+    assert_eq!(names(bot.tags().await.unwrap()), ["new", "vip"]);
+
+    // The ps@1.19.9 bug (protocol.md §4.9): for one contact the server asks the puppet (which
+    // answers ["new", "vip"]), then sends a fresh, empty response. Not faked here: this is
+    // what a bot gets from the official server.
+    assert_eq!(ben.tags().await.unwrap(), Vec::<wechaty_client::Tag>::new());
+    assert_eq!(
+        official.calls("tagContactList").last().unwrap(),
+        &json!(["ben"]),
+        "the server did ask the puppet for Ben's tags"
+    );
+
+    vip.remove(&ann).await.unwrap();
+    assert_eq!(official.calls("tagContactRemove"), [json!(["vip", "ann"])]);
+    assert_eq!(
+        names(bot.tags().await.unwrap()),
+        ["new", "vip"],
+        "Ben has vip"
+    );
+    vip.remove(&ben).await.unwrap();
+    assert_eq!(names(bot.tags().await.unwrap()), ["new"]);
+    new.delete().await.unwrap();
+    assert_eq!(official.calls("tagContactDelete"), [json!(["new"])]);
+    assert!(bot.tags().await.unwrap().is_empty());
+
+    // Unknown tags and contacts are the puppet's errors; an empty name is refused here.
+    assert!(matches!(new.delete().await.unwrap_err(), Error::Rpc { .. }));
+    assert!(matches!(
+        vip.remove(&ann).await.unwrap_err(),
+        Error::Rpc { .. }
+    ));
+    assert!(matches!(
+        vip.add(&bot.contact("nobody")).await.unwrap_err(),
+        Error::Rpc { .. }
+    ));
+    assert!(matches!(
+        bot.tag("").add(&ann).await.unwrap_err(),
+        Error::InvalidArgument(_)
+    ));
+}

@@ -14,6 +14,8 @@
 //   POST /say   {"from": id, "to": id | "room": id, "text": s}   someone sends a text
 //   POST /emit  {"name": event name, "payload": {...}}            the puppet emits an event
 //   POST /invite {"id", "inviterId", "roomId", "topic", "memberIdList"}  an invitation arrives
+//   POST /friendship {"id", "contactId", "hello", "type" (2 = receive), "scene" (15 = phone)}
+//                                                                 a friend request arrives
 //   POST /flood {"count": n, "rooms": r}  n room-join events over r bench rooms, as fast as
 //                                         the server takes them; answers {sent, ms}
 //   GET  /calls                                                   puppet calls seen so far
@@ -112,6 +114,8 @@ const RECORDED = [
   'messageSendText', 'messageSendContact', 'messageSendFile', 'messageSendUrl', 'messageSendMiniProgram',
   'roomAdd', 'roomDel', 'roomQuit', 'roomTopic', 'roomAnnounce', 'roomCreate', 'roomQRCode',
   'roomInvitationAccept', 'dirtyPayload', 'ding', 'logout',
+  'contactAlias', 'contactPhone', 'friendshipAccept', 'friendshipSearchPhone',
+  'tagContactAdd', 'tagContactRemove', 'tagContactDelete', 'tagContactList',
 ]
 
 // Where the stock PuppetMock does not act like a real puppet, this subclass does:
@@ -120,10 +124,17 @@ const RECORDED = [
 // - add/del change the member list and stream room-join/room-leave (the stock ones do nothing);
 // - announcements are kept per room (the stock one answers a fixed text);
 // - invitations exist (made through the control port) and accepting one joins the room;
-// - create makes a real room (the stock one returns a fake id) and quit leaves it.
+// - create makes a real room (the stock one returns a fake id) and quit leaves it;
+// - contacts, friendships and tags: see each method below (the stock ones are no-ops, or
+//   answer fixed values).
 const announcements = new Map()
 let createdRooms = 0
 const invitations = new Map()
+// Friendships by id (made through the control port, or the confirmation an accept makes).
+const friendships = new Map()
+// Tag id => the ids of the contacts that have it; a tag exists while a contact has it.
+const tags = new Map()
+const noPayload = id => new Error(`no payload found for id ${id}`)
 
 class InteropPuppet extends PuppetMock {
   async roomMemberRawPayload (roomId, contactId) {
@@ -188,6 +199,90 @@ class InteropPuppet extends PuppetMock {
     const invitation = await this.roomInvitationRawPayload(id)
     await this.changeMembers(invitation.roomId, ids => [...ids, this.currentUserId])
     this.emit('room-join', { roomId: invitation.roomId, inviteeIdList: [this.currentUserId], inviterId: invitation.inviterId, timestamp: Date.now() })
+  }
+
+  // A change to a contact's payload, then its dirty (awaited: the puppet's own cache is
+  // dropped before the RPC answers, and the client sees the dirty on the stream).
+  async changeContact (contactId, change) {
+    const payload = this.mocker.contactPayload(contactId)
+    this.mocker.contactPayload(contactId, { ...payload, ...change })
+    await this.contactPayloadDirty(contactId)
+  }
+
+  // The stock puppet-mock lacks a real alias: its get answers "mock alias" for everyone and
+  // its set is dropped, so the alias (the remark the bot sets) is the payload's, and a set
+  // sticks ("" clears it, as the server passes a cleared alias) and dirties the contact.
+  async contactAlias (contactId, alias) {
+    const payload = this.mocker.contactPayload(contactId)
+    if (typeof alias === 'undefined') { return payload.alias ?? '' }
+    await this.changeContact(contactId, { alias: alias ?? '' })
+  }
+
+  // The stock puppet-mock lacks phone numbers that stick (its set is dropped), so a set
+  // replaces the payload's list, dirties the contact, and the phone search finds it.
+  async contactPhone (contactId, phoneList) {
+    const payload = this.mocker.contactPayload(contactId)
+    if (typeof phoneList === 'undefined') { return payload.phone ?? [] }
+    await this.changeContact(contactId, { phone: [...phoneList] })
+  }
+
+  // The stock puppet-mock lacks a phone search (it finds no one), so it finds the first
+  // contact whose noted phone numbers include the number.
+  async friendshipSearchPhone (phone) {
+    for (const [id, payload] of this.mocker.cacheContactPayload) {
+      if ((payload.phone ?? []).includes(phone)) { return id }
+    }
+    return null
+  }
+
+  // The stock puppet-mock lacks friendships (any id answers `{ id }`, with no contact), so
+  // they are the ones made through the control port, and an unknown id is an error.
+  async friendshipRawPayload (id) {
+    const friendship = friendships.get(id)
+    if (!friendship) { throw noPayload(id) }
+    return friendship
+  }
+
+  // The stock puppet-mock lacks an accept that does anything, so, as a real puppet: only a
+  // received request can be accepted; the contact becomes a friend (and is dirtied), and a
+  // friendship of kind confirm (id `<id>-confirm`) follows.
+  async friendshipAccept (id) {
+    const friendship = await this.friendshipRawPayload(id)
+    if (friendship.type !== PUPPET.types.Friendship.Receive) {
+      throw new Error(`friendship ${id} is not a received request`)
+    }
+    await this.changeContact(friendship.contactId, { friend: true })
+    const confirm = { ...friendship, id: `${id}-confirm`, type: PUPPET.types.Friendship.Confirm, hello: '' }
+    friendships.set(confirm.id, confirm)
+    this.emit('friendship', { friendshipId: confirm.id })
+  }
+
+  // The stock puppet-mock lacks tags (add, remove and delete do nothing, the list is always
+  // empty), so they are kept here: adding needs a known contact, removing or deleting an
+  // unknown tag is an error. (Listing one contact's tags still comes back empty through the
+  // server: ps@1.19.9 fills a response, then sends another, empty one.)
+  async tagContactAdd (tagId, contactId) {
+    this.mocker.contactPayload(contactId) // throws for an unknown contact
+    if (!tags.has(tagId)) { tags.set(tagId, new Set()) }
+    tags.get(tagId).add(contactId)
+  }
+
+  async tagContactRemove (tagId, contactId) {
+    this.mocker.contactPayload(contactId)
+    const contacts = tags.get(tagId)
+    if (!contacts) { throw noPayload(tagId) }
+    contacts.delete(contactId)
+    if (contacts.size === 0) { tags.delete(tagId) }
+  }
+
+  async tagContactDelete (tagId) {
+    if (!tags.delete(tagId)) { throw noPayload(tagId) }
+  }
+
+  async tagContactList (contactId) {
+    if (typeof contactId === 'undefined') { return [...tags.keys()] }
+    this.mocker.contactPayload(contactId)
+    return [...tags].filter(([, contacts]) => contacts.has(contactId)).map(([tag]) => tag)
   }
 }
 for (const name of RECORDED) {
@@ -259,6 +354,13 @@ const control = http.createServer(async (request, response) => {
         timestamp: Date.now(), avatar: '', invitation: '', receiverId: puppet.currentUserId,
       })
       puppet.emit('room-invite', { roomInvitationId: id })
+      return reply(200, { ok: true })
+    }
+    if (request.method === 'POST' && request.url === '/friendship') {
+      const { id, contactId, hello = '', type = PUPPET.types.Friendship.Receive, scene = PUPPET.types.FriendshipScene.Phone } = await readJson(request)
+      mocker.contactPayload(contactId) // throws for an unknown contact
+      friendships.set(id, { id, contactId, hello, type, scene, stranger: '', ticket: '', timestamp: Date.now() })
+      puppet.emit('friendship', { friendshipId: id })
       return reply(200, { ok: true })
     }
     if (request.method === 'POST' && request.url === '/emit') {
