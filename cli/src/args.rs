@@ -85,6 +85,18 @@ pub enum Command {
         #[arg(required = true, num_args = 1..)]
         ids: Vec<String>,
     },
+    /// List contacts: all, or those whose id, exact name or exact alias is QUERY
+    Contacts {
+        /// A contact id, exact name or exact alias
+        query: Option<String>,
+    },
+    /// Act on one contact, found by id or else by exact name or alias
+    Contact {
+        /// A contact id, exact name or exact alias
+        query: String,
+        #[command(subcommand)]
+        verb: ContactVerb,
+    },
     /// Check the connection step by step (settings, discovery, TCP, TLS, auth, health, events)
     Doctor,
     /// Print a message's payload, or act on the message
@@ -243,6 +255,30 @@ pub enum RoomVerb {
         id: String,
     },
     /// Save the room's avatar
+    Avatar {
+        /// Where to write it
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ContactVerb {
+    /// Print the contact's payload
+    Info,
+    /// Print the alias (remark) the bot gave the contact, or set it to NEW (`""` clears it)
+    Alias {
+        /// The new alias
+        new: Option<String>,
+    },
+    /// Send the contact a text
+    Say {
+        /// The text
+        text: String,
+    },
+    /// List the contact's tags
+    Tags,
+    /// Save the contact's avatar
     Avatar {
         /// Where to write it
         #[arg(long, value_name = "FILE")]

@@ -1,6 +1,7 @@
 //! One module per group of commands; `run` hands each command to its module.
 
 mod bench;
+mod contacts;
 mod events;
 mod message;
 mod mock;
@@ -28,6 +29,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::RoomCreate { topic, ids } => {
             rooms::room_create(builder()?, &topic, ids, &out).await
         }
+        Command::Contacts { query } => contacts::contacts(builder()?, query, &out).await,
+        Command::Contact { query, verb } => contacts::contact(builder()?, &query, verb, &out).await,
         Command::Message { id, action } => message::message(builder()?, &id, action, &out).await,
         Command::Events {
             room,
