@@ -97,6 +97,11 @@ pub enum Command {
         #[command(subcommand)]
         verb: ContactVerb,
     },
+    /// Accept, send or look for friend requests
+    Friendship {
+        #[command(subcommand)]
+        action: FriendshipAction,
+    },
     /// Check the connection step by step (settings, discovery, TCP, TLS, auth, health, events)
     Doctor,
     /// Print a message's payload, or act on the message
@@ -283,6 +288,34 @@ pub enum ContactVerb {
         /// Where to write it
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum FriendshipAction {
+    /// Accept a received friend request (the id a `friendship` event carries)
+    Accept {
+        /// The friendship id
+        id: String,
+    },
+    /// Ask a contact to become the bot's friend
+    Add {
+        /// A contact id, exact name or exact alias
+        #[arg(value_name = "CONTACT-QUERY")]
+        contact: String,
+        /// The greeting sent with the request
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        hello: String,
+    },
+    /// Find a contact by phone number or WeChat handle (exit 1 if there is none)
+    #[command(group(clap::ArgGroup::new("by").required(true).args(["phone", "handle"])))]
+    Search {
+        /// The phone number
+        #[arg(long, value_name = "P")]
+        phone: Option<String>,
+        /// The WeChat handle
+        #[arg(long, value_name = "H")]
+        handle: Option<String>,
     },
 }
 

@@ -747,3 +747,86 @@ fn a_contact_query_prefers_the_id_and_lists_ambiguous_matches() {
     );
     assert_eq!(json_lines(&run(&["contacts", "Twin"])).len(), 2);
 }
+
+#[test]
+fn friendship_accept_add_and_search() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+
+    // search: the contact found, in the `contacts` shape; none found: exit 1.
+    let expected = serde_json::json!({
+        "id": "erin", "name": "Erin", "alias": null, "friend": false, "type": "personal"
+    });
+    assert_eq!(
+        json_lines(&run(&["friendship", "search", "--phone", "13800000005"]))[0],
+        expected
+    );
+    assert_eq!(
+        json_lines(&run(&["friendship", "search", "--handle", "erin_w"])),
+        [expected]
+    );
+    assert_eq!(
+        text(
+            &mock
+                .run(TOKEN, &["friendship", "search", "--handle", "erin_w"])
+                .stdout
+        ),
+        "erin  Erin  personal, not a friend\n"
+    );
+    let nobody = run(&["friendship", "search", "--phone", "10000000000"]);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(text(&nobody.stdout).is_empty());
+    assert!(
+        text(&nobody.stderr).contains("10000000000"),
+        "{}",
+        text(&nobody.stderr)
+    );
+    assert_eq!(run(&["friendship", "search"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["friendship", "search", "--phone", "1", "--handle", "h"])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    // add: to a contact found by name.
+    assert_eq!(
+        json_lines(&run(&[
+            "friendship",
+            "add",
+            "Erin",
+            "--hello",
+            "hi from the bot"
+        ])),
+        [serde_json::json!({ "requested": "erin" })]
+    );
+    assert_eq!(
+        text(&mock.run(TOKEN, &["friendship", "add", "dan"]).stdout),
+        "sent a friend request to dan\n"
+    );
+    assert_eq!(run(&["friendship", "add", "Nobody"]).status.code(), Some(1));
+
+    // accept: Erin's waiting request; she is a friend afterwards.
+    assert_eq!(
+        json_lines(&run(&["friendship", "accept", "f-erin"])),
+        [serde_json::json!({ "accepted": "f-erin", "contact_id": "erin" })]
+    );
+    assert_eq!(
+        json_lines(&run(&["contact", "erin", "info"]))[0]["friend"],
+        true
+    );
+    // The confirmation is no request to accept; an unknown id is an error.
+    let confirm = run(&["friendship", "accept", "f-erin-confirm"]);
+    assert_eq!(confirm.status.code(), Some(1));
+    assert!(
+        text(&confirm.stderr).contains("not a received request"),
+        "{}",
+        text(&confirm.stderr)
+    );
+    assert_eq!(
+        run(&["friendship", "accept", "no-such-friendship"])
+            .status
+            .code(),
+        Some(1)
+    );
+}

@@ -3,6 +3,7 @@
 mod bench;
 mod contacts;
 mod events;
+mod friendships;
 mod message;
 mod mock;
 mod rooms;
@@ -31,6 +32,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Contacts { query } => contacts::contacts(builder()?, query, &out).await,
         Command::Contact { query, verb } => contacts::contact(builder()?, &query, verb, &out).await,
+        Command::Friendship { action } => friendships::friendship(builder()?, action, &out).await,
         Command::Message { id, action } => message::message(builder()?, &id, action, &out).await,
         Command::Events {
             room,
