@@ -102,6 +102,15 @@ pub enum Command {
         #[command(subcommand)]
         action: FriendshipAction,
     },
+    /// List the account's tags
+    Tags,
+    /// Put a tag on a contact, take it off, or delete it
+    Tag {
+        /// The tag's name
+        name: String,
+        #[command(subcommand)]
+        action: TagAction,
+    },
     /// Check the connection step by step (settings, discovery, TCP, TLS, auth, health, events)
     Doctor,
     /// Print a message's payload, or act on the message
@@ -317,6 +326,24 @@ pub enum FriendshipAction {
         #[arg(long, value_name = "H")]
         handle: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum TagAction {
+    /// Put the tag on a contact (the tag is created if new)
+    Add {
+        /// A contact id, exact name or exact alias
+        #[arg(value_name = "CONTACT-QUERY")]
+        contact: String,
+    },
+    /// Take the tag off a contact
+    Remove {
+        /// A contact id, exact name or exact alias
+        #[arg(value_name = "CONTACT-QUERY")]
+        contact: String,
+    },
+    /// Delete the tag: every contact loses it
+    Delete,
 }
 
 impl Global {

@@ -830,3 +830,58 @@ fn friendship_accept_add_and_search() {
         Some(1)
     );
 }
+
+#[test]
+fn tags_list_add_remove_and_delete() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+    let names = |output: &Output| -> Vec<String> {
+        json_lines(output)
+            .iter()
+            .map(|tag| {
+                assert_eq!(tag["id"], tag["name"]);
+                tag["name"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+
+    assert_eq!(names(&run(&["tags"])), ["vip"]);
+    assert_eq!(text(&mock.run(TOKEN, &["tags"]).stdout), "vip\n");
+
+    assert_eq!(
+        json_lines(&run(&["tag", "team", "add", "Ben"])),
+        [serde_json::json!({ "added": "ben", "tag": "team" })]
+    );
+    assert_eq!(
+        text(
+            &mock
+                .run(TOKEN, &["tag", "team", "add", "Ann (alias)"])
+                .stdout
+        ),
+        "tagged ann with team\n"
+    );
+    assert_eq!(names(&run(&["tags"])), ["team", "vip"]);
+    assert_eq!(names(&run(&["contact", "ann", "tags"])), ["team", "vip"]);
+
+    assert_eq!(
+        json_lines(&run(&["tag", "team", "remove", "ben"])),
+        [serde_json::json!({ "removed": "ben", "tag": "team" })]
+    );
+    assert!(names(&run(&["contact", "ben", "tags"])).is_empty());
+
+    assert_eq!(
+        json_lines(&run(&["tag", "team", "delete"])),
+        [serde_json::json!({ "deleted": "team" })]
+    );
+    assert_eq!(names(&run(&["contact", "ann", "tags"])), ["vip"]);
+    assert_eq!(
+        text(&mock.run(TOKEN, &["tag", "vip", "delete"]).stdout),
+        "deleted the tag vip\n"
+    );
+    assert!(names(&run(&["tags"])).is_empty());
+
+    // An unknown tag or contact: exit 1.
+    assert_eq!(run(&["tag", "vip", "delete"]).status.code(), Some(1));
+    assert_eq!(run(&["tag", "vip", "add", "Nobody"]).status.code(), Some(1));
+    assert_eq!(run(&["tag", "vip"]).status.code(), Some(2));
+}

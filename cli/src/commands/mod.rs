@@ -8,6 +8,7 @@ mod message;
 mod mock;
 mod rooms;
 mod service;
+mod tags;
 
 use anyhow::Result;
 
@@ -33,6 +34,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Contacts { query } => contacts::contacts(builder()?, query, &out).await,
         Command::Contact { query, verb } => contacts::contact(builder()?, &query, verb, &out).await,
         Command::Friendship { action } => friendships::friendship(builder()?, action, &out).await,
+        Command::Tags => tags::tags(builder()?, &out).await,
+        Command::Tag { name, action } => tags::tag(builder()?, &name, action, &out).await,
         Command::Message { id, action } => message::message(builder()?, &id, action, &out).await,
         Command::Events {
             room,
