@@ -85,6 +85,32 @@ pub enum Command {
         #[arg(required = true, num_args = 1..)]
         ids: Vec<String>,
     },
+    /// List contacts: all, or those whose id, exact name or exact alias is QUERY
+    Contacts {
+        /// A contact id, exact name or exact alias
+        query: Option<String>,
+    },
+    /// Act on one contact, found by id or else by exact name or alias
+    Contact {
+        /// A contact id, exact name or exact alias
+        query: String,
+        #[command(subcommand)]
+        verb: ContactVerb,
+    },
+    /// Accept, send or look for friend requests
+    Friendship {
+        #[command(subcommand)]
+        action: FriendshipAction,
+    },
+    /// List the account's tags
+    Tags,
+    /// Put a tag on a contact, take it off, or delete it
+    Tag {
+        /// The tag's name
+        name: String,
+        #[command(subcommand)]
+        action: TagAction,
+    },
     /// Check the connection step by step (settings, discovery, TCP, TLS, auth, health, events)
     Doctor,
     /// Print a message's payload, or act on the message
@@ -248,6 +274,76 @@ pub enum RoomVerb {
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+pub enum ContactVerb {
+    /// Print the contact's payload
+    Info,
+    /// Print the alias (remark) the bot gave the contact, or set it to NEW (`""` clears it)
+    Alias {
+        /// The new alias
+        new: Option<String>,
+    },
+    /// Send the contact a text
+    Say {
+        /// The text
+        text: String,
+    },
+    /// List the contact's tags
+    Tags,
+    /// Save the contact's avatar
+    Avatar {
+        /// Where to write it
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum FriendshipAction {
+    /// Accept a received friend request (the id a `friendship` event carries)
+    Accept {
+        /// The friendship id
+        id: String,
+    },
+    /// Ask a contact to become the bot's friend
+    Add {
+        /// A contact id, exact name or exact alias
+        #[arg(value_name = "CONTACT-QUERY")]
+        contact: String,
+        /// The greeting sent with the request
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        hello: String,
+    },
+    /// Find a contact by phone number or WeChat handle (exit 1 if there is none)
+    #[command(group(clap::ArgGroup::new("by").required(true).args(["phone", "handle"])))]
+    Search {
+        /// The phone number
+        #[arg(long, value_name = "P")]
+        phone: Option<String>,
+        /// The WeChat handle
+        #[arg(long, value_name = "H")]
+        handle: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TagAction {
+    /// Put the tag on a contact (the tag is created if new)
+    Add {
+        /// A contact id, exact name or exact alias
+        #[arg(value_name = "CONTACT-QUERY")]
+        contact: String,
+    },
+    /// Take the tag off a contact
+    Remove {
+        /// A contact id, exact name or exact alias
+        #[arg(value_name = "CONTACT-QUERY")]
+        contact: String,
+    },
+    /// Delete the tag: every contact loses it
+    Delete,
 }
 
 impl Global {

@@ -1,12 +1,13 @@
 //! The JSON of what the service sends (`shared/cli.md`): events with their wire name in
-//! `type` and the decoded fields in snake_case, messages, and the one-line human forms of
-//! both. Names come from the SDK's types (`Event::name`, `MessageType::name`, …).
+//! `type` and the decoded fields in snake_case, messages, contacts, and the human forms of
+//! each. Names come from the SDK's types (`Event::name`, `MessageType::name`, …).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use wechaty_client::{
-    Event, MessagePayload, RoomAnnounce, RoomEvent, RoomJoin, RoomLeave, RoomTopic,
+    ContactGender, ContactPayload, ContactType, Event, MessagePayload, RoomAnnounce, RoomEvent,
+    RoomJoin, RoomLeave, RoomTopic,
 };
 
 /// An event as cli.md specifies: the wire name in `type`, decoded fields in snake_case,
@@ -98,6 +99,106 @@ pub fn human_message(payload: &MessagePayload) -> String {
         .or_else(|| payload.filename.clone())
         .unwrap_or_default();
     format!("[{}] {from}{place}: {body}", payload.kind.name())
+}
+
+/// A contact as `contacts` lists it (and `friendship search` prints it).
+pub fn contact_json(payload: &ContactPayload) -> Value {
+    json!({
+        "id": payload.id,
+        "name": payload.name,
+        "alias": payload.alias,
+        "friend": payload.friend,
+        "type": contact_type_name(payload.kind),
+    })
+}
+
+/// One line for people: id, name, (alias), type and whether the contact is a friend.
+pub fn human_contact(payload: &ContactPayload) -> String {
+    format!(
+        "{}  {}{}  {}, {}",
+        payload.id,
+        payload.name.as_deref().unwrap_or("(no name)"),
+        payload
+            .alias
+            .as_deref()
+            .map(|alias| format!(" ({alias})"))
+            .unwrap_or_default(),
+        contact_type_name(payload.kind),
+        if payload.friend {
+            "friend"
+        } else {
+            "not a friend"
+        }
+    )
+}
+
+/// The whole payload, as `contact QUERY info` prints it: the payload's fields in snake_case,
+/// in this order (people read them one per line).
+pub fn contact_info_fields(payload: &ContactPayload) -> Vec<(&'static str, Value)> {
+    vec![
+        ("id", json!(payload.id)),
+        ("name", json!(payload.name)),
+        ("alias", json!(payload.alias)),
+        ("type", json!(contact_type_name(payload.kind))),
+        ("friend", json!(payload.friend)),
+        ("gender", json!(gender_name(payload.gender))),
+        ("handle", json!(payload.handle)),
+        ("phones", json!(payload.phones)),
+        ("star", json!(payload.star)),
+        ("province", json!(payload.province)),
+        ("city", json!(payload.city)),
+        ("address", json!(payload.address)),
+        ("signature", json!(payload.signature)),
+        ("avatar", json!(payload.avatar)),
+        ("corporation", json!(payload.corporation)),
+        ("title", json!(payload.title)),
+        ("description", json!(payload.description)),
+        ("coworker", json!(payload.coworker)),
+    ]
+}
+
+/// `key: value` lines of `fields` for people; absent values and empty lists are left out.
+pub fn human_fields(fields: &[(&'static str, Value)]) -> Vec<String> {
+    fields
+        .iter()
+        .filter_map(|(key, value)| {
+            let shown = match value {
+                Value::Null => return None,
+                Value::Array(items) if items.is_empty() => return None,
+                Value::String(text) => text.clone(),
+                Value::Bool(yes) => (if *yes { "yes" } else { "no" }).to_owned(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|item| {
+                        item.as_str()
+                            .map_or_else(|| item.to_string(), str::to_owned)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            Some(format!("{key}: {shown}"))
+        })
+        .collect()
+}
+
+/// `personal`, `official`, `corporation` or `unknown` (`shared/cli.md`).
+pub fn contact_type_name(kind: ContactType) -> &'static str {
+    match kind {
+        ContactType::Individual => "personal",
+        ContactType::Official => "official",
+        ContactType::Corporation => "corporation",
+        _ => "unknown",
+    }
+}
+
+/// `male`, `female` or `unknown`.
+fn gender_name(gender: ContactGender) -> &'static str {
+    match gender {
+        ContactGender::Male => "male",
+        ContactGender::Female => "female",
+        _ => "unknown",
+    }
 }
 
 fn millis(date: SystemTime) -> u64 {

@@ -575,3 +575,313 @@ fn human_output_escapes_what_the_service_sends() {
     let json = json_lines(&mock.run(TOKEN, &["--json", "room", "r1@chatroom", "topic"]));
     assert_eq!(json[0]["topic"], hostile);
 }
+
+#[test]
+fn contacts_lists_every_contact_or_those_a_query_names() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+
+    let contacts = json_lines(&run(&["contacts"]));
+    let ids: Vec<&str> = contacts.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["ann", "ben", "bot", "cora", "dan", "erin"]);
+    assert_eq!(
+        contacts[0],
+        serde_json::json!({
+            "id": "ann", "name": "Ann", "alias": "Ann (alias)", "friend": true, "type": "personal"
+        })
+    );
+    assert_eq!(contacts[1]["alias"], serde_json::Value::Null);
+    assert_eq!(contacts[5]["friend"], false);
+
+    // By id, exact name or exact alias; nothing matching is an empty list, as for `rooms`.
+    for query in ["ann", "Ann", "Ann (alias)"] {
+        let found = json_lines(&run(&["contacts", query]));
+        assert_eq!(found.len(), 1, "{query}");
+        assert_eq!(found[0]["id"], "ann", "{query}");
+    }
+    let none = run(&["contacts", "an"]);
+    assert!(json_lines(&none).is_empty());
+    assert_eq!(none.status.code(), Some(0));
+
+    let human = mock.run(TOKEN, &["contacts"]);
+    assert!(human.status.success(), "{}", text(&human.stderr));
+    let lines: Vec<String> = text(&human.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(lines[0], "ann  Ann (Ann (alias))  personal, friend");
+    assert_eq!(lines[5], "erin  Erin  personal, not a friend");
+
+    // A name from the service cannot reach the terminal raw.
+    let hostile = "\u{1b}[31mred\nfake";
+    json_lines(&run(&["contact", "ben", "alias", hostile]));
+    let human = text(&mock.run(TOKEN, &["contacts", "ben"]).stdout);
+    assert_eq!(
+        human,
+        "ben  Ben (\\u{1b}[31mred\\u{a}fake)  personal, friend\n"
+    );
+}
+
+#[test]
+fn contact_verbs_read_and_change_one_contact() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+
+    let info = json_lines(&run(&["contact", "Ann (alias)", "info"]));
+    assert_eq!(info.len(), 1);
+    assert_eq!(info[0]["id"], "ann");
+    assert_eq!(info[0]["name"], "Ann");
+    assert_eq!(info[0]["type"], "personal");
+    assert_eq!(info[0]["friend"], true);
+    assert_eq!(info[0]["gender"], "unknown");
+    assert_eq!(info[0]["handle"], serde_json::Value::Null);
+    assert_eq!(info[0]["phones"], serde_json::json!([]));
+    let erin = json_lines(&run(&["contact", "Erin", "info"]));
+    assert_eq!(erin[0]["phones"], serde_json::json!(["13800000005"]));
+    assert_eq!(erin[0]["handle"], "erin_w");
+    let human = mock.run(TOKEN, &["contact", "erin", "info"]);
+    assert!(human.status.success(), "{}", text(&human.stderr));
+    let shown = text(&human.stdout);
+    for line in [
+        "id: erin",
+        "name: Erin",
+        "type: personal",
+        "friend: no",
+        "handle: erin_w",
+        "phones: 13800000005",
+    ] {
+        assert!(shown.lines().any(|shown| shown == line), "{line}: {shown}");
+    }
+    assert!(
+        !shown.contains("alias"),
+        "absent values are left out: {shown}"
+    );
+
+    // alias: read, set, clear with "".
+    assert_eq!(
+        json_lines(&run(&["contact", "ann", "alias"]))[0],
+        serde_json::json!({ "alias": "Ann (alias)" })
+    );
+    assert_eq!(
+        json_lines(&run(&["contact", "Ann", "alias", "Annie"]))[0]["alias"],
+        "Annie"
+    );
+    assert_eq!(
+        json_lines(&run(&["contact", "Annie", "alias"]))[0]["alias"],
+        "Annie"
+    );
+    assert_eq!(
+        json_lines(&run(&["contact", "ann", "alias", ""]))[0],
+        serde_json::json!({ "alias": null })
+    );
+    assert_eq!(
+        json_lines(&run(&["contact", "ann", "alias"]))[0]["alias"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        text(&mock.run(TOKEN, &["contact", "ann", "alias"]).stdout),
+        "(none)\n"
+    );
+
+    // say: a direct message to the contact.
+    let said = json_lines(&run(&["contact", "Ben", "say", "hello Ben"]));
+    let id = said[0]["message_id"].as_str().unwrap().to_owned();
+    let message = json_lines(&run(&["message", &id]));
+    assert_eq!(message[0]["text"], "hello Ben");
+    assert_eq!(message[0]["listener_id"], "ben");
+    assert_eq!(message[0]["room_id"], serde_json::Value::Null);
+    assert!(text(&mock.run(TOKEN, &["contact", "ben", "say", "again"]).stdout).starts_with("sent"));
+
+    // tags: the demo's `vip` on ann.
+    assert_eq!(
+        json_lines(&run(&["contact", "ann", "tags"])),
+        [serde_json::json!({ "id": "vip", "name": "vip" })]
+    );
+    assert!(json_lines(&run(&["contact", "ben", "tags"])).is_empty());
+    assert_eq!(
+        text(&mock.run(TOKEN, &["contact", "ann", "tags"]).stdout),
+        "vip\n"
+    );
+
+    let file =
+        std::env::temp_dir().join(format!("wechaty-cli-contact-avatar-{}", std::process::id()));
+    let saved = json_lines(&run(&[
+        "contact",
+        "cora",
+        "avatar",
+        "--output",
+        file.to_str().unwrap(),
+    ]));
+    assert_eq!(saved[0]["avatar"], file.to_str().unwrap());
+    assert!(std::fs::read(&file).unwrap().starts_with(b"\x89PNG"));
+    let _ = std::fs::remove_file(&file);
+
+    // No match: exit 1, one line naming the query.
+    let missing = run(&["contact", "Nobody", "info"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stdout).is_empty());
+    let stderr = text(&missing.stderr);
+    assert!(
+        stderr.contains("\"Nobody\"") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    assert_eq!(run(&["contact", "ann", "avatar"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_contact_query_prefers_the_id_and_lists_ambiguous_matches() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+    // Ben's alias is "ann": the id `ann` still means Ann.
+    json_lines(&run(&["contact", "ben", "alias", "ann"]));
+    assert_eq!(
+        json_lines(&run(&["contact", "ann", "info"]))[0]["name"],
+        "Ann"
+    );
+    // Two contacts with the alias "Twin": exit 1, listing both ids.
+    json_lines(&run(&["contact", "ben", "alias", "Twin"]));
+    json_lines(&run(&["contact", "Cora", "alias", "Twin"]));
+    let output = run(&["contact", "Twin", "info"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("2 contacts") && stderr.contains("ben, cora"),
+        "{stderr}"
+    );
+    assert_eq!(json_lines(&run(&["contacts", "Twin"])).len(), 2);
+}
+
+#[test]
+fn friendship_accept_add_and_search() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+
+    // search: the contact found, in the `contacts` shape; none found: exit 1.
+    let expected = serde_json::json!({
+        "id": "erin", "name": "Erin", "alias": null, "friend": false, "type": "personal"
+    });
+    assert_eq!(
+        json_lines(&run(&["friendship", "search", "--phone", "13800000005"]))[0],
+        expected
+    );
+    assert_eq!(
+        json_lines(&run(&["friendship", "search", "--handle", "erin_w"])),
+        [expected]
+    );
+    assert_eq!(
+        text(
+            &mock
+                .run(TOKEN, &["friendship", "search", "--handle", "erin_w"])
+                .stdout
+        ),
+        "erin  Erin  personal, not a friend\n"
+    );
+    let nobody = run(&["friendship", "search", "--phone", "10000000000"]);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(text(&nobody.stdout).is_empty());
+    assert!(
+        text(&nobody.stderr).contains("10000000000"),
+        "{}",
+        text(&nobody.stderr)
+    );
+    assert_eq!(run(&["friendship", "search"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["friendship", "search", "--phone", "1", "--handle", "h"])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    // add: to a contact found by name.
+    assert_eq!(
+        json_lines(&run(&[
+            "friendship",
+            "add",
+            "Erin",
+            "--hello",
+            "hi from the bot"
+        ])),
+        [serde_json::json!({ "requested": "erin" })]
+    );
+    assert_eq!(
+        text(&mock.run(TOKEN, &["friendship", "add", "dan"]).stdout),
+        "sent a friend request to dan\n"
+    );
+    assert_eq!(run(&["friendship", "add", "Nobody"]).status.code(), Some(1));
+
+    // accept: Erin's waiting request; she is a friend afterwards.
+    assert_eq!(
+        json_lines(&run(&["friendship", "accept", "f-erin"])),
+        [serde_json::json!({ "accepted": "f-erin", "contact_id": "erin" })]
+    );
+    assert_eq!(
+        json_lines(&run(&["contact", "erin", "info"]))[0]["friend"],
+        true
+    );
+    // The confirmation is no request to accept; an unknown id is an error.
+    let confirm = run(&["friendship", "accept", "f-erin-confirm"]);
+    assert_eq!(confirm.status.code(), Some(1));
+    assert!(
+        text(&confirm.stderr).contains("not a received request"),
+        "{}",
+        text(&confirm.stderr)
+    );
+    assert_eq!(
+        run(&["friendship", "accept", "no-such-friendship"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn tags_list_add_remove_and_delete() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+    let names = |output: &Output| -> Vec<String> {
+        json_lines(output)
+            .iter()
+            .map(|tag| {
+                assert_eq!(tag["id"], tag["name"]);
+                tag["name"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+
+    assert_eq!(names(&run(&["tags"])), ["vip"]);
+    assert_eq!(text(&mock.run(TOKEN, &["tags"]).stdout), "vip\n");
+
+    assert_eq!(
+        json_lines(&run(&["tag", "team", "add", "Ben"])),
+        [serde_json::json!({ "added": "ben", "tag": "team" })]
+    );
+    assert_eq!(
+        text(
+            &mock
+                .run(TOKEN, &["tag", "team", "add", "Ann (alias)"])
+                .stdout
+        ),
+        "tagged ann with team\n"
+    );
+    assert_eq!(names(&run(&["tags"])), ["team", "vip"]);
+    assert_eq!(names(&run(&["contact", "ann", "tags"])), ["team", "vip"]);
+
+    assert_eq!(
+        json_lines(&run(&["tag", "team", "remove", "ben"])),
+        [serde_json::json!({ "removed": "ben", "tag": "team" })]
+    );
+    assert!(names(&run(&["contact", "ben", "tags"])).is_empty());
+
+    assert_eq!(
+        json_lines(&run(&["tag", "team", "delete"])),
+        [serde_json::json!({ "deleted": "team" })]
+    );
+    assert_eq!(names(&run(&["contact", "ann", "tags"])), ["vip"]);
+    assert_eq!(
+        text(&mock.run(TOKEN, &["tag", "vip", "delete"]).stdout),
+        "deleted the tag vip\n"
+    );
+    assert!(names(&run(&["tags"])).is_empty());
+
+    // An unknown tag or contact: exit 1.
+    assert_eq!(run(&["tag", "vip", "delete"]).status.code(), Some(1));
+    assert_eq!(run(&["tag", "vip", "add", "Nobody"]).status.code(), Some(1));
+    assert_eq!(run(&["tag", "vip"]).status.code(), Some(2));
+}

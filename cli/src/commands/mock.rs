@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use wechaty_bench::WorldSize;
-use wechaty_client::mock::{MockPuppetService, MockTls, MockWorld, Scenario, DEFAULT_TOKEN};
+use wechaty_client::mock::{
+    MockContact, MockFriendship, MockPuppetService, MockTls, MockWorld, Scenario, DEFAULT_TOKEN,
+};
 use wechaty_client::{ENV_TOKEN, ENV_TOKEN_FILE};
 
 /// What `mock` serves, from its options.
@@ -32,7 +34,7 @@ pub async fn mock(token: Option<&str>, options: MockOptions) -> Result<()> {
     let world = match (&scenario, options.bench_world) {
         (Some(scenario), _) => scenario.world(),
         (None, true) => wechaty_bench::bench_world(&WorldSize::default()),
-        (None, false) => MockWorld::demo(),
+        (None, false) => demo_world(),
     };
     let tls = match (options.tls, options.tls_files) {
         (false, _) => None,
@@ -40,6 +42,23 @@ pub async fn mock(token: Option<&str>, options: MockOptions) -> Result<()> {
         (true, None) => Some(MockTls::stock()),
     };
     serve(token, options.bind, options.port, tls, world, scenario).await
+}
+
+/// The demo world, plus what the contact, friendship and tag commands can show out of the
+/// box (README): `erin`, a stranger with a phone number and a handle, whose friend request
+/// `f-erin` waits to be accepted, and the tag `vip` on `ann`.
+fn demo_world() -> MockWorld {
+    let world = MockWorld::demo();
+    world.add_contact(
+        MockContact::new("erin", "Erin")
+            .stranger()
+            .phone("13800000005")
+            .handle("erin_w"),
+    );
+    // No Event stream is open yet: the request is stored, its event not sent.
+    world.friend_request(MockFriendship::request("f-erin", "erin", "Hi, it's Erin"));
+    world.tag_contact("vip", "ann");
+    world
 }
 
 /// Serves until Ctrl-C; prints `listening on ADDR` once ready.

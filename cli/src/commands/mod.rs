@@ -1,11 +1,14 @@
 //! One module per group of commands; `run` hands each command to its module.
 
 mod bench;
+mod contacts;
 mod events;
+mod friendships;
 mod message;
 mod mock;
 mod rooms;
 mod service;
+mod tags;
 
 use anyhow::Result;
 
@@ -28,6 +31,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::RoomCreate { topic, ids } => {
             rooms::room_create(builder()?, &topic, ids, &out).await
         }
+        Command::Contacts { query } => contacts::contacts(builder()?, query, &out).await,
+        Command::Contact { query, verb } => contacts::contact(builder()?, &query, verb, &out).await,
+        Command::Friendship { action } => friendships::friendship(builder()?, action, &out).await,
+        Command::Tags => tags::tags(builder()?, &out).await,
+        Command::Tag { name, action } => tags::tag(builder()?, &name, action, &out).await,
         Command::Message { id, action } => message::message(builder()?, &id, action, &out).await,
         Command::Events {
             room,
