@@ -18,8 +18,8 @@ use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
 use crate::tls::x509::{format_time, Certificate};
 use crate::{
-    ContactPayload, FileBox, FriendshipPayload, MessagePayload, MiniProgram, RoomInvitationPayload, RoomMemberPayload,
-    RoomPayload, UrlLink,
+    ContactPayload, FileBox, FriendshipPayload, MessagePayload, MiniProgram, RoomInvitationPayload,
+    RoomMemberPayload, RoomPayload, UrlLink,
 };
 
 /// Event types the stream knows (`EventType`); any other number decodes as `Event::Unknown`.
