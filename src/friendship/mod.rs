@@ -137,6 +137,10 @@ impl Friendship {
 
     /// A friendship from [`to_json`](Self::to_json) output: pushed back to the service
     /// (`FriendshipPayload` with the payload set), so that `accept()` works again.
+    ///
+    /// The official TypeScript server (ps@1.19.9) ignores a pushed payload and answers as for
+    /// a read: a friendship it still knows comes back, one it has forgotten (a restarted
+    /// service) is an error, as with the official clients.
     #[allow(deprecated)] // the wrapper too, for old servers
     pub async fn from_json(bot: &Wechaty, json: &str) -> Result<Self> {
         let payload: FriendshipPayload = serde_json::from_str(json)
