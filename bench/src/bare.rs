@@ -88,16 +88,21 @@ pub(crate) async fn room_payloads(client: &Puppet, in_flight: usize) -> Result<u
     successes(loaded)
 }
 
-/// `ContactList`, then every `ContactPayload`, `in_flight` at a time; returns how many
-/// contacts.
-pub(crate) async fn contact_payloads(client: &Puppet, in_flight: usize) -> Result<usize> {
-    let ids = client
+/// `ContactList` alone: every contact id.
+pub(crate) async fn contact_ids(client: &Puppet) -> Result<Vec<String>> {
+    Ok(client
         .clone()
         .contact_list(pb::ContactListRequest {})
         .await
         .map_err(|status| failed("ContactList", status))?
         .into_inner()
-        .ids;
+        .ids)
+}
+
+/// `ContactList`, then every `ContactPayload`, `in_flight` at a time; returns how many
+/// contacts.
+pub(crate) async fn contact_payloads(client: &Puppet, in_flight: usize) -> Result<usize> {
+    let ids = contact_ids(client).await?;
     let loaded: Vec<Result<String>> = stream::iter(ids)
         .map(|id| async move {
             let response = client

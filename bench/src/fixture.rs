@@ -242,6 +242,16 @@ impl BenchFixture {
         Ok(elapsed)
     }
 
+    /// The bare client's `ContactList` call alone: the floor of a warm `find` (which cannot
+    /// skip it), to set beside [`Self::find_contact_by_name`]. Returns the time and how many
+    /// ids.
+    pub async fn bare_contact_list(&self) -> Result<(Duration, usize)> {
+        self.timed_count(Side::Bare, false, async {
+            Ok(bare::contact_ids(&self.bare).await?.len())
+        })
+        .await
+    }
+
     /// `topic()` of a room whose payload is cached, `iterations` times: the time per call and,
     /// on the embedded mock, how many RPCs the calls made (`None` elsewhere).
     pub async fn warm_topic(&self, room: &str, iterations: u32) -> Result<(Duration, Option<u64>)> {
