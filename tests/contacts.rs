@@ -111,6 +111,35 @@ async fn finding_lists_every_time_but_fetches_each_payload_once() {
 }
 
 #[tokio::test]
+async fn a_listing_fetches_only_the_payloads_it_lacks_in_the_services_order() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    bot.contacts().find_all(ContactQuery::All).await.unwrap();
+    // Two contacts appear (without a notice, as on the official protocol): one listed among
+    // the cached ones, one after them.
+    world.add_contact(MockContact::new("bea", "Bea"));
+    world.add_contact(MockContact::new("zoe", "Zoe"));
+    let payloads = world.calls("ContactPayload");
+    let all = bot.contacts().find_all(ContactQuery::All).await.unwrap();
+    assert_eq!(world.calls("ContactPayload") - payloads, 2);
+    let listed: Vec<&str> = all.iter().map(|c| c.id().as_str()).collect();
+    assert_eq!(
+        listed,
+        ["ann", "bea", "ben", "bot", "cora", "dan", "erin", "finn", "zoe"]
+    );
+    assert_eq!(
+        bot.contacts()
+            .find("Bea")
+            .await
+            .unwrap()
+            .unwrap()
+            .id()
+            .as_str(),
+        "bea"
+    );
+}
+
+#[tokio::test]
 async fn getters_read_the_payload_once() {
     let (server, bot) = setup().await;
     let world = server.world();

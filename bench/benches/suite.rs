@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tokio::runtime::Runtime;
-use wechaty_bench::{big_room_id, room_id, BenchFixture, FanOutPlan, Side, WorldSize};
+use wechaty_bench::{
+    big_room_id, contact_name, room_id, BenchFixture, FanOutPlan, Side, WorldSize,
+};
 
 const SIDES: [(Side, &str); 2] = [(Side::Sdk, "sdk"), (Side::Bare, "bare")];
 
@@ -114,6 +116,41 @@ fn rooms(c: &mut Criterion, runtime: &Runtime, fixture: &BenchFixture) {
     group.finish();
 }
 
+fn contacts(c: &mut Criterion, runtime: &Runtime, fixture: &BenchFixture) {
+    let mut group = c.benchmark_group("contacts");
+    group.sample_size(10);
+    for (side, name) in SIDES {
+        group.bench_function(BenchmarkId::new("find_all_cold", name), |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| {
+                        runtime
+                            .block_on(fixture.find_all_contacts(side, true))
+                            .expect("contacts list")
+                            .0
+                    })
+                    .sum()
+            })
+        });
+    }
+    runtime
+        .block_on(fixture.find_all_contacts(Side::Sdk, true))
+        .expect("contacts list");
+    let name = contact_name(WorldSize::default().contacts / 2);
+    group.bench_function("find_by_name_warm", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    runtime
+                        .block_on(fixture.find_contact_by_name(&name))
+                        .expect("the contact is found")
+                })
+                .sum()
+        })
+    });
+    group.finish();
+}
+
 fn getters(c: &mut Criterion, runtime: &Runtime, fixture: &BenchFixture) {
     let room = room_id(0);
     c.bench_function("warm_getter_topic", |b| {
@@ -164,6 +201,7 @@ fn suite(c: &mut Criterion) {
     unary(c, &runtime, &fixture);
     member_list(c, &runtime, &fixture);
     rooms(c, &runtime, &fixture);
+    contacts(c, &runtime, &fixture);
     getters(c, &runtime, &fixture);
     fan_out(c, &runtime, &fixture);
 }

@@ -88,6 +88,36 @@ pub(crate) async fn room_payloads(client: &Puppet, in_flight: usize) -> Result<u
     successes(loaded)
 }
 
+/// `ContactList` alone: every contact id.
+pub(crate) async fn contact_ids(client: &Puppet) -> Result<Vec<String>> {
+    Ok(client
+        .clone()
+        .contact_list(pb::ContactListRequest {})
+        .await
+        .map_err(|status| failed("ContactList", status))?
+        .into_inner()
+        .ids)
+}
+
+/// `ContactList`, then every `ContactPayload`, `in_flight` at a time; returns how many
+/// contacts.
+pub(crate) async fn contact_payloads(client: &Puppet, in_flight: usize) -> Result<usize> {
+    let ids = contact_ids(client).await?;
+    let loaded: Vec<Result<String>> = stream::iter(ids)
+        .map(|id| async move {
+            let response = client
+                .clone()
+                .contact_payload(pb::ContactPayloadRequest { id })
+                .await
+                .map_err(|status| failed("ContactPayload", status))?;
+            Ok(response.into_inner().name)
+        })
+        .buffered(in_flight.max(1))
+        .collect()
+        .await;
+    successes(loaded)
+}
+
 /// What a bare client would decode from a room event: its own typed struct, borrowing nothing.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -13,6 +13,7 @@ use crate::memory::resident_bytes;
 use crate::world::{bench_world, contact_id, WorldSize};
 use wechaty_client::mock::{MockPuppetService, MockServer, MockWorld};
 use wechaty_client::proto::PuppetClient as Puppet;
+use wechaty_client::ContactQuery;
 use wechaty_client::MemberQuery;
 use wechaty_client::RoomQuery;
 use wechaty_client::Wechaty;
@@ -191,6 +192,20 @@ impl BenchFixture {
         .await
     }
 
+    /// Every contact's payload (`find_all` of every contact; the bare client: `ContactList`
+    /// and every `ContactPayload`, as many in flight). `cold` empties the SDK's caches first.
+    pub async fn find_all_contacts(&self, side: Side, cold: bool) -> Result<(Duration, usize)> {
+        self.timed_count(side, cold, async {
+            match side {
+                Side::Sdk => Ok(self.bot.contacts().find_all(ContactQuery::All).await?.len()),
+                Side::Bare => {
+                    bare::contact_payloads(&self.bare, DEFAULT_MAX_CONCURRENT_LOOKUPS).await
+                }
+            }
+        })
+        .await
+    }
+
     /// Times `work` (which counts what it loaded), after emptying the SDK's caches when
     /// `cold` (the bare client has none).
     async fn timed_count(
@@ -215,6 +230,26 @@ impl BenchFixture {
         let elapsed = started.elapsed();
         found.ok_or_else(|| BenchError::Failed(format!("no room has the topic {topic:?}")))?;
         Ok(elapsed)
+    }
+
+    /// `find` of one contact by its exact name, with payloads already cached (it still asks
+    /// `ContactList`: contacts come and go without telling).
+    pub async fn find_contact_by_name(&self, name: &str) -> Result<Duration> {
+        let started = Instant::now();
+        let found = self.bot.contacts().find(name).await?;
+        let elapsed = started.elapsed();
+        found.ok_or_else(|| BenchError::Failed(format!("no contact is named {name:?}")))?;
+        Ok(elapsed)
+    }
+
+    /// The bare client's `ContactList` call alone: the floor of a warm `find` (which cannot
+    /// skip it), to set beside [`Self::find_contact_by_name`]. Returns the time and how many
+    /// ids.
+    pub async fn bare_contact_list(&self) -> Result<(Duration, usize)> {
+        self.timed_count(Side::Bare, false, async {
+            Ok(bare::contact_ids(&self.bare).await?.len())
+        })
+        .await
     }
 
     /// `topic()` of a room whose payload is cached, `iterations` times: the time per call and,

@@ -33,4 +33,6 @@ pub use memory::{peak_resident_bytes_of, resident_bytes};
 pub use report::{Report, Row, Target, Unit};
 pub use stats::{percentile, Spread};
 pub use suite::{run_suite, SuiteOptions, SCENARIOS};
-pub use world::{bench_world, big_room_id, contact_id, room_id, room_topic, WorldSize};
+pub use world::{
+    bench_world, big_room_id, contact_id, contact_name, room_id, room_topic, WorldSize,
+};

@@ -10,7 +10,7 @@ use crate::fixture::{BenchFixture, MemoryReading, Side};
 use crate::memory::peak_resident_bytes_of;
 use crate::report::{Report, Row, Target, Unit};
 use crate::stats::percentile;
-use crate::world::{big_room_id, room_id, room_topic, WorldSize};
+use crate::world::{big_room_id, contact_name, room_id, room_topic, WorldSize};
 
 /// The scenarios, by the names `--only` takes.
 pub const SCENARIOS: [&str; 6] = ["unary", "members", "find", "getters", "fan-out", "memory"];
@@ -241,6 +241,9 @@ pub async fn run_suite(
         if embedded {
             add(warm, &mut rows);
         }
+        for row in contact_rows(fixture, options, embedded).await? {
+            add(row, &mut rows);
+        }
     }
     if options.runs("getters") {
         let room = match options.member_rooms.first() {
@@ -321,6 +324,58 @@ pub async fn run_suite(
         environment: environment(fixture),
         runs: options.runs,
         rows,
+    })
+}
+
+/// Warm contact finds per run (the run's figure is their median).
+const WARM_FINDS_PER_RUN: usize = 5;
+
+/// `find_all` of every contact, cold, beside the bare client; then, with the payloads cached,
+/// `find` of one contact by its exact name (embedded mock only: it knows the names) beside the
+/// bare client's `ContactList` alone, the one call a warm find cannot skip.
+async fn contact_rows(
+    fixture: &BenchFixture,
+    options: &SuiteOptions,
+    embedded: bool,
+) -> Result<Vec<Row>> {
+    let mut cold =
+        Row::new("find_all contacts, cold", Unit::Millis).target(Target::RatioAtMost(1.3));
+    let mut warm = Row::new("find contact by name, warm", Unit::Millis).target(Target::AtMost(1.0));
+    let name = contact_name(options.world.contacts / 2);
+    let mut contacts = 0;
+    for _ in 0..options.runs {
+        let (sdk, count) = fixture.find_all_contacts(Side::Sdk, true).await?;
+        let (bare, bare_count) = fixture.find_all_contacts(Side::Bare, true).await?;
+        if count != bare_count {
+            return Err(BenchError::Failed(format!(
+                "the SDK found {count} contacts, the bare client {bare_count}"
+            )));
+        }
+        contacts = count;
+        cold.sdk.push(millis(sdk));
+        cold.bare.push(millis(bare));
+        if embedded {
+            // A few finds per run, each beside a bare ContactList, and the median of each: one
+            // find of 50,000 ids swings with whatever else the two cores do at that moment.
+            let (mut finds, mut lists) = (Vec::new(), Vec::new());
+            for _ in 0..WARM_FINDS_PER_RUN {
+                finds.push(fixture.find_contact_by_name(&name).await?);
+                lists.push(fixture.bare_contact_list().await?.0);
+            }
+            warm.sdk
+                .push(millis(percentile(&mut finds, 50.0).unwrap_or_default()));
+            warm.bare
+                .push(millis(percentile(&mut lists, 50.0).unwrap_or_default()));
+        }
+    }
+    cold.note = Some(format!("{contacts} contacts"));
+    warm.note = Some(format!(
+        "one ContactList RPC, payloads from the cache; median of {WARM_FINDS_PER_RUN} per run; \
+         bare: that ContactList call alone"
+    ));
+    Ok(match embedded {
+        true => vec![cold, warm],
+        false => vec![cold],
     })
 }
 

@@ -44,6 +44,11 @@ pub fn contact_id(index: usize) -> String {
     format!("contact{index}")
 }
 
+/// The name of contact `index`.
+pub fn contact_name(index: usize) -> String {
+    format!("Member {index}")
+}
+
 /// The id of the big room with `members` members.
 pub fn big_room_id(members: usize) -> String {
     format!("big{members}@chatroom")
@@ -56,7 +61,7 @@ pub fn bench_world(size: &WorldSize) -> MockWorld {
     let biggest = size.big_rooms.iter().copied().max().unwrap_or(0);
     for index in 0..size.contacts.max(biggest) {
         world.add_contact(
-            MockContact::new(contact_id(index), format!("Member {index}"))
+            MockContact::new(contact_id(index), contact_name(index))
                 .alias(format!("Alias {index}")),
         );
     }

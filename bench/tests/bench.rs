@@ -34,6 +34,7 @@ async fn the_quick_suite_measures_every_scenario_beside_bare_tonic() {
         "unary throughput",
         "cold member list",
         "find_all, cold",
+        "find_all contacts, cold",
         "event fan-out",
     ] {
         let row = row(figure);
@@ -42,6 +43,12 @@ async fn the_quick_suite_measures_every_scenario_beside_bare_tonic() {
     }
     assert_eq!(row("cold member list").note.as_deref(), Some("100 members"));
     assert_eq!(row("find_all, cold").note.as_deref(), Some("101 rooms"));
+    // The world's 2,000 contacts and the bot itself.
+    assert_eq!(
+        row("find_all contacts, cold").note.as_deref(),
+        Some("2001 contacts")
+    );
+    assert_eq!(row("find contact by name, warm").sdk.len(), 1);
     let getter = row("warm getter");
     assert_eq!(getter.unit, Unit::Nanos);
     assert_eq!(getter.note.as_deref(), Some("0 RPCs made"));

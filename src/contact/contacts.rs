@@ -14,7 +14,7 @@ use super::Contact;
 use crate::error::Result;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
-use crate::listed::load_listed;
+use crate::listed::load_listed_cached;
 use crate::wechaty::Wechaty;
 
 /// The contacts of a bot: `bot.contacts()`.
@@ -200,8 +200,10 @@ impl Contacts {
             )
             .await?;
         let (cache, transport) = (&self.bot.caches().contacts, &self.bot.transport()?);
-        load_listed(
+        load_listed_cached(
             response.ids,
+            // The cached payloads a batch at a time; only the rest read through one by one.
+            |ids: &[ContactId]| cache.read_many(ids, Arc::clone),
             self.bot.lookup_limit(),
             "contact",
             |id: ContactId| async move {
