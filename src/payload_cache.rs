@@ -4,10 +4,14 @@
 //! The dispatch task runs [`PayloadCaches::invalidate`] on every event before subscribers see
 //! it: `dirty` with protocol.md §11.3's id semantics (a room-member dirty carries the **room**
 //! id and drops all of that room's members), join/leave/topic drop that room, and a reconnect
-//! drops everything (events were missed). Each forget concerns one room or one contact: a fetch
+//! drops everything (events were missed); a friendship, login or logout drops the contact
+//! listing. Each forget concerns one room or one contact: a fetch
 //! in flight for another is never voided (see `cache.rs`).
 
+use std::time::Duration;
+
 use crate::cache::Cache;
+use crate::contact::directory::ContactDirectory;
 use crate::contact::payload::ContactCache;
 use crate::event::{Event, PayloadType};
 use crate::ids::{ContactId, RoomId};
@@ -20,12 +24,16 @@ use crate::statistics::CacheStatistics;
 /// checked, the listing is rebuilt (from the caches: cheap).
 const FORGOTTEN_CONTACTS_LOG: usize = 1024;
 
-/// How many entries each cache keeps.
+/// How many entries each cache keeps, and how long the contact list is reused.
 ///
 /// ```
+/// use std::time::Duration;
 /// use wechaty_client::CacheLimits;
 /// let limits = CacheLimits { contacts: 10_000, ..CacheLimits::default() };
 /// assert_eq!(limits.rooms, 10_000);
+/// // Ask the service for the contact list on every find:
+/// let always = CacheLimits { contact_list_ttl: Duration::ZERO, ..CacheLimits::default() };
+/// # let _ = always;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheLimits {
@@ -39,16 +47,24 @@ pub struct CacheLimits {
     /// quarter for rooms, half for contacts, a quarter for member lists. Whichever bound is
     /// reached first, the least recently used entries go.
     pub bytes: usize,
+    /// How long `bot.contacts()` reuses its last listing (`ContactList` and the payloads) while
+    /// no event says contacts changed: a contact `dirty` or edit, a friendship, a login or
+    /// logout, a reconnect each make the next find ask again. The protocol has no event for
+    /// every change (someone deleting the bot), so this bounds how stale a listing can be.
+    /// Default 30 s; zero asks the service every time.
+    pub contact_list_ttl: Duration,
 }
 
 impl Default for CacheLimits {
-    /// 10,000 rooms, 100,000 contacts, 1,000 member lists, 256 MiB.
+    /// 10,000 rooms, 100,000 contacts, 1,000 member lists, 256 MiB; the contact list reused
+    /// for 30 s.
     fn default() -> Self {
         Self {
             rooms: 10_000,
             contacts: 100_000,
             member_lists: 1_000,
             bytes: 256 * 1024 * 1024,
+            contact_list_ttl: Duration::from_secs(30),
         }
     }
 }
@@ -58,6 +74,8 @@ pub(crate) struct PayloadCaches {
     pub(crate) rooms: RoomCache,
     pub(crate) contacts: ContactCache,
     pub(crate) members: MemberCache,
+    /// The last contact listing (`contact/directory.rs`).
+    pub(crate) contact_list: ContactDirectory,
 }
 
 impl PayloadCaches {
@@ -68,6 +86,7 @@ impl PayloadCaches {
                 .with_byte_limit(limits.bytes / 2, |contact| contact.weight()),
             members: Cache::new(limits.member_lists)
                 .with_byte_limit(limits.bytes / 4, MemberList::weight),
+            contact_list: ContactDirectory::new(limits.contact_list_ttl),
         }
     }
 
@@ -101,6 +120,7 @@ impl PayloadCaches {
         self.rooms.clear();
         self.contacts.clear();
         self.members.clear();
+        self.contact_list.invalidate();
     }
 
     /// The invalidation hook the dispatch task runs on every event.
@@ -123,6 +143,10 @@ impl PayloadCaches {
             Event::RoomLeave(leave) => self.forget_room(&leave.room_id),
             Event::RoomTopic(topic) => self.forget_room(&topic.room_id),
             Event::Reconnected => self.clear(),
+            // Each may add or remove contacts, which no dirty tells.
+            Event::Friendship { .. } | Event::Login { .. } | Event::Logout { .. } => {
+                self.contact_list.invalidate()
+            }
             _ => {}
         }
     }

@@ -90,29 +90,82 @@ async fn find_by_id_name_alias_filter_regex_and_closure() {
 }
 
 #[tokio::test]
-async fn finding_lists_every_time_but_fetches_each_payload_once() {
+async fn finding_reuses_the_listing_until_something_says_contacts_changed() {
     let (server, bot) = setup().await;
     let world = server.world();
-    let (lists, payloads) = (world.calls("ContactList"), world.calls("ContactPayload"));
+    let lists = || world.calls("ContactList");
+    let (before, payloads) = (lists(), world.calls("ContactPayload"));
     let all = bot.contacts().find_all(ContactQuery::All).await.unwrap();
     assert_eq!(all.len(), 7);
-    assert_eq!(world.calls("ContactList") - lists, 1);
+    assert_eq!(lists() - before, 1);
     let fetched = world.calls("ContactPayload") - payloads;
     assert!(
         (6..=7).contains(&fetched),
         "{fetched} payload RPCs for 7 contacts (the bot's own may be cached)"
     );
 
-    // Again: the list is asked for (contacts come and go), the payloads come from the cache.
+    // Again: the listing is reused, no RPC at all.
     let ann = bot.contacts().find("Ann").await.unwrap().unwrap();
     assert_eq!(ann.name().await.unwrap(), "Ann");
-    assert_eq!(world.calls("ContactList") - lists, 2);
+    assert_eq!(lists() - before, 1);
     assert_eq!(world.calls("ContactPayload") - payloads, fetched);
+
+    // An edit (its dirty, and the bot's own forget) makes the next find ask again; the other
+    // payloads still come from the cache.
+    bot.contact("ben").set_alias(Some("Benny")).await.unwrap();
+    let benny = bot.contacts().find("Benny").await.unwrap().unwrap();
+    assert_eq!(benny.id().as_str(), "ben");
+    assert_eq!(lists() - before, 2);
+    assert_eq!(world.calls("ContactPayload") - payloads, fetched + 1);
+
+    // A friendship may add a contact, which no dirty tells: asked again.
+    world.add_contact(MockContact::new("gwen", "Gwen"));
+    assert!(
+        bot.contacts().find("Gwen").await.unwrap().is_none(),
+        "not told yet"
+    );
+    let mut events = bot.events();
+    world.friend_request(wechaty_client::mock::MockFriendship::request(
+        "f1", "gwen", "hi",
+    ));
+    common::next_matching(&mut events, |e| {
+        matches!(e, wechaty_client::Event::Friendship { .. })
+    })
+    .await;
+    assert!(bot.contacts().find("Gwen").await.unwrap().is_some());
+    assert_eq!(lists() - before, 3);
+}
+
+#[tokio::test]
+async fn a_zero_list_ttl_asks_the_service_every_time() {
+    let world = MockWorld::demo();
+    let server = common::serve("insecure_contacts", world).await;
+    let limits = wechaty_client::CacheLimits {
+        contact_list_ttl: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let bot = server
+        .bot_builder()
+        .cache_limits(limits)
+        .build()
+        .await
+        .unwrap();
+    let world = server.world();
+    bot.contacts().find("Ann").await.unwrap().unwrap();
+    world.add_contact(MockContact::new("gwen", "Gwen"));
+    assert!(bot.contacts().find("Gwen").await.unwrap().is_some());
+    assert_eq!(world.calls("ContactList"), 2);
 }
 
 #[tokio::test]
 async fn a_listing_fetches_only_the_payloads_it_lacks_in_the_services_order() {
-    let (server, bot) = setup().await;
+    let (server, _) = setup().await;
+    // Listed every time, so the second listing sees what appeared without a notice.
+    let limits = wechaty_client::CacheLimits {
+        contact_list_ttl: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let (bot, _events) = common::started(server.bot_builder().cache_limits(limits)).await;
     let world = server.world();
     bot.contacts().find_all(ContactQuery::All).await.unwrap();
     // Two contacts appear (without a notice, as on the official protocol): one listed among

@@ -232,8 +232,8 @@ impl BenchFixture {
         Ok(elapsed)
     }
 
-    /// `find` of one contact by its exact name, with payloads already cached (it still asks
-    /// `ContactList`: contacts come and go without telling).
+    /// `find` of one contact by its exact name, warm: the last listing is reused while no
+    /// event says contacts changed (`CacheLimits::contact_list_ttl`).
     pub async fn find_contact_by_name(&self, name: &str) -> Result<Duration> {
         let started = Instant::now();
         let found = self.bot.contacts().find(name).await?;
@@ -242,14 +242,18 @@ impl BenchFixture {
         Ok(elapsed)
     }
 
-    /// The bare client's `ContactList` call alone: the floor of a warm `find` (which cannot
-    /// skip it), to set beside [`Self::find_contact_by_name`]. Returns the time and how many
-    /// ids.
+    /// The bare client's `ContactList` call alone: the least a find that asks the service
+    /// costs, to set beside [`Self::find_contact_by_name`]. Returns the time and how many ids.
     pub async fn bare_contact_list(&self) -> Result<(Duration, usize)> {
         self.timed_count(Side::Bare, false, async {
             Ok(bare::contact_ids(&self.bare).await?.len())
         })
         .await
+    }
+
+    /// How many `rpc` calls the embedded mock has answered (both clients'; `None` elsewhere).
+    pub fn mock_calls(&self, rpc: &str) -> Option<u64> {
+        self.world().map(|world| world.calls(rpc))
     }
 
     /// `topic()` of a room whose payload is cached, `iterations` times: the time per call and,

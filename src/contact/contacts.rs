@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use regex::Regex;
 
+use super::directory::Listing;
 use super::payload::{self, ContactPayload};
 use super::Contact;
 use crate::error::Result;
@@ -174,9 +175,9 @@ impl Contacts {
     /// Every contact matching `query`, in the service's order.
     pub async fn find_all(&self, query: impl Into<ContactQuery>) -> Result<Vec<Contact>> {
         let query = query.into();
-        let payloads = self.payloads().await?;
-        Ok(payloads
-            .into_iter()
+        let listing = self.listing().await?;
+        Ok(listing
+            .iter()
             .filter(|payload| query.matches(payload))
             .map(|payload| self.bot.contact(payload.id.clone()))
             .collect())
@@ -184,12 +185,30 @@ impl Contacts {
 
     /// The first contact matching `query`.
     pub async fn find(&self, query: impl Into<ContactQuery>) -> Result<Option<Contact>> {
-        Ok(self.find_all(query).await?.into_iter().next())
+        let query = query.into();
+        let listing = self.listing().await?;
+        Ok(listing
+            .iter()
+            .find(|payload| query.matches(payload))
+            .map(|payload| self.bot.contact(payload.id.clone())))
     }
 
-    /// Every contact's payload: `ContactList`, then the payloads (cached ones without an
-    /// RPC). Contacts the service cannot describe any more are skipped with a warning.
+    /// Every contact's payload, in the service's order: the last listing while it holds (see
+    /// [`CacheLimits::contact_list_ttl`](crate::CacheLimits::contact_list_ttl)), else
+    /// `ContactList` and the payloads (cached ones without an RPC). Contacts the service
+    /// cannot describe any more are skipped with a warning.
     pub async fn payloads(&self) -> Result<Vec<Arc<ContactPayload>>> {
+        Ok(self.listing().await?.to_vec())
+    }
+
+    async fn listing(&self) -> Result<Listing> {
+        let caches = self.bot.caches();
+        let directory = &caches.contact_list;
+        if let Some(listing) = directory.current(caches.contacts.epoch()) {
+            return Ok(listing);
+        }
+        // Stamped before asking: a change while the listing is taken voids it.
+        let stamp = directory.stamp(caches.contacts.epoch());
         let response = self
             .bot
             .transport()?
@@ -199,8 +218,8 @@ impl Contacts {
                 |mut c, r| async move { c.contact_list(r).await },
             )
             .await?;
-        let (cache, transport) = (&self.bot.caches().contacts, &self.bot.transport()?);
-        load_listed_cached(
+        let (cache, transport) = (&caches.contacts, &self.bot.transport()?);
+        let payloads = load_listed_cached(
             response.ids,
             // The cached payloads a batch at a time; only the rest read through one by one.
             |ids: &[ContactId]| cache.read_many(ids, Arc::clone),
@@ -211,6 +230,9 @@ impl Contacts {
                 (id, payload)
             },
         )
-        .await
+        .await?;
+        let listing: Listing = payloads.into();
+        directory.store(stamp, Arc::clone(&listing));
+        Ok(listing)
     }
 }

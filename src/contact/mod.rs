@@ -3,6 +3,7 @@
 
 mod contact_self;
 mod contacts;
+pub(crate) mod directory;
 pub(crate) mod payload;
 
 use std::fmt;
