@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use regex::Regex;
 
-use super::directory::Listing;
+use super::directory::{ContactListing, Listing};
 use super::payload::{self, ContactPayload};
 use super::Contact;
 use crate::error::Result;
@@ -176,9 +176,7 @@ impl Contacts {
     pub async fn find_all(&self, query: impl Into<ContactQuery>) -> Result<Vec<Contact>> {
         let query = query.into();
         let listing = self.listing().await?;
-        Ok(listing
-            .iter()
-            .filter(|payload| query.matches(payload))
+        Ok(matching(&listing, &query)
             .map(|payload| self.bot.contact(payload.id.clone()))
             .collect())
     }
@@ -187,10 +185,10 @@ impl Contacts {
     pub async fn find(&self, query: impl Into<ContactQuery>) -> Result<Option<Contact>> {
         let query = query.into();
         let listing = self.listing().await?;
-        Ok(listing
-            .iter()
-            .find(|payload| query.matches(payload))
-            .map(|payload| self.bot.contact(payload.id.clone())))
+        let found = matching(&listing, &query)
+            .next()
+            .map(|payload| self.bot.contact(payload.id.clone()));
+        Ok(found)
     }
 
     /// Every contact's payload, in the service's order: the last listing while it holds (see
@@ -198,7 +196,7 @@ impl Contacts {
     /// `ContactList` and the payloads (cached ones without an RPC). Contacts the service
     /// cannot describe any more are skipped with a warning.
     pub async fn payloads(&self) -> Result<Vec<Arc<ContactPayload>>> {
-        Ok(self.listing().await?.to_vec())
+        Ok(self.listing().await?.payloads().to_vec())
     }
 
     async fn listing(&self) -> Result<Listing> {
@@ -231,8 +229,30 @@ impl Contacts {
             },
         )
         .await?;
-        let listing: Listing = payloads.into();
+        let listing = Arc::new(ContactListing::new(payloads));
         directory.store(stamp, Arc::clone(&listing));
         Ok(listing)
     }
+}
+
+/// The contacts of `listing` that match `query`, in order. A query for an exact id, name or
+/// alias looks its text up in the listing's index instead of reading every payload.
+fn matching<'a>(
+    listing: &'a ContactListing,
+    query: &'a ContactQuery,
+) -> Box<dyn Iterator<Item = &'a Arc<ContactPayload>> + 'a> {
+    let text = match query {
+        ContactQuery::IdNameOrAlias(text) => Some(text),
+        ContactQuery::Filter(filter) => filter
+            .id
+            .as_ref()
+            .or(filter.name.as_ref())
+            .or(filter.alias.as_ref()),
+        _ => None,
+    };
+    let candidates: Box<dyn Iterator<Item = &'a Arc<ContactPayload>>> = match text {
+        Some(text) => Box::new(listing.with_text(text)),
+        None => Box::new(listing.payloads().iter()),
+    };
+    Box::new(candidates.filter(move |payload| query.matches(payload)))
 }
