@@ -2,7 +2,8 @@
 //!
 //! There is no search RPC: finding lists the contact ids (`ContactList`), then reads the
 //! payloads — cached, the missing ones fetched concurrently with a bound — and matches them
-//! here, as finding rooms does.
+//! here. Unlike rooms, that listing is reused while nothing says contacts changed
+//! (`directory.rs`): a contact list can be 50,000 ids.
 
 use std::fmt;
 use std::sync::Arc;
