@@ -9,41 +9,19 @@ use futures_util::stream::{self as futures_stream, StreamExt as _};
 
 use crate::error::{Error, Result};
 
-/// How many ids [`load_listed_cached`] looks up under one lock of the cache: a warm listing
+/// How many ids [`load_listed`] looks up under one lock of the cache: a warm listing
 /// of 50,000 contacts takes ~200 short locks rather than one per id, and the dispatch task's
 /// invalidations never wait behind a whole listing.
 const CACHED_PER_LOCK: usize = 256;
 
-/// Loads the payload of every non-empty id in `ids` with `load`; `what` names the kind of
-/// thing in the warning ("room", "contact").
-pub(crate) async fn load_listed<Id, P, F, Fut>(
-    ids: Vec<String>,
-    limit: usize,
-    what: &'static str,
-    load: F,
-) -> Result<Vec<P>>
-where
-    Id: From<String> + Display + Clone,
-    F: Fn(Id) -> Fut,
-    Fut: Future<Output = (Id, Result<P>)>,
-{
-    load_listed_cached(
-        ids,
-        |ids| ids.iter().map(|_| None).collect(),
-        limit,
-        what,
-        load,
-    )
-    .await
-}
-
-/// [`load_listed`], reading what `cached` already holds first: `cached` answers a slice of
-/// ids (at most [`CACHED_PER_LOCK`]) with each one's cached payload or `None`, in order, and
-/// only the `None`s go through `load` (which reads through the cache again: an entry may have
+/// Loads the payload of every non-empty id in `ids`, reading what `cached` already holds
+/// first; `what` names the kind of thing in the warning ("room", "contact"). `cached`
+/// answers a slice of ids (at most [`CACHED_PER_LOCK`]) with each one's cached payload or
+/// `None`, in order, and only the `None`s go through `load` (which reads through the cache again: an entry may have
 /// been filled meanwhile). A warm listing is then a few locked batch lookups rather than a
 /// future and a lock per id: over 50,000 cached contacts that halved a warm `find`
 /// (BENCHMARKS.md, "Contacts (issue 16)").
-pub(crate) async fn load_listed_cached<Id, P, C, F, Fut>(
+pub(crate) async fn load_listed<Id, P, C, F, Fut>(
     ids: Vec<String>,
     cached: C,
     limit: usize,

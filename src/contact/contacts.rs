@@ -16,7 +16,7 @@ use super::Contact;
 use crate::error::Result;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
-use crate::listed::load_listed_cached;
+use crate::listed::load_listed;
 use crate::wechaty::Wechaty;
 
 /// The contacts of a bot: `bot.contacts()`.
@@ -218,7 +218,7 @@ impl Contacts {
             )
             .await?;
         let (cache, transport) = (&caches.contacts, &self.bot.transport()?);
-        let payloads = load_listed_cached(
+        let payloads = load_listed(
             response.ids,
             // The cached payloads a batch at a time; only the rest read through one by one.
             |ids: &[ContactId]| cache.read_many(ids, Arc::clone),

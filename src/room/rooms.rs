@@ -176,6 +176,8 @@ impl Rooms {
         let (cache, transport) = (&self.bot.caches().rooms, &self.bot.transport()?);
         load_listed(
             response.ids,
+            // The cached payloads a batch at a time, as contacts are; only the rest one by one.
+            |ids: &[RoomId]| cache.read_many(ids, Arc::clone),
             self.bot.lookup_limit(),
             "room",
             |id: RoomId| async move {
