@@ -14,7 +14,8 @@ use crate::cache::Cache;
 use crate::contact::directory::ContactDirectory;
 use crate::contact::payload::ContactCache;
 use crate::event::{Event, PayloadType};
-use crate::ids::{ContactId, RoomId};
+use crate::ids::{ContactId, MessageId, RoomId};
+use crate::message::payload::MessageCache;
 use crate::room::listing::{MemberCache, MemberList};
 use crate::room::payload::RoomCache;
 use crate::statistics::CacheStatistics;
@@ -43,9 +44,11 @@ pub struct CacheLimits {
     pub contacts: usize,
     /// Rooms whose member lists (ids and member payloads) are kept.
     pub member_lists: usize,
-    /// Most bytes all three keep together (payloads as estimated from their text and ids): a
-    /// quarter for rooms, half for contacts, a quarter for member lists. Whichever bound is
-    /// reached first, the least recently used entries go.
+    /// Message payloads (read once by a message's accessors; dropped on a message `dirty`).
+    pub messages: usize,
+    /// Most bytes the caches keep together (payloads as estimated from their text and ids): a
+    /// quarter for rooms, 7/16 for contacts, a quarter for member lists, 1/16 for messages.
+    /// Whichever bound is reached first, the least recently used entries go.
     pub bytes: usize,
     /// How long `bot.contacts()` reuses its last listing (`ContactList` and the payloads) while
     /// no event says contacts changed: a contact `dirty` or edit, a friendship, a login or
@@ -56,13 +59,14 @@ pub struct CacheLimits {
 }
 
 impl Default for CacheLimits {
-    /// 10,000 rooms, 100,000 contacts, 1,000 member lists, 256 MiB; the contact list reused
-    /// for 30 s.
+    /// 10,000 rooms, 100,000 contacts, 1,000 member lists, 10,000 messages, 256 MiB; the
+    /// contact list reused for 30 s.
     fn default() -> Self {
         Self {
             rooms: 10_000,
             contacts: 100_000,
             member_lists: 1_000,
+            messages: 10_000,
             bytes: 256 * 1024 * 1024,
             contact_list_ttl: Duration::from_secs(30),
         }
@@ -74,6 +78,7 @@ pub(crate) struct PayloadCaches {
     pub(crate) rooms: RoomCache,
     pub(crate) contacts: ContactCache,
     pub(crate) members: MemberCache,
+    pub(crate) messages: MessageCache,
     /// The last contact listing (`contact/directory.rs`).
     pub(crate) contact_list: ContactDirectory,
 }
@@ -83,9 +88,11 @@ impl PayloadCaches {
         Self {
             rooms: Cache::new(limits.rooms).with_byte_limit(limits.bytes / 4, |room| room.weight()),
             contacts: Cache::with_forget_log(limits.contacts, FORGOTTEN_CONTACTS_LOG)
-                .with_byte_limit(limits.bytes / 2, |contact| contact.weight()),
+                .with_byte_limit(limits.bytes / 16 * 7, |contact| contact.weight()),
             members: Cache::new(limits.member_lists)
                 .with_byte_limit(limits.bytes / 4, MemberList::weight),
+            messages: Cache::new(limits.messages)
+                .with_byte_limit(limits.bytes / 16, |message| message.weight()),
             contact_list: ContactDirectory::new(limits.contact_list_ttl),
         }
     }
@@ -112,6 +119,7 @@ impl PayloadCaches {
             rooms: self.rooms.usage(),
             contacts: self.contacts.usage(),
             member_lists: self.members.usage(),
+            messages: self.messages.usage(),
         }
     }
 
@@ -120,6 +128,7 @@ impl PayloadCaches {
         self.rooms.clear();
         self.contacts.clear();
         self.members.clear();
+        self.messages.clear();
         self.contact_list.invalidate();
     }
 
@@ -136,7 +145,8 @@ impl PayloadCaches {
                 PayloadType::Unspecified => {
                     tracing::warn!(%payload_id, "a dirty event without a payload type")
                 }
-                // Messages, friendships and posts are not cached.
+                PayloadType::Message => self.messages.forget(&MessageId::from(payload_id.as_str())),
+                // Friendships and posts are not cached.
                 _ => {}
             },
             Event::RoomJoin(join) => self.forget_room(&join.room_id),

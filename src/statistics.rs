@@ -105,6 +105,8 @@ pub struct CacheStatistics {
     pub contacts: CacheUse,
     /// Member lists (ids and member payloads, per room).
     pub member_lists: CacheUse,
+    /// Message payloads.
+    pub messages: CacheUse,
 }
 
 /// One cache's use.

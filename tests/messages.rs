@@ -233,3 +233,60 @@ async fn forward_reply_and_mentions() {
     assert!(mention.mention_self().await.unwrap());
     assert!(!reply.mention_self().await.unwrap());
 }
+
+#[tokio::test]
+async fn a_messages_accessors_read_its_payload_once_until_a_dirty() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let id = world.receive_text("ann", Some("r1@chatroom"), "hello @Ben");
+    let message = bot.message(id.clone());
+    let before = world.calls("MessagePayload");
+
+    assert_eq!(message.text().await.unwrap(), "hello @Ben");
+    assert_eq!(message.talker().await.unwrap().id().as_str(), "ann");
+    assert_eq!(message.kind().await.unwrap(), MessageType::Text);
+    assert_eq!(
+        message
+            .room()
+            .await
+            .unwrap()
+            .map(|room| room.id().to_string()),
+        Some("r1@chatroom".to_owned())
+    );
+    assert_eq!(message.listener().await.unwrap(), None);
+    assert!(!message.is_self().await.unwrap());
+    assert!(message.date().await.unwrap().is_some());
+    assert!(message.age().await.unwrap() < std::time::Duration::from_secs(60));
+    assert!(message.mention_list().await.unwrap().is_empty());
+    assert!(!message.mention_self().await.unwrap());
+    // Another handle to the same message shares the cache.
+    assert_eq!(bot.message(id.clone()).text().await.unwrap(), "hello @Ben");
+    assert_eq!(
+        world.calls("MessagePayload") - before,
+        1,
+        "one payload for every accessor"
+    );
+
+    // A message dirty drops it: the next read asks again.
+    let mut events = bot.events();
+    world.emit_json(
+        27,
+        serde_json::json!({ "payloadType": 1, "payloadId": id.as_str() }),
+    );
+    common::next_matching(&mut events, |event| matches!(event, Event::Dirty { .. })).await;
+    assert_eq!(message.text().await.unwrap(), "hello @Ben");
+    assert_eq!(world.calls("MessagePayload") - before, 2);
+    assert_eq!(bot.statistics().caches.messages.hits, 10);
+
+    let direct = bot.message(world.receive_text("ben", None, "hi"));
+    assert_eq!(
+        direct.listener().await.unwrap().map(|c| c.id().to_string()),
+        Some("bot".to_owned())
+    );
+    assert_eq!(direct.room().await.unwrap(), None);
+    let unknown = bot.message("nope").talker().await.unwrap_err();
+    assert!(
+        unknown.to_string().contains("no payload found for id nope"),
+        "{unknown}"
+    );
+}

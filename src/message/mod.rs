@@ -5,6 +5,7 @@ pub(crate) mod payload;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use crate::contact::Contact;
 use crate::error::{Error, Result};
@@ -17,13 +18,18 @@ use crate::wechaty::Wechaty;
 
 pub use payload::{ImageType, MessagePayload, MessageType};
 
-/// A message. Creating the handle does no I/O; its methods call the service.
+/// A message. Creating the handle does no I/O; the first accessor reads the payload (once:
+/// it is cached, bounded, and dropped on a message `dirty`).
 ///
 /// ```no_run
 /// # async fn demo(bot: wechaty_client::Wechaty) -> wechaty_client::Result<()> {
 /// let message = bot.message("m-1");
-/// let payload = message.payload().await?;
-/// if payload.text.as_deref() == Some("ding") {
+/// if message.text().await? == "ding" && !message.is_self().await? {
+///     let talker = message.talker().await?;
+///     match message.room().await? {
+///         Some(room) => println!("{} said ding in {}", talker.name().await?, room.topic().await?),
+///         None => println!("{} said ding to the bot", talker.name().await?),
+///     }
 ///     message.reply("dong").await?;
 /// }
 /// # Ok(()) }
@@ -73,18 +79,86 @@ impl Message {
         &self.bot
     }
 
-    /// The message's payload (`MessagePayload` RPC, unless it came with the event).
+    /// The message's payload: from the message cache (or the event that brought it), else
+    /// the `MessagePayload` RPC. The accessors below read it once, for all of them.
     pub async fn payload(&self) -> Result<MessagePayload> {
+        Ok(MessagePayload::clone(&*self.loaded().await?))
+    }
+
+    pub(crate) async fn loaded(&self) -> Result<Arc<MessagePayload>> {
         if let Some(known) = &self.known {
-            return Ok(MessagePayload::clone(known));
+            return Ok(Arc::clone(known));
         }
-        payload::load_message(&self.bot.transport()?, &self.id).await
+        payload::load_cached_message(
+            &self.bot.caches().messages,
+            || self.bot.transport(),
+            &self.id,
+        )
+        .await
+    }
+
+    /// Who sent it. A payload without a talker is refused as invalid data.
+    pub async fn talker(&self) -> Result<Contact> {
+        let payload = self.loaded().await?;
+        let talker = payload.talker_id.clone().ok_or_else(|| {
+            Error::invalid_data(
+                "message payload",
+                format!("message {} has no talker", self.id),
+            )
+        })?;
+        Ok(self.bot.contact(talker))
+    }
+
+    /// Who received it, for a direct message (`None` in a room).
+    pub async fn listener(&self) -> Result<Option<Contact>> {
+        let payload = self.loaded().await?;
+        Ok(payload.listener_id.clone().map(|id| self.bot.contact(id)))
+    }
+
+    /// The text (`""` when there is none).
+    pub async fn text(&self) -> Result<String> {
+        Ok(self.loaded().await?.text.clone().unwrap_or_default())
+    }
+
+    /// What kind of message it is.
+    pub async fn kind(&self) -> Result<MessageType> {
+        Ok(self.loaded().await?.kind)
+    }
+
+    /// When it was sent, when the service says.
+    pub async fn date(&self) -> Result<Option<SystemTime>> {
+        Ok(self.loaded().await?.date)
+    }
+
+    /// How long ago it was sent (zero when unknown or in the future).
+    pub async fn age(&self) -> Result<Duration> {
+        Ok(self
+            .date()
+            .await?
+            .and_then(|date| SystemTime::now().duration_since(date).ok())
+            .unwrap_or_default())
+    }
+
+    /// Whether the logged-in account sent it.
+    pub async fn is_self(&self) -> Result<bool> {
+        let me = self.bot.current_user_id();
+        Ok(me.is_some() && self.loaded().await?.talker_id == me)
+    }
+
+    /// The contacts @-mentioned in it, in order.
+    pub async fn mention_list(&self) -> Result<Vec<Contact>> {
+        let payload = self.loaded().await?;
+        Ok(payload
+            .mention_ids
+            .iter()
+            .map(|id| self.bot.contact(id.clone()))
+            .collect())
     }
 
     /// The conversation this message belongs to: its room, else the other side of the direct
     /// chat (the talker, or the listener for the bot's own messages).
     pub async fn conversation_id(&self) -> Result<String> {
-        let payload = self.payload().await?;
+        let payload = self.loaded().await?;
         let me = self.bot.current_user_id();
         let other = match (&payload.talker_id, &payload.listener_id) {
             (Some(talker), Some(listener)) if Some(talker) == me.as_ref() => Some(listener),
@@ -109,7 +183,7 @@ impl Message {
         let Some(me) = self.bot.current_user_id() else {
             return Ok(false);
         };
-        Ok(self.payload().await?.mention_ids.contains(&me))
+        Ok(self.loaded().await?.mention_ids.contains(&me))
     }
 
     /// The file of a file, image, video, audio or emoticon message (`MessageFile`; images
@@ -129,7 +203,7 @@ impl Message {
                 FileBox::from_service_json(&response.file_box)
             }
             other => {
-                if self.payload().await?.kind == MessageType::Image {
+                if self.loaded().await?.kind == MessageType::Image {
                     return self.to_image(ImageType::Hd).await;
                 }
                 let response = other?;

@@ -1,13 +1,32 @@
 //! What the service says of a message ([`MessagePayload`], [`MessageType`]), from its wire
-//! form, and how it is read (`MessagePayload`; messages are not cached).
+//! form, and how it is read: from the bounded message cache, else `MessagePayload`.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::event::timestamp_to_time;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId, MessageId, RoomId};
 use crate::transport::Transport;
+
+/// The message payloads a bot keeps (bounded; dropped on a message `dirty`).
+pub(crate) type MessageCache = Cache<MessageId, Arc<MessagePayload>>;
+
+/// The payload of `id`: cached, else `MessagePayload` (and cached unless the message was
+/// invalidated meanwhile).
+pub(crate) async fn load_cached_message(
+    cache: &MessageCache,
+    transport: impl FnOnce() -> Result<Transport>,
+    id: &MessageId,
+) -> Result<Arc<MessagePayload>> {
+    cache
+        .read_through(id, || async {
+            Ok(Arc::new(load_message(&transport()?, id).await?))
+        })
+        .await
+}
 
 /// `MessagePayload` for `id`.
 pub(crate) async fn load_message(transport: &Transport, id: &MessageId) -> Result<MessagePayload> {
@@ -199,7 +218,7 @@ impl MessagePayload {
         })
     }
 
-    /// About how many bytes the payload holds (for the buffers' byte budget).
+    /// About how many bytes the payload holds (for the buffers' byte budget and the cache's).
     pub(crate) fn weight(&self) -> usize {
         // Each id is an `Arc<str>`: its text and two counters.
         let id = |id: &str| id.len() + 16;

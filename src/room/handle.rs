@@ -3,7 +3,9 @@
 
 use std::fmt;
 
+use crate::error::Result;
 use crate::ids::RoomId;
+use crate::message::Message;
 use crate::wechaty::Wechaty;
 
 /// A room (group chat). Creating the handle does no I/O; payloads are fetched on demand and
@@ -44,6 +46,14 @@ impl Wechaty {
             id: id.into(),
             bot: self.clone(),
         }
+    }
+}
+
+impl Message {
+    /// The room it was sent in (`None` for a direct message), from the payload read once.
+    pub async fn room(&self) -> Result<Option<Room>> {
+        let payload = self.loaded().await?;
+        Ok(payload.room_id.clone().map(|id| self.bot().room(id)))
     }
 }
 
