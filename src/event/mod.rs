@@ -389,6 +389,13 @@ impl PayloadType {
     }
 }
 
+/// How long ago `date` was (zero when unknown or in the future): the `age()` of messages and
+/// invitations.
+pub(crate) fn age_of(date: Option<SystemTime>) -> Duration {
+    date.and_then(|date| SystemTime::now().duration_since(date).ok())
+        .unwrap_or_default()
+}
+
 /// Converts a service timestamp to a time: values below 1e11 are seconds, others milliseconds
 /// (the rule of the official stack, since puppets report either). `None` for values that are
 /// negative, not finite or out of range.

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::contact::Contact;
 use crate::error::{Error, Result};
+use crate::event::age_of;
 use crate::file_box::FileBox;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId, MessageId, RoomId};
@@ -132,11 +133,7 @@ impl Message {
 
     /// How long ago it was sent (zero when unknown or in the future).
     pub async fn age(&self) -> Result<Duration> {
-        Ok(self
-            .date()
-            .await?
-            .and_then(|date| SystemTime::now().duration_since(date).ok())
-            .unwrap_or_default())
+        Ok(age_of(self.date().await?))
     }
 
     /// Whether the logged-in account sent it.

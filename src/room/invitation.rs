@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contact::Contact;
 use crate::error::{Error, Result};
-use crate::event::timestamp_to_time;
+use crate::event::{age_of, timestamp_to_time};
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId};
 use crate::wechaty::Wechaty;
@@ -188,11 +188,7 @@ impl RoomInvitation {
 
     /// How long ago it was sent (zero when unknown or in the future).
     pub async fn age(&self) -> Result<Duration> {
-        Ok(self
-            .date()
-            .await?
-            .and_then(|date| SystemTime::now().duration_since(date).ok())
-            .unwrap_or_default())
+        Ok(age_of(self.date().await?))
     }
 
     /// The payload as JSON (wechaty-puppet's camelCase keys), to keep an invitation and accept
