@@ -11,7 +11,7 @@ use tokio_stream::StreamExt;
 use crate::dispatch::hub::Hub;
 use crate::dispatch::{self, ConnectionState, Events, StreamSettings};
 use crate::error::{Error, Result};
-use crate::event::{Event, MALFORMED_ORDINAL};
+use crate::event::{Event, PayloadType, MALFORMED_ORDINAL, SYNC_ECHO_WAIT};
 use crate::file_policy::FilePolicy;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
@@ -148,6 +148,49 @@ impl Wechaty {
 
     pub(crate) fn lookup_limit(&self) -> usize {
         self.inner.lookup_limit
+    }
+
+    /// What every `sync()` does first: asks the service to drop its copies of `id`
+    /// (`DirtyPayload`, one per kind), then waits, at most [`SYNC_ECHO_WAIT`], for the `dirty`
+    /// echo of each, so that the caller's reload comes after the service's own refresh.
+    pub(crate) async fn dirty_and_await_echo(&self, kinds: &[PayloadType], id: &str) -> Result<()> {
+        let transport = self.transport()?;
+        let events = self.is_connected().then(|| self.events());
+        for kind in kinds {
+            let request = pb::DirtyPayloadRequest {
+                r#type: kind.number() as i32,
+                id: id.to_owned(),
+            };
+            transport
+                .unary("DirtyPayload", request, |mut c, r| async move {
+                    c.dirty_payload(r).await
+                })
+                .await?;
+        }
+        let Some(mut events) = events else {
+            return Ok(());
+        };
+        let mut waiting: Vec<PayloadType> = kinds.to_vec();
+        let echoes = async {
+            while let Some(event) = events.next().await {
+                if let Event::Dirty {
+                    payload_type,
+                    payload_id,
+                } = &event
+                {
+                    if payload_id == id {
+                        waiting.retain(|kind| kind != payload_type);
+                    }
+                }
+                if waiting.is_empty() {
+                    break;
+                }
+            }
+        };
+        if tokio::time::timeout(SYNC_ECHO_WAIT, echoes).await.is_err() {
+            tracing::debug!(%id, "no dirty echo from the service; refreshing anyway");
+        }
+        Ok(())
     }
 
     pub(crate) fn inline_file_limit(&self) -> usize {

@@ -10,10 +10,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use tokio_stream::StreamExt;
-
 use crate::error::Result;
-use crate::event::{Event, PayloadType, SYNC_ECHO_WAIT};
+use crate::event::PayloadType;
 use crate::file_box::FileBox;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
@@ -254,35 +252,9 @@ impl Contact {
     /// Really refreshes the contact: asks the service to drop its own copy (`DirtyPayload`),
     /// waits (briefly) for its `dirty` echo, drops the cached payload and loads it again.
     pub async fn sync(&self) -> Result<()> {
-        let transport = self.bot.transport()?;
-        let events = self.bot.is_connected().then(|| self.bot.events());
-        let request = pb::DirtyPayloadRequest {
-            r#type: PayloadType::Contact.number() as i32,
-            id: self.id.to_string(),
-        };
-        transport
-            .unary("DirtyPayload", request, |mut c, r| async move {
-                c.dirty_payload(r).await
-            })
+        self.bot
+            .dirty_and_await_echo(&[PayloadType::Contact], self.id.as_str())
             .await?;
-        if let Some(mut events) = events {
-            let echo = async {
-                while let Some(event) = events.next().await {
-                    if let Event::Dirty {
-                        payload_type: PayloadType::Contact,
-                        payload_id,
-                    } = &event
-                    {
-                        if payload_id == self.id.as_str() {
-                            break;
-                        }
-                    }
-                }
-            };
-            if tokio::time::timeout(SYNC_ECHO_WAIT, echo).await.is_err() {
-                tracing::debug!(contact = %self.id, "no dirty echo from the service; refreshing anyway");
-            }
-        }
         self.bot.caches().forget_contact(&self.id);
         self.payload().await.map(drop)
     }

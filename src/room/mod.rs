@@ -14,11 +14,9 @@ mod rooms;
 
 use std::sync::Arc;
 
-use tokio_stream::StreamExt;
-
 use crate::contact::Contact;
 use crate::error::{Error, Result};
-use crate::event::{Event, PayloadType, SYNC_ECHO_WAIT};
+use crate::event::PayloadType;
 use crate::file_box::FileBox;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId};
@@ -48,43 +46,12 @@ impl Room {
     /// members (`DirtyPayload`), waits (up to 5 s, when the Event stream is open) for the
     /// `dirty` echoes, drops ours, and fetches the payload and member list again.
     pub async fn sync(&self) -> Result<()> {
-        let transport = self.bot.transport()?;
-        let events = self.bot.is_connected().then(|| self.bot.events());
-        for kind in [PayloadType::Room, PayloadType::RoomMember] {
-            let request = pb::DirtyPayloadRequest {
-                r#type: kind.number() as i32,
-                id: self.id.to_string(),
-            };
-            transport
-                .unary("DirtyPayload", request, |mut c, r| async move {
-                    c.dirty_payload(r).await
-                })
-                .await?;
-        }
-        if let Some(mut events) = events {
-            let room = self.id.as_str();
-            let (mut room_seen, mut members_seen) = (false, false);
-            let echoes = async {
-                while let Some(event) = events.next().await {
-                    if let Event::Dirty {
-                        payload_type,
-                        payload_id,
-                    } = &event
-                    {
-                        if payload_id == room {
-                            room_seen |= *payload_type == PayloadType::Room;
-                            members_seen |= *payload_type == PayloadType::RoomMember;
-                        }
-                    }
-                    if room_seen && members_seen {
-                        break;
-                    }
-                }
-            };
-            if tokio::time::timeout(SYNC_ECHO_WAIT, echoes).await.is_err() {
-                tracing::debug!(room = %self.id, "no dirty echo from the service; refreshing anyway");
-            }
-        }
+        self.bot
+            .dirty_and_await_echo(
+                &[PayloadType::Room, PayloadType::RoomMember],
+                self.id.as_str(),
+            )
+            .await?;
         self.bot.caches().forget_room(&self.id);
         self.payload().await?;
         self.members_of()?.ids().await.map(drop)
