@@ -13,7 +13,7 @@
 //!   events and are searched and sent with [`Friendships`] (`bot.friendships()`), [`Tag`]s
 //!   label contacts; [`ContactSelf`] (`bot.current_user()`) is the logged-in account.
 //! - [`Message`] handles read what arrives; `say` sends text, contact cards, [`FileBox`]es of
-//!   any size, [`UrlLink`]s and [`MiniProgram`]s.
+//!   any size, [`UrlLink`]s, [`MiniProgram`]s and [`Location`]s.
 //! - `mock` (feature `mock`, for your tests) is a real gRPC puppet service in the crate;
 //!   `testing` runs a scenario (a world, a timeline, expectations) against your bot. Turn it
 //!   on under `[dev-dependencies]`:
@@ -59,6 +59,7 @@ mod ids;
 mod event;
 mod file_box;
 mod http;
+mod location;
 mod mini_program;
 mod reconnect;
 mod tls;
@@ -81,6 +82,7 @@ mod contact;
 mod file_policy;
 mod file_transfer;
 mod friendship;
+mod mention;
 mod message;
 mod room;
 mod say;
@@ -138,7 +140,10 @@ pub use friendship::{
 };
 pub use handler::Handler;
 pub use ids::{ContactId, MessageId, RoomId};
-pub use message::{ImageType, Message, MessagePayload, MessageType};
+pub use location::Location;
+pub use message::{
+    ImageType, Message, MessagePayload, MessageQuery, MessageQueryFilter, MessageType, Messages,
+};
 pub use mini_program::MiniProgram;
 pub use payload_cache::CacheLimits;
 pub use reconnect::{ExponentialBackoff, ReconnectPolicy};

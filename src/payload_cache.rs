@@ -8,6 +8,7 @@
 //! listing. Each forget concerns one room or one contact: a fetch
 //! in flight for another is never voided (see `cache.rs`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
@@ -78,7 +79,7 @@ pub(crate) struct PayloadCaches {
     pub(crate) rooms: RoomCache,
     pub(crate) contacts: ContactCache,
     pub(crate) members: MemberCache,
-    pub(crate) messages: MessageCache,
+    pub(crate) messages: Arc<MessageCache>,
     /// The last contact listing (`contact/directory.rs`).
     pub(crate) contact_list: ContactDirectory,
 }
@@ -91,8 +92,10 @@ impl PayloadCaches {
                 .with_byte_limit(limits.bytes / 16 * 7, |contact| contact.weight()),
             members: Cache::new(limits.member_lists)
                 .with_byte_limit(limits.bytes / 4, MemberList::weight),
-            messages: Cache::new(limits.messages)
-                .with_byte_limit(limits.bytes / 16, |message| message.weight()),
+            messages: Arc::new(
+                Cache::new(limits.messages)
+                    .with_byte_limit(limits.bytes / 16, |message| message.weight()),
+            ),
             contact_list: ContactDirectory::new(limits.contact_list_ttl),
         }
     }

@@ -3,18 +3,17 @@
 //! forwards), and `Wechaty::send`, which maps each kind to its RPC.
 
 use crate::contact::Contact;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::file_box::FileBox;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId};
+use crate::location::Location;
+use crate::mention::{shown_name, with_mentions};
 use crate::message::Message;
 use crate::mini_program::MiniProgram;
 use crate::room::Room;
 use crate::url_link::UrlLink;
 use crate::wechaty::Wechaty;
-
-/// Separates mentions in a message text, as the official clients write it.
-const MENTION_SEPARATOR: char = '\u{2005}';
 
 /// Something to send with `say`, each kind through its own RPC.
 ///
@@ -38,6 +37,8 @@ pub enum Sayable {
     UrlLink(UrlLink),
     /// A mini program card (`MessageSendMiniProgram`).
     MiniProgram(MiniProgram),
+    /// A place on the map (`MessageSendLocation`).
+    Location(Location),
 }
 
 impl From<&str> for Sayable {
@@ -88,6 +89,12 @@ impl From<MiniProgram> for Sayable {
     }
 }
 
+impl From<Location> for Sayable {
+    fn from(place: Location) -> Self {
+        Self::Location(place)
+    }
+}
+
 /// Where messages go: a room or a contact (direct chat).
 pub trait Conversation {
     /// The id a message is sent to.
@@ -124,16 +131,11 @@ impl Room {
         if contacts.is_empty() {
             return self.say(text).await;
         }
-        let mut mentions = Vec::with_capacity(contacts.len());
+        let mut names = Vec::with_capacity(contacts.len());
         for contact in contacts {
-            // A member the room cannot describe is shown by name.
-            let shown = match self.alias(contact).await.ok().flatten() {
-                Some(alias) => alias,
-                None => contact.name().await?,
-            };
-            mentions.push(format!("@{shown}"));
+            names.push(shown_name(self, contact).await?);
         }
-        let text = format!("{} {text}", mentions.join(&MENTION_SEPARATOR.to_string()));
+        let text = with_mentions(&names, text);
         let ids = contacts.iter().map(|c| c.id().to_string()).collect();
         self.bot().send_text(self.id().to_string(), text, ids).await
     }
@@ -251,6 +253,23 @@ impl Wechaty {
                     })
                     .await?;
                 sent_id(response.id, response.id_string_value_deprecated)
+            }
+            Sayable::Location(place) => {
+                if let Some(problem) = place.problem() {
+                    return Err(Error::InvalidArgument(problem));
+                }
+                self.admit_send(&conversation_id).await?;
+                let request = pb::MessageSendLocationRequest {
+                    conversation_id,
+                    location: Some(place.to_wire()),
+                };
+                let response = transport
+                    .unary("MessageSendLocation", request, |mut c, r| async move {
+                        c.message_send_location(r).await
+                    })
+                    .await?;
+                // The one send answer without the old wrapper (protocol.md §4.6).
+                non_empty(response.id)
             }
         };
         Ok(id.map(|id| self.message(id)))

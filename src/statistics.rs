@@ -39,6 +39,9 @@ pub struct Statistics {
     pub lagged_events: u64,
     /// Times the Event stream was reopened after it broke.
     pub reconnects: u64,
+    /// `message` events dropped because the same message id came lately (a service resends
+    /// some around a reconnect); they count in `events` too.
+    pub duplicate_messages: u64,
     /// Calls by RPC method (`"RoomPayload"`, `"MessageSendText"`, …).
     pub rpcs: BTreeMap<&'static str, RpcStatistics>,
     /// The payload caches.
@@ -143,6 +146,7 @@ pub(crate) struct EventCounts {
     by_kind: [AtomicU64; EVENT_NAMES.len()],
     lagged: AtomicU64,
     reconnects: AtomicU64,
+    duplicates: AtomicU64,
 }
 
 impl EventCounts {
@@ -155,6 +159,10 @@ impl EventCounts {
 
     pub(crate) fn count_lagged(&self, missed: u64) {
         self.lagged.fetch_add(missed, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_duplicate(&self) {
+        self.duplicates.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn count_reconnect(&self) {
@@ -179,6 +187,7 @@ impl EventCounts {
         statistics.malformed_events = self.of(malformed);
         statistics.lagged_events = self.lagged.load(Ordering::Relaxed);
         statistics.reconnects = self.reconnects.load(Ordering::Relaxed);
+        statistics.duplicate_messages = self.duplicates.load(Ordering::Relaxed);
     }
 }
 

@@ -118,7 +118,11 @@ impl Wechaty {
     pub(crate) fn new(transport: Transport, settings: BotSettings) -> Self {
         let caches = Arc::new(PayloadCaches::new(settings.cache_limits));
         let hook = Arc::clone(&caches);
-        let hub = Arc::new(Hub::new(Arc::new(move |event| hook.invalidate(event))));
+        let messages = Arc::clone(&caches.messages);
+        let hub = Arc::new(Hub::new(
+            Arc::new(move |event| hook.invalidate(event)),
+            messages,
+        ));
         let rpcs = transport.rpc_log();
         Self {
             inner: Arc::new(Inner {

@@ -8,7 +8,8 @@ use tokio::time::timeout;
 use tokio_stream::StreamExt;
 use wechaty_client::mock::{MockAttachment, MockServer, MockWorld};
 use wechaty_client::{
-    ContactId, Error, Event, FileBox, FileBoxSource, MessageType, MiniProgram, UrlLink, Wechaty,
+    ContactId, Error, Event, FileBox, FileBoxSource, Location, MessageType, MiniProgram, UrlLink,
+    Wechaty,
 };
 
 /// The demo world served, and a started bot past its login.
@@ -289,4 +290,130 @@ async fn a_messages_accessors_read_its_payload_once_until_a_dirty() {
         unknown.to_string().contains("no payload found for id nope"),
         "{unknown}"
     );
+}
+
+#[tokio::test]
+async fn recall_and_recall_notices() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+
+    // The bot takes back its own message; the service refuses to recall someone else's.
+    let sent = bot.room("r1@chatroom").say("oops").await.unwrap().unwrap();
+    assert!(sent.recall().await.unwrap());
+    assert_eq!(world.recalled(), vec![sent.id().clone()]);
+    assert!(world
+        .requests("MessageRecall")
+        .pop()
+        .unwrap()
+        .contains(&format!("id: {:?}", sent.id().as_str())));
+    let theirs = bot.message(world.receive_text("ann", None, "mine"));
+    assert!(!theirs.recall().await.unwrap());
+
+    // Ann takes back what she said: the notice names the original.
+    let original = world.receive_text("ann", Some("r1@chatroom"), "never mind");
+    let notice = bot.message(world.recall_by_talker(original.as_str()).unwrap());
+    assert_eq!(notice.kind().await.unwrap(), MessageType::Recalled);
+    let recalled = notice.to_recalled().await.unwrap().unwrap();
+    assert_eq!(recalled.id(), &original);
+    assert_eq!(recalled.text().await.unwrap(), "never mind");
+
+    // Anything but a recall notice is refused, without a guess.
+    let error = recalled.to_recalled().await.unwrap_err();
+    assert!(matches!(error, Error::InvalidArgument(_)), "{error}");
+    assert!(error.to_string().contains("kind()"), "{error}");
+    // A notice for a message the service forgot: nothing to give back.
+    let gone = world.receive(
+        "ann",
+        None,
+        MessageType::Recalled,
+        "msg-does-not-exist",
+        None,
+    );
+    assert!(bot.message(gone).to_recalled().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn locations_both_ways() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let office = Location::new("Office", "1 Main St", 39.9042, 116.4074).accuracy(15.0);
+
+    let shared = bot.message(world.receive_location("ann", None, office.clone()));
+    assert_eq!(shared.kind().await.unwrap(), MessageType::Location);
+    assert_eq!(shared.to_location().await.unwrap(), office);
+
+    let sent = bot
+        .room("r1@chatroom")
+        .say(office.clone())
+        .await
+        .unwrap()
+        .expect("the mock reports the id");
+    let request = world.requests("MessageSendLocation").pop().unwrap();
+    assert!(request.contains("latitude: 39.9042"), "{request}");
+    assert!(
+        request.contains(r#"conversation_id: "r1@chatroom""#),
+        "{request}"
+    );
+    assert_eq!(sent.to_location().await.unwrap(), office);
+
+    // A text message has no place; impossible coordinates are not sent at all.
+    let text = bot.message(world.receive_text("ann", None, "hi"));
+    assert!(text.to_location().await.is_err());
+    let nowhere = Location::new("?", "?", 123.0, 0.0);
+    let error = bot.room("r1@chatroom").say(nowhere).await.unwrap_err();
+    assert!(matches!(error, Error::InvalidArgument(_)), "{error}");
+    assert_eq!(world.requests("MessageSendLocation").len(), 1);
+}
+
+#[tokio::test]
+async fn mention_text_takes_off_what_mentions_put_on() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    // Ann has a room alias there: the mention shows it, and mention_text takes it off.
+    let id = world.receive_mentioning("cora", "r1@chatroom", &["ann", "bot"], "standup in 5?");
+    let message = bot.message(id);
+    let text = message.text().await.unwrap();
+    assert!(
+        text.starts_with("@Ali (room nick)\u{2005}@Wechaty Bot "),
+        "{text}"
+    );
+    assert_eq!(message.mention_text().await.unwrap(), "standup in 5?");
+    assert!(message.mention_self().await.unwrap());
+    let mentioned: Vec<String> = message
+        .mention_list()
+        .await
+        .unwrap()
+        .iter()
+        .map(|contact| contact.id().to_string())
+        .collect();
+    assert_eq!(mentioned, ["ann", "bot"]);
+
+    // What say_with_mentions writes, mention_text reads back.
+    let room = bot.room("r1@chatroom");
+    let said = room
+        .say_with_mentions("lunch?", &[bot.contact("ben"), bot.contact("ann")])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(said.mention_text().await.unwrap(), "lunch?");
+    // A direct message keeps its text.
+    let direct = bot.message(world.receive_text("ann", None, "@Ben hi"));
+    assert_eq!(direct.mention_text().await.unwrap(), "@Ben hi");
+}
+
+#[tokio::test]
+async fn an_emoticon_is_read_as_a_file() {
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let gif = FileBox::from_bytes("smile.gif", &b"GIF89a..."[..]);
+    let id = world.receive(
+        "ann",
+        None,
+        MessageType::Emoticon,
+        "",
+        Some(MockAttachment::File(gif)),
+    );
+    let file = bot.message(id).to_file_box().await.unwrap();
+    assert_eq!(file.name, "smile.gif");
+    assert_eq!(&file.to_bytes(&bot).await.unwrap()[..], b"GIF89a...");
 }

@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{broadcast, watch};
 
 use super::budget::{Budget, Held};
+use super::seen::{SeenMessages, SEEN_MESSAGES};
 use super::state::ConnectionState;
 use crate::error::Error;
 use crate::event::{Event, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic, MALFORMED_ORDINAL};
 use crate::ids::{ContactId, RoomId};
-use crate::message::payload::MessagePayload;
+use crate::message::payload::{MessageCache, MessagePayload};
 use crate::statistics::EventCounts;
 
 /// Batches buffered per global subscriber before a slow one starts missing them: 1,024 events
@@ -153,6 +154,11 @@ pub(crate) struct Hub {
     pub(crate) counts: EventCounts,
     /// Run on every event before subscribers see it.
     pub(super) invalidate: Invalidator,
+    /// The message ids seen lately (duplicates are dropped; `bot.messages()` looks back).
+    pub(crate) seen: Mutex<SeenMessages>,
+    /// The bot's message payloads: a room message's lookup (to learn its room) fills it, so
+    /// that a handler reading the same message does not ask again.
+    pub(super) messages: Arc<MessageCache>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -162,8 +168,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Hub {
-    /// A hub that runs `invalidate` on every event before publishing it.
-    pub(crate) fn new(invalidate: Invalidator) -> Self {
+    /// A hub that runs `invalidate` on every event before publishing it, and reads message
+    /// payloads through `messages`.
+    pub(crate) fn new(invalidate: Invalidator, messages: Arc<MessageCache>) -> Self {
         Self {
             global: Mutex::new(Some(Global {
                 sender: broadcast::channel(GLOBAL_BUFFER).0,
@@ -179,6 +186,8 @@ impl Hub {
             ready: AtomicBool::new(false),
             counts: EventCounts::default(),
             invalidate,
+            seen: Mutex::new(SeenMessages::new(SEEN_MESSAGES)),
+            messages,
         }
     }
 
@@ -238,6 +247,11 @@ impl Hub {
 
     pub(crate) fn user(&self) -> watch::Receiver<Option<ContactId>> {
         self.user.subscribe()
+    }
+
+    /// The message ids seen lately, oldest first.
+    pub(crate) fn seen_messages(&self) -> Vec<crate::ids::MessageId> {
+        lock(&self.seen).ids()
     }
 
     pub(crate) fn malformed(&self) -> u64 {

@@ -13,6 +13,7 @@ mod budget;
 mod events;
 pub(crate) mod hub;
 mod route;
+mod seen;
 mod state;
 
 use std::sync::Arc;

@@ -1,10 +1,10 @@
 //! Decode and route: each `EventResponse` becomes an [`Event`] (`event/payload.rs`), then, in
-//! order, the caches forget what it invalidates, the login state follows it, and a room event
+//! order, a message seen already is dropped (`seen.rs`), the caches forget what it invalidates, the login state follows it, and a room event
 //! goes to that room's channel. A room message needs its payload to know its room: a side task
 //! looks it up, a bounded number at a time, so the dispatch loop never waits on an RPC.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
@@ -67,6 +67,13 @@ impl Dispatcher<'_> {
             }
         };
         self.hub.counts.count(event.ordinal());
+        if let Event::Message { message_id } = &event {
+            if !lock(&self.hub.seen).first_sighting(message_id) {
+                self.hub.counts.count_duplicate();
+                tracing::debug!(%message_id, "dropped a message delivered twice");
+                return;
+            }
+        }
         // Caches first, so a subscriber reacting to the event reads fresh data.
         (self.hub.invalidate)(&event);
         if !self.track_session(&event) {
@@ -142,6 +149,7 @@ impl Drop for AbortOnDrop {
 
 impl RoomMessages {
     pub(super) fn spawn(transport: Transport, hub: Arc<Hub>) -> Self {
+        let cache = Arc::clone(&hub.messages);
         let (queue, mut pending) = mpsc::channel::<MessageId>(ROOM_MESSAGE_QUEUE);
         let task = tokio::spawn(async move {
             let mut lookups = JoinSet::new();
@@ -149,13 +157,17 @@ impl RoomMessages {
                 tokio::select! {
                     Some(id) = pending.recv(), if lookups.len() < ROOM_MESSAGE_LOOKUPS => {
                         let transport = transport.clone();
-                        lookups.spawn(async move { (id.clone(), message_payload::load_message(&transport, &id).await) });
+                        let cache = Arc::clone(&cache);
+                        lookups.spawn(async move {
+                            let payload = message_payload::load_cached_message(&cache, || Ok(transport), &id).await;
+                            (id, payload)
+                        });
                     }
                     Some(done) = lookups.join_next(), if !lookups.is_empty() => {
                         match done {
                             Ok((_, Ok(payload))) => {
                                 if payload.room_id.is_some() {
-                                    let signal = RoomSignal::Message(Arc::new(payload));
+                                    let signal = RoomSignal::Message(payload);
                                     let bytes = signal.weight(0);
                                     hub.publish_room(signal, bytes);
                                 }
@@ -181,4 +193,10 @@ impl RoomMessages {
             tracing::warn!("too many room messages waiting for their payload: one skipped for room subscribers");
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

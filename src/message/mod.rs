@@ -1,11 +1,15 @@
 //! [`Message`]: a handle to one message, and what it carries (files, cards, links). Its data
-//! is [`MessagePayload`] (`payload.rs`); sending, replying and forwarding are in `say.rs`.
+//! is [`MessagePayload`] (`payload.rs`); looking back at the messages seen is [`Messages`]
+//! (`messages.rs`); sending, replying and forwarding are in `say.rs`.
 
+mod messages;
 pub(crate) mod payload;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+use tonic::Code;
 
 use crate::contact::Contact;
 use crate::error::{Error, Result};
@@ -13,10 +17,12 @@ use crate::event::age_of;
 use crate::file_box::FileBox;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId, MessageId, RoomId};
+use crate::location::Location;
 use crate::mini_program::MiniProgram;
 use crate::url_link::UrlLink;
 use crate::wechaty::Wechaty;
 
+pub use messages::{MessageQuery, MessageQueryFilter, Messages};
 pub use payload::{ImageType, MessagePayload, MessageType};
 
 /// A message. Creating the handle does no I/O; the first accessor reads the payload (once:
@@ -181,6 +187,74 @@ impl Message {
             return Ok(false);
         };
         Ok(self.loaded().await?.mention_ids.contains(&me))
+    }
+
+    /// Takes the message back (`MessageRecall`), as WeChat allows for the bot's own recent
+    /// messages. Returns whether the service says it was recalled (`false`: too old, or not
+    /// the bot's).
+    pub async fn recall(&self) -> Result<bool> {
+        let request = pb::MessageRecallRequest {
+            id: self.id.to_string(),
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageRecall", request, |mut c, r| async move {
+                c.message_recall(r).await
+            })
+            .await?;
+        // A recalled message reads differently from now on.
+        self.bot.caches().messages.forget(&self.id);
+        Ok(response.success)
+    }
+
+    /// The message a recall notice ([`MessageType::Recalled`]) takes back: its text is the
+    /// original's id, as the official framework reads it. `None` when the service no longer
+    /// knows the original. Fails on any other kind of message.
+    pub async fn to_recalled(&self) -> Result<Option<Message>> {
+        let payload = self.loaded().await?;
+        if payload.kind != MessageType::Recalled {
+            return Err(Error::InvalidArgument(format!(
+                "message {} is a {:?} message, not a recall notice: check `kind()` first",
+                self.id, payload.kind
+            )));
+        }
+        let original = payload
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| {
+                Error::invalid_data(
+                    "recall notice",
+                    format!("message {} names no recalled message", self.id),
+                )
+            })?;
+        let original = self.bot.message(original);
+        match original.loaded().await {
+            Ok(_) => Ok(Some(original)),
+            // The service's "no payload" answers (unknown, not found): it is gone.
+            Err(error) if matches!(error.code(), Some(Code::Unknown | Code::NotFound)) => {
+                tracing::debug!(id = %original.id, %error, "the recalled message is gone");
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The place of a location message (`MessageLocation`).
+    pub async fn to_location(&self) -> Result<Location> {
+        let request = pb::MessageLocationRequest {
+            id: self.id.to_string(),
+        };
+        let response = self
+            .bot
+            .transport()?
+            .unary("MessageLocation", request, |mut c, r| async move {
+                c.message_location(r).await
+            })
+            .await?;
+        Location::from_wire(response.location, self.id.as_str())
     }
 
     /// The file of a file, image, video, audio or emoticon message (`MessageFile`; images

@@ -29,6 +29,7 @@ mod faults;
 mod friendships;
 mod health;
 mod hub;
+mod messages;
 mod scenario;
 mod service;
 mod status;

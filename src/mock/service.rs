@@ -11,7 +11,7 @@ use super::status::{no_payload, node_error};
 use super::world::{
     MockAttachment, MockContact, MockInvitation, MockMessage, MockRoom, MockWorld, State,
 };
-use super::{friendships, tags, wire};
+use super::{friendships, messages, tags, wire};
 use crate::file_box::FileBoxSource;
 use crate::generated::wechaty::puppet as pb;
 use crate::generated::wechaty::puppet::EventType;
@@ -933,6 +933,44 @@ impl Puppet for MockService {
             original.attachment,
         );
         Ok(Response::new(sent_response!(MessageForwardResponse, id)))
+    }
+
+    async fn message_recall(
+        &self,
+        request: Request<pb::MessageRecallRequest>,
+    ) -> Reply<pb::MessageRecallResponse> {
+        self.enter("MessageRecall").await?;
+        messages::recall(&self.world, request.into_inner()).map(Response::new)
+    }
+
+    async fn message_location(
+        &self,
+        request: Request<pb::MessageLocationRequest>,
+    ) -> Reply<pb::MessageLocationResponse> {
+        self.enter("MessageLocation").await?;
+        messages::location(&self.world, request.into_inner()).map(Response::new)
+    }
+
+    async fn message_send_location(
+        &self,
+        request: Request<pb::MessageSendLocationRequest>,
+    ) -> Reply<pb::MessageSendLocationResponse> {
+        self.enter("MessageSendLocation").await?;
+        let request = request.into_inner();
+        let conversation = request.conversation_id.clone();
+        {
+            let state = self.world.state();
+            if !state
+                .rooms
+                .contains_key(&RoomId::from(conversation.as_str()))
+            {
+                find_contact(&state, &conversation)?;
+            }
+        }
+        let id = messages::send_location(&self.world, request)?;
+        Ok(Response::new(pb::MessageSendLocationResponse {
+            id: id.to_string(),
+        }))
     }
 
     async fn message_file(

@@ -17,6 +17,7 @@ use crate::file_box::{FileBox, FileBoxSource};
 use crate::friendship::{FriendshipKind, FriendshipScene};
 use crate::generated::wechaty::puppet::EventType;
 use crate::ids::{ContactId, MessageId, RoomId};
+use crate::location::Location;
 use crate::message::MessageType;
 use crate::mini_program::MiniProgram;
 use crate::url_link::UrlLink;
@@ -158,6 +159,8 @@ pub enum MockAttachment {
     UrlLink(UrlLink),
     /// A mini program card: served by `MessageMiniProgram`.
     MiniProgram(MiniProgram),
+    /// A place: served by `MessageLocation`.
+    Location(Location),
 }
 
 /// A message stored in the mock world: received by the bot or sent by it.
@@ -283,6 +286,8 @@ pub(super) struct State {
     pub(super) tags: BTreeMap<String, BTreeSet<ContactId>>,
     /// Avatars the bot set (FileBox JSON), by contact.
     pub(super) avatars: HashMap<ContactId, String>,
+    /// Messages the bot recalled with `MessageRecall`, in order (`messages.rs`).
+    pub(super) recalled: Vec<MessageId>,
     next_id: u64,
 }
 
@@ -536,7 +541,7 @@ impl MockWorld {
 
     /// Stores a message and emits its `message` event.
     #[allow(clippy::too_many_arguments)]
-    fn add_message(
+    pub(super) fn add_message(
         &self,
         talker_id: ContactId,
         listener_id: Option<ContactId>,
