@@ -27,9 +27,8 @@ async fn main() -> Result<()> {
     if std::env::var(ENV_TOKEN).is_ok_and(|token| !token.is_empty()) {
         let bot = WechatyBuilder::from_env().build().await?;
         bot.on_room_invite(|invitation| async move {
-            if let Err(error) = accept(&invitation).await {
-                eprintln!("could not accept {}: {error}", invitation.id());
-            }
+            accept(&invitation).await?; // an error is logged, and the bot goes on
+            Ok(())
         })
         .detach();
         bot.start().await?;
@@ -52,12 +51,9 @@ async fn main() -> Result<()> {
     bot.on_room_invite(move |invitation| {
         let accepted_tx = accepted_tx.clone();
         async move {
-            match accept(&invitation).await {
-                Ok(()) => {
-                    let _ = accepted_tx.send(()).await;
-                }
-                Err(error) => eprintln!("could not accept {}: {error}", invitation.id()),
-            }
+            accept(&invitation).await?;
+            let _ = accepted_tx.send(()).await;
+            Ok(())
         }
     })
     .detach();

@@ -1,21 +1,41 @@
 //! Callback conveniences over the event streams: `bot.on_message(..)`, `room.on_join(..)`, ….
 //!
 //! Each handler runs in its own task and is called once per matching event, in order (the next
-//! call waits for the previous one). A handler slower than the events falls behind, misses
-//! some (logged) and continues; it never slows the bot or other handlers.
+//! call waits for the previous one), with handles ready to use: a [`Message`], a
+//! [`ContactSelf`], a [`RoomJoined`] whose people's names are loaded. A handler returns a
+//! [`HandlerResult`], so `?` works; an error is logged with the handler's name, a panic too,
+//! and the handler goes on with the next event. A handler slower than the events falls behind,
+//! misses some (logged) and continues; it never slows the bot or other handlers.
 
+use std::any::Any;
 use std::future::Future;
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use tokio::task::JoinHandle;
 use tokio_stream::{Stream, StreamExt};
 
-use crate::event::{Event, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic};
+use crate::contact::{Contact, ContactSelf};
+use crate::event::{Event, Scan, ServiceError};
 use crate::friendship::Friendship;
-use crate::ids::ContactId;
 use crate::message::Message;
-use crate::room::{Room, RoomEvent, RoomInvitation};
-use crate::wechaty::Wechaty;
+use crate::room::{
+    Room, RoomAnnounceChanged, RoomEvent, RoomInvitation, RoomJoined, RoomLeft, RoomTopicChanged,
+};
+use crate::wechaty::{WeakWechaty, Wechaty};
+
+/// Any error a handler may return: `?` converts the SDK's [`Error`](crate::Error), `anyhow`'s,
+/// `std::io`'s and every other `std::error::Error` into it.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a handler returns. An `Err` is logged (with its causes and the handler's name); it
+/// never stops the bot.
+pub type HandlerResult = std::result::Result<(), BoxError>;
+
+/// How long a handler waits for its first event before it says that the bot was never
+/// started (a registered handler on a bot nobody starts would otherwise stay silent).
+const NOT_STARTED_HINT: Duration = Duration::from_secs(10);
 
 /// A running handler. Dropping it leaves the handler running (until the bot stops, or the
 /// last handle of the bot is dropped: handlers do not keep the bot alive);
@@ -41,88 +61,125 @@ impl Handler {
     }
 }
 
-fn spawn<S, T, F, Fut>(stream: S, pick: fn(S::Item) -> Option<T>, handler: F) -> Handler
+/// Awaits one call of a handler: an error is logged with its causes, a panic with its
+/// message; either way the caller goes on.
+pub(crate) async fn call_guarded(handler: &'static str, call: impl Future<Output = HandlerResult>) {
+    match AssertUnwindSafe(call).catch_unwind().await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::error!(handler, error = %chain(&*error), "a handler failed");
+        }
+        Err(panic) => {
+            tracing::error!(
+                handler,
+                panic = %panic_message(&*panic),
+                "a handler panicked; it goes on with the next event"
+            );
+        }
+    }
+}
+
+/// An error and its causes: `outer: inner: innermost`.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Some errors repeat their cause in their own message.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// What a panic said, when it said it with a string.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)")
+}
+
+/// Says, once per handler, that the bot it waits on was never started.
+fn hint_if_not_started(bot: &WeakWechaty, handler: &'static str) {
+    if bot.upgrade().is_some_and(|bot| !bot.is_connected()) {
+        tracing::warn!(
+            handler,
+            "a handler is registered but the bot was not started after 10 s, so it hears \
+             nothing: call `bot.start().await` (or run a `Bot` with `WechatyBuilder::run`)"
+        );
+    }
+}
+
+/// The handler task: reads `stream`, turns each item into the handler's argument with `make`
+/// (which may load payloads; `None` skips the item), and calls `handler` with it, one call at
+/// a time. The bot is held weakly between events, so a handler never keeps it alive.
+fn spawn<S, T, M, MakeFut, F, Fut>(
+    bot: &Wechaty,
+    name: &'static str,
+    stream: S,
+    make: M,
+    handler: F,
+) -> Handler
 where
     S: Stream + Send + Unpin + 'static,
     S::Item: Send,
     T: Send + 'static,
+    M: Fn(Wechaty, S::Item) -> MakeFut + Send + 'static,
+    MakeFut: Future<Output = Option<T>> + Send,
     F: Fn(T) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
+    Fut: Future<Output = HandlerResult> + Send + 'static,
 {
+    let weak = bot.downgrade();
     let task = tokio::spawn(async move {
         let mut stream = stream;
-        while let Some(item) = stream.next().await {
-            if let Some(value) = pick(item) {
-                handler(value).await;
+        let first = match tokio::time::timeout(NOT_STARTED_HINT, stream.next()).await {
+            Ok(first) => first,
+            Err(_) => {
+                hint_if_not_started(&weak, name);
+                stream.next().await
             }
+        };
+        let mut next = first;
+        while let Some(item) = next {
+            let Some(bot) = weak.upgrade() else { break };
+            if let Some(value) = make(bot, item).await {
+                call_guarded(name, handler(value)).await;
+            }
+            next = stream.next().await;
         }
     });
     Handler { task }
 }
 
-fn lagged(missed: u64) {
+pub(crate) fn lagged(missed: u64) {
     tracing::warn!(missed, "a handler fell behind and missed events");
 }
 
-/// A handler over the bot's events: `pick` chooses the events (and what of them to pass);
-/// lag is logged.
-fn spawn_on_events<T, F, Fut>(bot: &Wechaty, pick: fn(Event) -> Option<T>, handler: F) -> Handler
-where
-    T: Send + 'static,
-    F: Fn(T) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let picked = bot.events().filter_map(move |event| match event {
+/// The bot's events, lag logged and left out.
+fn bot_events(bot: &Wechaty) -> impl Stream<Item = Event> + Send + Unpin + 'static {
+    bot.events().filter(|event| match event {
         Event::Lagged { missed } => {
-            lagged(missed);
-            None
+            lagged(*missed);
+            false
         }
-        other => pick(other),
-    });
-    spawn(Box::pin(picked), Some, handler)
-}
-
-/// A handler over the bot's events whose argument needs the bot (a `Message`, a
-/// `RoomInvitation`): the bot is held weakly, so a handler never keeps it alive, and the
-/// handler ends when the bot is gone.
-fn spawn_with_bot<T, U, F, Fut>(
-    bot: &Wechaty,
-    pick: fn(Event) -> Option<T>,
-    make: fn(&Wechaty, T) -> U,
-    handler: F,
-) -> Handler
-where
-    T: Send + 'static,
-    U: Send + 'static,
-    F: Fn(U) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let weak = bot.downgrade();
-    let picked = bot
-        .events()
-        .filter_map(move |event| match event {
-            Event::Lagged { missed } => {
-                lagged(missed);
-                None
-            }
-            other => pick(other),
-        })
-        .map_while(move |value| weak.upgrade().map(|bot| make(&bot, value)));
-    spawn(Box::pin(picked), Some, handler)
+        _ => true,
+    })
 }
 
 macro_rules! bot_handler {
-    ($(#[$doc:meta])* $name:ident, $arg:ty, $pattern:pat => $value:expr) => {
+    ($(#[$doc:meta])* $name:ident, $arg:ty, |$bot:ident, $event:ident| $make:expr) => {
         $(#[$doc])*
         pub fn $name<F, Fut>(&self, handler: F) -> Handler
         where
             F: Fn($arg) -> Fut + Send + Sync + 'static,
-            Fut: Future<Output = ()> + Send + 'static,
+            Fut: Future<Output = HandlerResult> + Send + 'static,
         {
-            spawn_on_events(self, |event| match event {
-                $pattern => Some($value),
-                _ => None,
-            }, handler)
+            spawn(self, stringify!($name), bot_events(self), |$bot: Wechaty, $event: Event| async move { $make }, handler)
         }
     };
 }
@@ -132,105 +189,178 @@ impl Wechaty {
     pub fn on_event<F, Fut>(&self, handler: F) -> Handler
     where
         F: Fn(Event) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
     {
-        spawn(self.events(), Some, handler)
+        spawn(
+            self,
+            "on_event",
+            self.events(),
+            |_, event| async move { Some(event) },
+            handler,
+        )
     }
 
-    /// Calls `handler` with every message (received or sent by the bot).
+    bot_handler!(
+        /// Calls `handler` with every message (received or sent by the bot). The handle
+        /// carries the bot: no clone to take along.
+        ///
+        /// ```no_run
+        /// # fn demo(bot: wechaty_client::Wechaty) {
+        /// bot.on_message(|message| async move {
+        ///     if message.text().await? == "ding" {
+        ///         message.reply("dong").await?;
+        ///     }
+        ///     Ok(())
+        /// })
+        /// .detach();
+        /// # }
+        /// ```
+        on_message, Message, |bot, event| match event {
+            Event::Message { message_id } => Some(bot.message(message_id)),
+            _ => None,
+        }
+    );
+
+    /// Calls `handler` with the logged-in account on every (new) login. Registered while the
+    /// account is logged in already, it is called at once with the current login.
     ///
     /// ```no_run
     /// # fn demo(bot: wechaty_client::Wechaty) {
-    /// bot.on_message(|message| async move {
-    ///     if let Ok(payload) = message.payload().await {
-    ///         if payload.text.as_deref() == Some("ding") {
-    ///             let _ = message.reply("dong").await;
-    ///         }
-    ///     }
+    /// bot.on_login(|user| async move {
+    ///     println!("logged in as {}", user.name().await?);
+    ///     Ok(())
     /// })
     /// .detach();
     /// # }
     /// ```
-    pub fn on_message<F, Fut>(&self, handler: F) -> Handler
+    pub fn on_login<F, Fut>(&self, handler: F) -> Handler
     where
-        F: Fn(Message) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        F: Fn(ContactSelf) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
     {
-        spawn_with_bot(
+        // Subscribed before the current login is read: a login in between is not missed, and
+        // the stream's copy of the one told at once is skipped.
+        let events = bot_events(self);
+        let current = self.current_user_id();
+        let mut told = current.clone();
+        let now = tokio_stream::iter(current.map(|contact_id| Event::Login { contact_id }));
+        let later = events.filter(move |event| match event {
+            Event::Login { contact_id } if told.as_ref() == Some(contact_id) => {
+                told = None;
+                false
+            }
+            Event::Logout { .. } => {
+                told = None;
+                true
+            }
+            _ => true,
+        });
+        spawn(
             self,
-            |event| match event {
-                Event::Message { message_id } => Some(message_id),
-                _ => None,
+            "on_login",
+            now.chain(later),
+            |bot, event| async move {
+                match event {
+                    Event::Login { contact_id } => Some(ContactSelf::of(bot.contact(contact_id))),
+                    _ => None,
+                }
             },
-            |bot, id| bot.message(id),
             handler,
         )
     }
 
     bot_handler!(
-        /// Calls `handler` with the bot's id on every (new) login.
-        on_login, ContactId, Event::Login { contact_id } => contact_id
+        /// Calls `handler` with the account and the reason, when given, on logout.
+        on_logout, (Contact, Option<String>), |bot, event| match event {
+            Event::Logout { contact_id, data } => Some((bot.contact(contact_id), data)),
+            _ => None,
+        }
     );
     bot_handler!(
-        /// Calls `handler` with the bot's id on logout.
-        on_logout, ContactId, Event::Logout { contact_id, .. } => contact_id
+        /// Calls `handler` on every login QR code progress (`scan`): print
+        /// [`Scan::qr_code`] for a person to scan.
+        on_scan, Scan, |_bot, event| match event {
+            Event::Scan { status, qrcode, data } => Some(Scan { status, qr_code: qrcode, data }),
+            _ => None,
+        }
     );
     bot_handler!(
-        /// Calls `handler` when members join any room.
-        on_room_join, Arc<RoomJoin>, Event::RoomJoin(join) => join
+        /// Calls `handler` with every error the puppet reports on the stream.
+        on_error, ServiceError, |_bot, event| match event {
+            Event::Error(error) => Some(error),
+            _ => None,
+        }
+    );
+    bot_handler!(
+        /// Calls `handler` when members join any room; their names are loaded
+        /// ([`Contact::cached_name`]).
+        on_room_join, RoomJoined, |bot, event| match event {
+            Event::RoomJoin(join) => Some(RoomJoined::load(&bot, &join).await),
+            _ => None,
+        }
     );
     bot_handler!(
         /// Calls `handler` when members leave any room.
-        on_room_leave, Arc<RoomLeave>, Event::RoomLeave(leave) => leave
+        on_room_leave, RoomLeft, |bot, event| match event {
+            Event::RoomLeave(leave) => Some(RoomLeft::load(&bot, &leave).await),
+            _ => None,
+        }
     );
     bot_handler!(
         /// Calls `handler` when any room's topic changes.
-        on_room_topic, Arc<RoomTopic>, Event::RoomTopic(topic) => topic
+        on_room_topic, RoomTopicChanged, |bot, event| match event {
+            Event::RoomTopic(topic) => Some(RoomTopicChanged::load(&bot, &topic).await),
+            _ => None,
+        }
     );
-
-    /// Calls `handler` with a ready-to-use invitation when the bot is invited into a room.
-    pub fn on_room_invite<F, Fut>(&self, handler: F) -> Handler
-    where
-        F: Fn(RoomInvitation) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        spawn_with_bot(
-            self,
-            |event| match event {
-                Event::RoomInvite { room_invitation_id } => Some(room_invitation_id),
-                _ => None,
-            },
-            |bot, id| bot.room_invitation(id),
-            handler,
-        )
-    }
+    bot_handler!(
+        /// Calls `handler` when any room's announcement changes.
+        on_room_announce, RoomAnnounceChanged, |bot, event| match event {
+            Event::RoomAnnounce(announce) => Some(RoomAnnounceChanged::load(&bot, &announce).await),
+            _ => None,
+        }
+    );
+    bot_handler!(
+        /// Calls `handler` with a ready-to-use invitation when the bot is invited into a room.
+        on_room_invite, RoomInvitation, |bot, event| match event {
+            Event::RoomInvite { room_invitation_id } => Some(bot.room_invitation(room_invitation_id)),
+            _ => None,
+        }
+    );
 
     /// Calls `handler` with every friendship (a request, a confirmation, a verification),
     /// its payload loaded; see [`Friendship`] for an example.
     pub fn on_friendship<F, Fut>(&self, handler: F) -> Handler
     where
         F: Fn(Friendship) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
     {
-        spawn(self.friendships().events(), Some, handler)
+        spawn(
+            self,
+            "on_friendship",
+            self.friendships().events(),
+            |_, friendship| async move { Some(friendship) },
+            handler,
+        )
     }
 }
 
 macro_rules! room_handler {
-    ($(#[$doc:meta])* $name:ident, $arg:ty, $variant:ident) => {
+    ($(#[$doc:meta])* $name:ident, $arg:ty, |$bot:ident, $event:ident| $make:expr) => {
         $(#[$doc])*
         pub fn $name<F, Fut>(&self, handler: F) -> Handler
         where
             F: Fn($arg) -> Fut + Send + Sync + 'static,
-            Fut: Future<Output = ()> + Send + 'static,
+            Fut: Future<Output = HandlerResult> + Send + 'static,
         {
-            spawn(self.events(), |event| match event {
-                RoomEvent::$variant(value) => Some(value),
-                RoomEvent::Lagged { missed } => {
-                    lagged(missed);
-                    None
+            spawn(self.bot(), concat!("room.", stringify!($name)), self.events(), |$bot: Wechaty, $event: RoomEvent| async move {
+                match $event {
+                    RoomEvent::Lagged { missed } => {
+                        lagged(missed);
+                        None
+                    }
+                    $event => $make,
                 }
-                _ => None,
             }, handler)
         }
     };
@@ -238,31 +368,51 @@ macro_rules! room_handler {
 
 impl Room {
     room_handler!(
-        /// Calls `handler` when members join this room.
+        /// Calls `handler` when members join this room, their names loaded.
         ///
         /// ```no_run
         /// # fn demo(bot: wechaty_client::Wechaty) {
         /// bot.room("r1@chatroom")
-        ///     .on_join(|join| async move { println!("welcome {:?}", join.invitee_ids) })
+        ///     .on_join(|join| async move {
+        ///         for contact in &join.invitees {
+        ///             join.room.say(format!("welcome {}", contact.name().await?)).await?;
+        ///         }
+        ///         Ok(())
+        ///     })
         ///     .detach();
         /// # }
         /// ```
-        on_join, Arc<RoomJoin>, Join
+        on_join, RoomJoined, |bot, event| match event {
+            RoomEvent::Join(join) => Some(RoomJoined::load(&bot, &join).await),
+            _ => None,
+        }
     );
     room_handler!(
         /// Calls `handler` when members leave this room.
-        on_leave, Arc<RoomLeave>, Leave
+        on_leave, RoomLeft, |bot, event| match event {
+            RoomEvent::Leave(leave) => Some(RoomLeft::load(&bot, &leave).await),
+            _ => None,
+        }
     );
     room_handler!(
         /// Calls `handler` when this room's topic changes.
-        on_topic, Arc<RoomTopic>, Topic
+        on_topic, RoomTopicChanged, |bot, event| match event {
+            RoomEvent::Topic(topic) => Some(RoomTopicChanged::load(&bot, &topic).await),
+            _ => None,
+        }
     );
     room_handler!(
         /// Calls `handler` when this room's announcement changes.
-        on_announce, Arc<RoomAnnounce>, Announce
+        on_announce, RoomAnnounceChanged, |bot, event| match event {
+            RoomEvent::Announce(announce) => Some(RoomAnnounceChanged::load(&bot, &announce).await),
+            _ => None,
+        }
     );
     room_handler!(
         /// Calls `handler` with each message in this room.
-        on_message, Message, Message
+        on_message, Message, |_bot, event| match event {
+            RoomEvent::Message(message) => Some(message),
+            _ => None,
+        }
     );
 }

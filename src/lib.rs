@@ -89,6 +89,7 @@ mod say;
 mod send_limiter;
 mod tag;
 
+mod bot;
 mod doctor;
 mod handler;
 
@@ -112,6 +113,7 @@ pub mod fuzz {
     pub use crate::fuzzing::*;
 }
 
+pub use bot::{Bot, DEFAULT_MAX_CONCURRENT_HANDLERS};
 pub use config::{
     WechatyBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INLINE_FILE_LIMIT,
     DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_CONCURRENT_LOOKUPS,
@@ -130,7 +132,7 @@ pub use env::{
 };
 pub use error::{Cause, Error, Result};
 pub use event::{
-    timestamp_to_time, Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic,
+    timestamp_to_time, Event, PayloadType, RoomAnnounce, RoomJoin, RoomLeave, RoomTopic, Scan,
     ScanStatus, ServiceError,
 };
 pub use file_box::{FileBox, FileBoxSource, MAX_FILE_BOX_BYTES};
@@ -138,7 +140,7 @@ pub use file_policy::FileTransfers;
 pub use friendship::{
     Friendship, FriendshipEvents, FriendshipKind, FriendshipPayload, FriendshipScene, Friendships,
 };
-pub use handler::Handler;
+pub use handler::{BoxError, Handler, HandlerResult};
 pub use ids::{ContactId, MessageId, RoomId};
 pub use location::Location;
 pub use message::{
@@ -148,8 +150,9 @@ pub use mini_program::MiniProgram;
 pub use payload_cache::CacheLimits;
 pub use reconnect::{ExponentialBackoff, ReconnectPolicy};
 pub use room::{
-    MemberQuery, Room, RoomEvent, RoomEvents, RoomInvitation, RoomInvitationPayload, RoomMember,
-    RoomMemberPayload, RoomMemberQueryFilter, RoomPayload, RoomQuery, RoomQueryFilter, Rooms,
+    MemberQuery, Room, RoomAnnounceChanged, RoomEvent, RoomEvents, RoomInvitation,
+    RoomInvitationPayload, RoomJoined, RoomLeft, RoomMember, RoomMemberPayload,
+    RoomMemberQueryFilter, RoomPayload, RoomQuery, RoomQueryFilter, RoomTopicChanged, Rooms,
 };
 pub use say::{Conversation, Sayable};
 pub use send_limiter::SendLimits;

@@ -224,9 +224,9 @@ async fn a_cancelled_connect_leaves_nothing_holding_the_stream() {
 async fn handlers_and_room_streams_do_not_keep_a_dropped_bot_alive() {
     let server: MockServer = common::serve(TOKEN, MockWorld::demo()).await;
     let bot = server.bot_builder().build().await.unwrap();
-    let on_message = bot.on_message(|_| async {});
-    let on_invite = bot.on_room_invite(|_| async {});
-    let on_join = bot.room("r1@chatroom").on_join(|_| async {});
+    let on_message = bot.on_message(|_| async { Ok(()) });
+    let on_invite = bot.on_room_invite(|_| async { Ok(()) });
+    let on_join = bot.room("r1@chatroom").on_join(|_| async { Ok(()) });
     let room_events = bot.room("r1@chatroom").events();
     bot.connect().await.unwrap();
     assert!(server.world().has_event_stream());

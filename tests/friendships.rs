@@ -82,6 +82,7 @@ async fn on_friendship_hands_ready_friendships_and_skips_unreadable_ones() {
         let sender = sender.clone();
         async move {
             let _ = sender.send((friendship.id().to_owned(), friendship.hello().to_owned()));
+            Ok(())
         }
     })
     .detach();

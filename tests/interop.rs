@@ -730,8 +730,9 @@ async fn a_friend_request_from_the_official_server_is_accepted() {
     let cora = bot.contact("cora");
     let handler = bot.on_friendship(|friendship| async move {
         if friendship.kind() == FriendshipKind::Receive {
-            friendship.accept().await.unwrap();
+            friendship.accept().await?;
         }
+        Ok(())
     });
     official.control(
         "POST",

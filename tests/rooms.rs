@@ -590,6 +590,7 @@ async fn an_invitation_is_ready_to_use_and_survives_a_json_round_trip() {
         let invites_tx = invites_tx.clone();
         async move {
             let _ = invites_tx.send(invitation);
+            Ok(())
         }
     })
     .detach();

@@ -86,11 +86,11 @@ where
 {
     let bot = server.bot_builder().build().await.expect("valid settings");
     let (report, mut reports) = mpsc::unbounded_channel();
-    let handler_bot = bot.clone();
     bot.on_login(move |me| {
-        let (report, steps) = (report.clone(), steps(handler_bot.clone(), me));
+        let (report, steps) = (report.clone(), steps(me.bot().clone(), me.id().clone()));
         async move {
             let _ = report.send(steps.await);
+            Ok(())
         }
     })
     .detach();
@@ -112,16 +112,11 @@ where
         let (report, steps) = (report.clone(), steps(message));
         async move {
             let _ = report.send(steps.await);
+            Ok(())
         }
     })
     .detach();
     reports
-}
-
-/// python's `msg.room()`: the SDK has no such method; the room id is in the payload.
-async fn room_of(message: &Message) -> wechaty_client::Result<Option<wechaty_client::Room>> {
-    let payload = message.payload().await?;
-    Ok(payload.room_id.map(|id| message.bot().room(id)))
 }
 
 fn ids(contacts: &[Contact]) -> Vec<&str> {
@@ -315,22 +310,22 @@ async fn room_on_join() {
         .unwrap()
         .expect("found by topic");
     let (report, mut reports) = mpsc::unbounded_channel();
-    let names = bot.clone();
     room.on_join(move |join| {
-        let (report, bot) = (report.clone(), names.clone());
+        let report = report.clone();
         async move {
-            let mut invitees = Vec::new();
-            for id in &join.invitee_ids {
-                invitees.push(bot.contact(id.clone()).name().await.unwrap());
-            }
-            let inviter = match &join.inviter_id {
-                Some(id) => bot.contact(id.clone()).name().await.unwrap(),
-                None => "unknown".to_owned(),
-            };
+            // The handles come with their names loaded.
+            let invitees: Vec<String> = join
+                .invitees
+                .iter()
+                .filter_map(|c| c.cached_name())
+                .collect();
+            let inviter = join.inviter.and_then(|c| c.cached_name());
             let _ = report.send(format!(
-                "Bot Room EVENT: join - \"{}\" join(inviter \"{inviter}\")",
-                invitees.join(",")
+                "Bot Room EVENT: join - \"{}\" join(inviter \"{}\")",
+                invitees.join(","),
+                inviter.as_deref().unwrap_or("unknown")
             ));
+            Ok(())
         }
     })
     .detach();
@@ -354,7 +349,7 @@ async fn room_on_join() {
 //     if room:
 //         room.on('leave', on_leave)
 //
-// `room.on_leave(..)`: the handler gets the leavers' and the remover's ids.
+// `room.on_leave(..)`: the handler gets the leavers and the remover as contacts.
 #[tokio::test]
 async fn room_on_leave() {
     let (server, bot) = logged_in(seed_world()).await;
@@ -365,22 +360,22 @@ async fn room_on_leave() {
         .unwrap()
         .expect("found by topic");
     let (report, mut reports) = mpsc::unbounded_channel();
-    let names = bot.clone();
     room.on_leave(move |leave| {
-        let (report, bot) = (report.clone(), names.clone());
+        let report = report.clone();
         async move {
             let mut leavers = Vec::new();
-            for id in &leave.removee_ids {
-                leavers.push(bot.contact(id.clone()).name().await.unwrap());
+            for leaver in &leave.leavers {
+                leavers.push(leaver.name().await?);
             }
-            let remover = match &leave.remover_id {
-                Some(id) => bot.contact(id.clone()).name().await.unwrap(),
+            let remover = match &leave.remover {
+                Some(remover) => remover.name().await?,
                 None => "unknown".to_owned(),
             };
             let _ = report.send(format!(
                 "Bot群聊事件: 离开 - \"{}\" leave(remover \"{remover}\"), bye bye",
                 leavers.join(",")
             ));
+            Ok(())
         }
     })
     .detach();
@@ -403,7 +398,7 @@ async fn room_on_leave() {
 //     if room:
 //         room.on('topic', on_topic)
 //
-// `room.on_topic(..)`: the handler gets the new and old topic and the changer's id.
+// `room.on_topic(..)`: the handler gets the new and old topic and the changer as a contact.
 #[tokio::test]
 async fn room_on_topic() {
     let (server, bot) = logged_in(seed_world()).await;
@@ -414,18 +409,18 @@ async fn room_on_topic() {
         .unwrap()
         .expect("found by topic");
     let (report, mut reports) = mpsc::unbounded_channel();
-    let names = bot.clone();
     room.on_topic(move |change| {
-        let (report, bot) = (report.clone(), names.clone());
+        let report = report.clone();
         async move {
-            let changer = match &change.changer_id {
-                Some(id) => bot.contact(id.clone()).name().await.unwrap(),
+            let changer = match &change.changer {
+                Some(changer) => changer.name().await?,
                 None => "unknown".to_owned(),
             };
             let _ = report.send(format!(
                 "Bot Room EVENT: topic - changed from \"{}\" to \"{}\" by member \"{changer}\"",
                 change.old_topic, change.new_topic
             ));
+            Ok(())
         }
     })
     .detach();
@@ -465,6 +460,7 @@ async fn room_on_invite() {
         let report = report.clone();
         async move {
             let _ = report.send(room_invitation.accept().await);
+            Ok(())
         }
     })
     .detach();
@@ -595,12 +591,12 @@ async fn room_quit() {
 //         topic = await room.topic()
 //         print(f'群聊名: {topic}')
 //
-// `msg.room()`: the payload's `room_id` (see `room_of`); a direct message has none.
+// `msg.room()`: the message's room; a direct message has none.
 #[tokio::test]
 async fn room_topic_on_message() {
     let (server, bot) = logged_in(seed_world()).await;
     let mut topics = on_message(&bot, |msg| async move {
-        let room = room_of(&msg).await?.expect("a room message");
+        let room = msg.room().await?.expect("a room message");
         let topic = room.topic().await?;
         Ok::<_, wechaty_client::Error>(format!("群聊名: {topic}"))
     });
@@ -661,7 +657,7 @@ async fn room_announce_on_message() {
     world.add_room(wechaty);
     let (server, bot) = logged_in(world).await;
     let mut announcements = on_message(&bot, |msg| async move {
-        let room = room_of(&msg).await?.expect("a room message");
+        let room = msg.room().await?.expect("a room message");
         let announce = room.announce().await?;
         Ok::<_, wechaty_client::Error>(format!("群公告为: {announce:?}"))
     });
@@ -864,7 +860,7 @@ async fn room_member() {
 async fn room_member_by_filter_on_message() {
     let (server, bot) = logged_in(seed_world()).await;
     let mut found = on_message(&bot, |msg| async move {
-        let Some(room) = room_of(&msg).await? else {
+        let Some(room) = msg.room().await? else {
             return Ok(None);
         };
         let member = room

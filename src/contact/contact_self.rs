@@ -44,13 +44,17 @@ impl Wechaty {
     /// The logged-in account as a handle (`None` before the first `login` event, and after a
     /// `logout`).
     pub fn current_user(&self) -> Option<ContactSelf> {
-        self.current_user_id().map(|id| ContactSelf {
-            contact: self.contact(id),
-        })
+        self.current_user_id()
+            .map(|id| ContactSelf::of(self.contact(id)))
     }
 }
 
 impl ContactSelf {
+    /// The logged-in account's handle (a `login` event's contact).
+    pub(crate) fn of(contact: Contact) -> Self {
+        Self { contact }
+    }
+
     /// The account as a plain [`Contact`].
     pub fn contact(&self) -> &Contact {
         &self.contact

@@ -82,6 +82,29 @@ impl Contact {
         .await
     }
 
+    /// The payload if the cache holds it: no I/O, no error. Contacts handed to handlers
+    /// (a room event's people, a message's talker) have theirs loaded.
+    pub fn cached(&self) -> Option<Arc<ContactPayload>> {
+        self.bot.caches().contacts.read(&self.id, Arc::clone)
+    }
+
+    /// The name if the payload is cached (see [`cached`](Self::cached)), like
+    /// [`RoomMember::name`](crate::RoomMember::name); [`name`](Self::name) loads it.
+    ///
+    /// ```no_run
+    /// # fn demo(join: wechaty_client::RoomJoined) {
+    /// for contact in &join.invitees {
+    ///     println!("{} joined", contact.cached_name().unwrap_or_else(|| contact.id().to_string()));
+    /// }
+    /// # }
+    /// ```
+    pub fn cached_name(&self) -> Option<String> {
+        self.bot
+            .caches()
+            .contacts
+            .read(&self.id, |payload| payload.name.clone().unwrap_or_default())
+    }
+
     /// The contact's own name (`""` when the service has none).
     pub async fn name(&self) -> Result<String> {
         Ok(self.payload().await?.name.clone().unwrap_or_default())

@@ -258,6 +258,30 @@ pub struct RoomAnnounce {
     pub date: SystemTime,
 }
 
+/// Where a login stands, as `on_scan` handlers receive it.
+///
+/// ```no_run
+/// # fn demo(bot: wechaty_client::Wechaty) {
+/// bot.on_scan(|scan| async move {
+///     if let Some(qr_code) = &scan.qr_code {
+///         println!("scan to log in ({}): {qr_code}", scan.status.name());
+///     }
+///     Ok(())
+/// })
+/// .detach();
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Scan {
+    /// Where the login stands.
+    pub status: ScanStatus,
+    /// The QR code content to show, when there is one.
+    pub qr_code: Option<String>,
+    /// Free text.
+    pub data: Option<String>,
+}
+
 /// An error the puppet reported on the stream (the `gerror` JSON of the official server).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceError {

@@ -26,10 +26,9 @@ pub use payload::{FriendshipKind, FriendshipPayload, FriendshipScene};
 /// # fn demo(bot: wechaty_client::Wechaty) {
 /// bot.on_friendship(|friendship| async move {
 ///     if friendship.kind() == FriendshipKind::Receive && friendship.hello() == "ding" {
-///         if let Err(error) = friendship.accept().await {
-///             eprintln!("could not accept {}: {error}", friendship.id());
-///         }
+///         friendship.accept().await?; // an error is logged with the handler's name
 ///     }
+///     Ok(())
 /// })
 /// .detach();
 /// # }

@@ -18,10 +18,9 @@ use crate::wechaty::Wechaty;
 /// ```no_run
 /// # async fn demo(bot: wechaty_client::Wechaty) -> wechaty_client::Result<()> {
 /// bot.on_room_invite(|invitation| async move {
-///     if let Ok(topic) = invitation.topic().await {
-///         println!("invited to {topic}");
-///     }
-///     let _ = invitation.accept().await;
+///     println!("invited to {}", invitation.topic().await?);
+///     invitation.accept().await?;
+///     Ok(())
 /// })
 /// .detach();
 /// # Ok(()) }

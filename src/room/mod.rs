@@ -4,6 +4,7 @@
 //! room's event stream in `events.rs`, finding and creating rooms in `rooms.rs`, invitations in
 //! `invitation.rs`; `say` is in `say.rs` with every other way of sending.
 
+mod changes;
 mod events;
 mod handle;
 pub(crate) mod invitation;
@@ -21,6 +22,7 @@ use crate::file_box::FileBox;
 use crate::generated::wechaty::puppet as pb;
 use crate::ids::{non_empty, ContactId};
 
+pub use changes::{RoomAnnounceChanged, RoomJoined, RoomLeft, RoomTopicChanged};
 pub use events::{RoomEvent, RoomEvents};
 pub use handle::Room;
 pub use invitation::{RoomInvitation, RoomInvitationPayload};

@@ -1,0 +1,335 @@
+//! Running a [`Bot`]: [`Wechaty::run`] subscribes, starts the bot, and turns each event into a
+//! handler call. Events are read ahead and their handles loaded concurrently but handed on in
+//! arrival order (`LOAD_AHEAD`); calls go into their conversation's lane (`lanes.rs`), at most
+//! `B::MAX_CONCURRENT_HANDLERS` run at once, and the runner stops reading events while
+//! `MAX_QUEUED` calls wait (the bot's event buffer then takes the slack, and past it the
+//! runner is told it lagged, which it logs). Ctrl-C or SIGTERM stops it: running calls get
+//! `DRAIN_GRACE` to finish, queued ones are dropped (and counted in the log).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use tokio::task::{Id, JoinSet};
+
+use super::lanes::Lanes;
+use super::Bot;
+use crate::config::WechatyBuilder;
+use crate::contact::{Contact, ContactSelf};
+use crate::dispatch::ConnectionState;
+use crate::error::{Error, Result};
+use crate::event::{Event, Scan, ServiceError};
+use crate::friendship::Friendship;
+use crate::handler::call_guarded;
+use crate::ids::ContactId;
+use crate::message::Message;
+use crate::room::{RoomAnnounceChanged, RoomInvitation, RoomJoined, RoomLeft, RoomTopicChanged};
+use crate::wechaty::{WeakWechaty, Wechaty};
+
+/// Events whose handles load at once, ahead of the handlers (in order all the same).
+const LOAD_AHEAD: usize = 64;
+/// Calls waiting for their lane before the runner stops reading events.
+const MAX_QUEUED: usize = 4096;
+/// How long a stop waits for the running calls.
+const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
+/// One handler call to make, its handles ready.
+enum Job {
+    Login(ContactSelf),
+    Logout(Contact, Option<String>),
+    Scan(Scan),
+    Ready(Wechaty),
+    Message(Message),
+    Join(RoomJoined),
+    Leave(RoomLeft),
+    Topic(RoomTopicChanged),
+    Announce(RoomAnnounceChanged),
+    Invite(RoomInvitation),
+    Friendship(Friendship),
+    Error(ServiceError),
+}
+
+/// Which calls must not overlap and keep their order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Lane {
+    /// Login, logout, scan, ready, errors.
+    Session,
+    /// A room, or a direct chat with a contact (its messages and its friendship events).
+    Conversation(String),
+    /// An invitation: nothing else is ordered with it.
+    Invitation(String),
+}
+
+impl WechatyBuilder {
+    /// Builds the bot, then [`run`](Wechaty::run)s `bot` on it until Ctrl-C or SIGTERM.
+    ///
+    /// ```no_run
+    /// # struct MyBot;
+    /// # impl wechaty_client::Bot for MyBot {}
+    /// # async fn demo() -> wechaty_client::Result<()> {
+    /// wechaty_client::WechatyBuilder::from_env().run(MyBot).await
+    /// # }
+    /// ```
+    pub async fn run<B: Bot>(self, bot: B) -> Result<()> {
+        self.build().await?.run(bot).await
+    }
+}
+
+impl Wechaty {
+    /// Runs `bot`: starts this bot (Event stream, then `Start`) and calls `bot`'s methods for
+    /// every event, concurrently but in order within a conversation (see [`Bot`]), until
+    /// Ctrl-C or SIGTERM (then running calls get 10 s to finish and the bot
+    /// [`stop`](Self::stop)s) or until the bot is stopped elsewhere. Already logged in, `bot`
+    /// hears that login first.
+    ///
+    /// Fails as [`start`](Self::start) does, or with the error that closed the Event stream
+    /// for good (a rejected token, say); a stop is `Ok`.
+    pub async fn run<B: Bot>(&self, bot: B) -> Result<()> {
+        let mut shutdown = Shutdown::listen();
+        let events = self.events();
+        let current = self.current_user_id();
+        self.start().await?;
+        let bot = Arc::new(bot);
+        let weak = self.downgrade();
+        // The current login first, and the stream's copy of it (the replay) skipped.
+        let mut told = current.clone();
+        let now = futures_util::stream::iter(current.map(|contact_id| Event::Login { contact_id }));
+        let later = events.filter(move |event| {
+            let repeat =
+                matches!(event, Event::Login { contact_id } if told.as_ref() == Some(contact_id));
+            if repeat || matches!(event, Event::Logout { .. }) {
+                told = None;
+            }
+            std::future::ready(!repeat)
+        });
+        let mut prepared = now
+            .chain(later)
+            .map(move |event| prepare(weak.clone(), event))
+            .buffered(LOAD_AHEAD);
+
+        let mut lanes: Lanes<Lane, Job> = Lanes::new(B::MAX_CONCURRENT_HANDLERS);
+        let mut running: JoinSet<Lane> = JoinSet::new();
+        let mut lanes_of: HashMap<Id, Lane> = HashMap::new();
+        let stopped_by = loop {
+            while let Some((lane, job)) = lanes.start_next() {
+                let bot = Arc::clone(&bot);
+                let key = lane.clone();
+                let task = running.spawn(async move {
+                    call(&*bot, job).await;
+                    key
+                });
+                lanes_of.insert(task.id(), lane);
+            }
+            tokio::select! {
+                signal = shutdown.wait() => break Some(signal),
+                Some(done) = running.join_next_with_id(), if !running.is_empty() => {
+                    let id = match done {
+                        Ok((id, _)) => id,
+                        Err(error) => error.id(),
+                    };
+                    if let Some(lane) = lanes_of.remove(&id) {
+                        lanes.finished(lane);
+                    }
+                }
+                next = prepared.next(), if lanes.queued() < MAX_QUEUED => match next {
+                    Some(Some((lane, job))) => lanes.push(lane, job),
+                    Some(None) => {}
+                    None => break None,
+                },
+            }
+        };
+        if let Some(signal) = stopped_by {
+            tracing::info!(
+                signal,
+                running = lanes.running(),
+                dropped = lanes.queued(),
+                "stopping the bot: running handlers may finish, queued events are dropped"
+            );
+        }
+        let drained = tokio::time::timeout(DRAIN_GRACE, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                still_running = running.len(),
+                "handlers did not finish within 10 s of the stop: cancelled"
+            );
+            running.abort_all();
+        }
+        if stopped_by.is_some() {
+            self.stop();
+            return Ok(());
+        }
+        match &*self.connection_state().borrow() {
+            ConnectionState::Closed { error: Some(error) } => {
+                Err(if matches!(**error, Error::Unauthenticated) {
+                    Error::Unauthenticated
+                } else {
+                    Error::Closed {
+                        cause: Arc::clone(error),
+                    }
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The handler call an event makes, with its lane, its handles loaded; `None` for events no
+/// handler hears (heartbeats, dirties, markers) and for friendships that cannot be read.
+async fn prepare(bot: WeakWechaty, event: Event) -> Option<(Lane, Job)> {
+    let bot = bot.upgrade()?;
+    let conversation = |id: &dyn ToString| Lane::Conversation(id.to_string());
+    Some(match event {
+        Event::Message { message_id } => {
+            let message = bot.message(message_id);
+            let lane = match message.conversation_id().await {
+                Ok(conversation) => Lane::Conversation(conversation),
+                Err(error) => {
+                    // Delivered anyway (its handler sees the same error), ordered with nothing.
+                    tracing::warn!(id = %message.id(), %error, "cannot tell a message's conversation");
+                    Lane::Invitation(message.id().to_string())
+                }
+            };
+            (lane, Job::Message(message))
+        }
+        Event::RoomJoin(join) => (
+            conversation(&join.room_id),
+            Job::Join(RoomJoined::load(&bot, &join).await),
+        ),
+        Event::RoomLeave(leave) => (
+            conversation(&leave.room_id),
+            Job::Leave(RoomLeft::load(&bot, &leave).await),
+        ),
+        Event::RoomTopic(topic) => (
+            conversation(&topic.room_id),
+            Job::Topic(RoomTopicChanged::load(&bot, &topic).await),
+        ),
+        Event::RoomAnnounce(announce) => (
+            conversation(&announce.room_id),
+            Job::Announce(RoomAnnounceChanged::load(&bot, &announce).await),
+        ),
+        Event::RoomInvite { room_invitation_id } => (
+            Lane::Invitation(room_invitation_id.clone()),
+            Job::Invite(bot.room_invitation(room_invitation_id)),
+        ),
+        Event::Friendship { friendship_id } => match bot.friendships().load(&friendship_id).await {
+            Ok(friendship) => (
+                conversation(friendship.contact().id()),
+                Job::Friendship(friendship),
+            ),
+            Err(error) => {
+                tracing::warn!(friendship = %friendship_id, %error, "skipped a friendship whose payload could not be read");
+                return None;
+            }
+        },
+        Event::Login { contact_id } => (Lane::Session, Job::Login(self_of(&bot, contact_id))),
+        Event::Logout { contact_id, data } => {
+            (Lane::Session, Job::Logout(bot.contact(contact_id), data))
+        }
+        Event::Scan {
+            status,
+            qrcode,
+            data,
+        } => (
+            Lane::Session,
+            Job::Scan(Scan {
+                status,
+                qr_code: qrcode,
+                data,
+            }),
+        ),
+        Event::Ready { .. } => (Lane::Session, Job::Ready(bot.clone())),
+        Event::Error(error) => (Lane::Session, Job::Error(error)),
+        Event::Lagged { missed } => {
+            tracing::warn!(
+                missed,
+                "the bot's handlers fell behind and missed events (raise MAX_CONCURRENT_HANDLERS, or make them faster)"
+            );
+            return None;
+        }
+        _ => return None,
+    })
+}
+
+fn self_of(bot: &Wechaty, id: ContactId) -> ContactSelf {
+    ContactSelf::of(bot.contact(id))
+}
+
+/// Makes one call; its error or panic is logged with the method's name.
+async fn call<B: Bot>(bot: &B, job: Job) {
+    match job {
+        Job::Login(user) => call_guarded("Bot::on_login", bot.on_login(user)).await,
+        Job::Logout(user, reason) => {
+            call_guarded("Bot::on_logout", bot.on_logout(user, reason)).await
+        }
+        Job::Scan(scan) => call_guarded("Bot::on_scan", bot.on_scan(scan)).await,
+        Job::Ready(wechaty) => call_guarded("Bot::on_ready", bot.on_ready(wechaty)).await,
+        Job::Message(message) => call_guarded("Bot::on_message", bot.on_message(message)).await,
+        Job::Join(join) => call_guarded("Bot::on_room_join", bot.on_room_join(join)).await,
+        Job::Leave(leave) => call_guarded("Bot::on_room_leave", bot.on_room_leave(leave)).await,
+        Job::Topic(topic) => call_guarded("Bot::on_room_topic", bot.on_room_topic(topic)).await,
+        Job::Announce(announce) => {
+            call_guarded("Bot::on_room_announce", bot.on_room_announce(announce)).await
+        }
+        Job::Invite(invitation) => {
+            call_guarded("Bot::on_room_invite", bot.on_room_invite(invitation)).await
+        }
+        Job::Friendship(friendship) => {
+            call_guarded("Bot::on_friendship", bot.on_friendship(friendship)).await
+        }
+        Job::Error(error) => call_guarded("Bot::on_error", bot.on_error(error)).await,
+    }
+}
+
+/// Ctrl-C and SIGTERM, listened to from the start of `run` (a signal before the first poll
+/// is not missed).
+struct Shutdown {
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Shutdown {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signals = match (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) {
+                (Ok(interrupt), Ok(terminate)) => Some((interrupt, terminate)),
+                (Err(error), _) | (_, Err(error)) => {
+                    tracing::warn!(%error, "cannot listen for Ctrl-C and SIGTERM: stop the bot with `stop()`");
+                    None
+                }
+            };
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// The name of the signal, once one comes.
+    async fn wait(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            match &mut self.signals {
+                Some((interrupt, terminate)) => tokio::select! {
+                    _ = interrupt.recv() => "Ctrl-C",
+                    _ = terminate.recv() => "SIGTERM",
+                },
+                None => std::future::pending().await,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            match tokio::signal::ctrl_c().await {
+                Ok(()) => "Ctrl-C",
+                Err(_) => std::future::pending().await,
+            }
+        }
+    }
+}
