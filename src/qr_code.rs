@@ -22,8 +22,8 @@ const QR_CODE_PAGE: &str = "https://wechaty.js.org/qrcode/";
 /// official Wechaty examples use) draws its small codes: most terminals are light text on a
 /// dark background, where this shows the code as printed on paper, dark on light, with the
 /// light quiet zone scanners need around it. On a light terminal the code comes out inverted
-/// (light on dark); WeChat and most phone scanners read that too, and [`qr_code_url`] is the
-/// way when one does not.
+/// (light on dark), which only some scanners read (zbar does not): show [`qr_code_url`] beside
+/// it, the page that draws the code as an image.
 ///
 /// Fails with [`Error::InvalidArgument`] when `content` is too long for a QR code (more than
 /// 2,953 bytes).
