@@ -133,10 +133,11 @@ pub enum Command {
         #[arg(long, value_name = "SECS", value_parser = positive_seconds)]
         timeout: Option<std::time::Duration>,
     },
-    /// Log the account in: print each QR code to scan with WeChat (drawn, and the page that
-    /// shows it) and the scan's progress, then who logged in. The one command that calls
-    /// Start, as logging in needs the puppet running; when the account is logged in already it
-    /// only prints who
+    /// Log the account in by QR code, then print who logged in (calls Start)
+    ///
+    /// Prints each QR code to scan with WeChat (drawn, and the page that shows it) and the
+    /// scan's progress, then who logged in. The one command that calls Start, as logging in
+    /// needs the puppet running; when the account is logged in already it only prints who.
     Login {
         /// Give up (exit 1) when nobody logged in within this many seconds
         #[arg(long, value_name = "SECS", default_value = "300", value_parser = positive_seconds)]
