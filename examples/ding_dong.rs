@@ -1,9 +1,10 @@
 //! The classic first bot: answers `ding` with `dong`.
 //!
 //! With `WECHATY_PUPPET_SERVICE_TOKEN` set it connects to that puppet service (the other
-//! `WECHATY_PUPPET_SERVICE_*` variables apply) and runs until Ctrl-C. Without it, it starts the
-//! embedded mock service, has a contact send the bot `ding` through it, prints the exchange and
-//! exits.
+//! `WECHATY_PUPPET_SERVICE_*` variables apply) and runs until Ctrl-C; when the account is not
+//! logged in yet it prints the QR code to scan with WeChat. Without it, it starts the embedded
+//! mock service logged out, shows the mock's QR code, has the mock "scan" it, then has a
+//! contact send the bot `ding`, prints the exchange and exits.
 //!
 //! ```sh
 //! cargo run --example ding_dong
@@ -14,7 +15,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use tokio_stream::StreamExt;
 use wechaty_client::mock::{MockPuppetService, MockWorld};
-use wechaty_client::{ContactId, Event, Events, Wechaty, WechatyBuilder, ENV_TOKEN};
+use wechaty_client::{
+    qr_code_text, qr_code_url, ContactId, Event, Events, ScanStatus, Wechaty, WechatyBuilder,
+    ENV_TOKEN,
+};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -42,10 +46,10 @@ async fn main() -> Result<()> {
         return Ok(());
     }
 
-    let server = MockPuppetService::builder()
-        .world(MockWorld::demo())
-        .serve()
-        .await?;
+    // Logged out: `start()` gets a QR code, as from a real service before the first login.
+    let world = MockWorld::demo();
+    world.require_scan("https://example.com/wechaty-mock/login");
+    let server = MockPuppetService::builder().world(world).serve().await?;
     println!(
         "no {ENV_TOKEN} set: using the embedded mock puppet service at {}",
         server.endpoint()
@@ -56,6 +60,17 @@ async fn main() -> Result<()> {
 
     let (replied_tx, mut replied_rx) = tokio::sync::mpsc::channel(1);
     let handler = tokio::spawn(answer_dings(bot.clone(), events, Some(replied_tx)));
+    // The mock's phone scans the QR code once it shows, and the bot logs in.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !bot.is_logged_in() {
+            if server.world().pending_scan().is_some() {
+                server.world().confirm_scan("bot");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .context("the bot did not log in within 10 s")?;
     server.world().receive_text("ann", None, "ding");
     tokio::time::timeout(Duration::from_secs(10), replied_rx.recv())
         .await
@@ -83,6 +98,7 @@ async fn answer_dings(
     let mut me: Option<ContactId> = None;
     while let Some(event) = events.next().await {
         match event {
+            Event::Scan { status, qrcode, .. } => show_scan(status, qrcode.as_deref()),
             Event::Login { contact_id } => {
                 println!("logged in as {contact_id}");
                 me = Some(contact_id);
@@ -107,4 +123,22 @@ async fn answer_dings(
         }
     }
     Ok(())
+}
+
+/// A login QR code to scan with WeChat: drawn in the terminal, and the page that shows it (for
+/// a terminal whose code does not scan). Later scans say how the login goes.
+fn show_scan(status: ScanStatus, qrcode: Option<&str>) {
+    match qrcode {
+        Some(qrcode) if status == ScanStatus::Waiting => {
+            match qr_code_text(qrcode) {
+                Ok(text) => print!("{text}"),
+                Err(error) => eprintln!("cannot draw the QR code: {error}"),
+            }
+            println!(
+                "scan the QR code with WeChat, or open {}",
+                qr_code_url(qrcode)
+            );
+        }
+        _ => println!("login: {}", status.name()),
+    }
 }

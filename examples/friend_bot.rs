@@ -2,7 +2,8 @@
 //!
 //! - accepts friend requests that say `ding`, and only those;
 //! - gives each new friend an alias (their name, then " (via bot)") and a welcome;
-//! - tags them `via-bot`, and prints every friendship event it sees.
+//! - tags them `via-bot`, and prints every friendship event it sees;
+//! - prints the QR code to scan with WeChat when the account is not logged in yet.
 //!
 //! With `WECHATY_PUPPET_SERVICE_TOKEN` set it connects to that service and runs until Ctrl-C.
 //! Without it, it plays `scenarios/friend_bot.json` on the embedded mock service, checks the
@@ -16,7 +17,10 @@ use anyhow::{Context, Result};
 use tokio_stream::StreamExt;
 use wechaty_client::mock::Scenario;
 use wechaty_client::testing::ScenarioRun;
-use wechaty_client::{Friendship, FriendshipKind, Wechaty, WechatyBuilder, ENV_TOKEN};
+use wechaty_client::{
+    qr_code_text, qr_code_url, Event, Friendship, FriendshipKind, ScanStatus, Wechaty,
+    WechatyBuilder, ENV_TOKEN,
+};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -59,14 +63,45 @@ async fn main() -> Result<()> {
 
 /// The bot itself: only the public API, as in production.
 async fn run(bot: Wechaty) -> Result<()> {
+    // Both streams before start(): what it brings (a QR code, a request) is not missed.
     let mut friendships = bot.friendships().events();
+    let mut events = bot.events();
     bot.start().await?;
-    while let Some(friendship) = friendships.next().await {
-        if let Err(error) = on_friendship(&bot, &friendship).await {
-            eprintln!("could not handle friendship {}: {error}", friendship.id());
+    loop {
+        tokio::select! {
+            friendship = friendships.next() => {
+                let Some(friendship) = friendship else { break };
+                if let Err(error) = on_friendship(&bot, &friendship).await {
+                    eprintln!("could not handle friendship {}: {error}", friendship.id());
+                }
+            }
+            event = events.next() => match event {
+                Some(Event::Scan { status, qrcode, .. }) => show_scan(status, qrcode.as_deref()),
+                Some(Event::Login { contact_id }) => println!("logged in as {contact_id}"),
+                Some(_) => {}
+                None => break,
+            },
         }
     }
     Ok(())
+}
+
+/// A login QR code to scan with WeChat: drawn in the terminal, and the page that shows it (for
+/// a terminal whose code does not scan). Later scans say how the login goes.
+fn show_scan(status: ScanStatus, qrcode: Option<&str>) {
+    match qrcode {
+        Some(qrcode) if status == ScanStatus::Waiting => {
+            match qr_code_text(qrcode) {
+                Ok(text) => print!("{text}"),
+                Err(error) => eprintln!("cannot draw the QR code: {error}"),
+            }
+            println!(
+                "scan the QR code with WeChat, or open {}",
+                qr_code_url(qrcode)
+            );
+        }
+        _ => println!("login: {}", status.name()),
+    }
 }
 
 async fn on_friendship(bot: &Wechaty, friendship: &Friendship) -> Result<()> {

@@ -19,6 +19,8 @@
 //!   on under `[dev-dependencies]`:
 //!   `wechaty-client = { version = "0.1", features = ["mock"] }`.
 //! - `proto` (feature `proto`) is the generated gRPC client, for RPCs the SDK does not wrap.
+//! - Logging in is scanning the QR code of [`Event::Scan`]: [`qr_code_text`] draws it in a
+//!   terminal, [`qr_code_url`] is the web page that shows it.
 //! - Every failure is an [`Error`]; none of them ever shows the token, each names the setting
 //!   to change.
 //!
@@ -61,6 +63,7 @@ mod file_box;
 mod http;
 mod location;
 mod mini_program;
+mod qr_code;
 mod reconnect;
 mod tls;
 mod token;
@@ -148,6 +151,7 @@ pub use message::{
 };
 pub use mini_program::MiniProgram;
 pub use payload_cache::CacheLimits;
+pub use qr_code::{qr_code_text, qr_code_url};
 pub use reconnect::{ExponentialBackoff, ReconnectPolicy};
 pub use room::{
     MemberQuery, Room, RoomAnnounceChanged, RoomEvent, RoomEvents, RoomInvitation,

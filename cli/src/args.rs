@@ -48,7 +48,7 @@ pub struct Global {
     pub tls_server_name: Option<String>,
     /// Reopen the Event stream after this many seconds without any event, not even a heartbeat
     /// [default: 60]
-    #[arg(long, global = true, value_name = "SECS", value_parser = watchdog_seconds)]
+    #[arg(long, global = true, value_name = "SECS", value_parser = positive_seconds)]
     pub watchdog: Option<std::time::Duration>,
     /// Machine-readable output: one JSON object per line
     #[arg(long, global = true)]
@@ -120,7 +120,8 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<MessageAction>,
     },
-    /// Print events from the service as they come (does not call Start)
+    /// Print events from the service as they come (does not call Start); a `scan` also
+    /// draws its QR code
     Events {
         /// Only this room's events (a room id or exact topic, as `room QUERY` finds it)
         #[arg(long, value_name = "ROOM")]
@@ -129,8 +130,18 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         count: Option<u64>,
         /// Stop after this many seconds (exit 1 if --count was not reached by then)
-        #[arg(long, value_name = "SECS")]
-        timeout: Option<f64>,
+        #[arg(long, value_name = "SECS", value_parser = positive_seconds)]
+        timeout: Option<std::time::Duration>,
+    },
+    /// Log the account in by QR code, then print who logged in (calls Start)
+    ///
+    /// Prints each QR code to scan with WeChat (drawn, and the page that shows it) and the
+    /// scan's progress, then who logged in. The one command that calls Start, as logging in
+    /// needs the puppet running; when the account is logged in already it only prints who.
+    Login {
+        /// Give up (exit 1) when nobody logged in within this many seconds
+        #[arg(long, value_name = "SECS", default_value = "300", value_parser = positive_seconds)]
+        timeout: std::time::Duration,
     },
     /// Measure this SDK beside a bare tonic client doing the same calls (BENCHMARKS.md).
     /// Runs against the embedded mock unless a service is given (--endpoint/--token or
@@ -187,6 +198,11 @@ pub enum Command {
         /// members), for measuring other clients against the same data
         #[arg(long)]
         bench_world: bool,
+        /// Serve the demo world logged out: Start shows a QR code (a `scan` event), and a few
+        /// seconds later the bot logs in as if a phone had scanned it. Try it with `wechaty
+        /// login`
+        #[arg(long, conflicts_with_all = ["scenario", "bench_world"])]
+        logged_out: bool,
     },
 }
 
@@ -395,8 +411,9 @@ impl Global {
     }
 }
 
-/// `--watchdog SECS`: a positive number of seconds.
-fn watchdog_seconds(text: &str) -> Result<std::time::Duration, String> {
+/// `--watchdog SECS`, `--timeout SECS`: a positive number of seconds (what
+/// `Duration::from_secs_f64` takes without panicking).
+fn positive_seconds(text: &str) -> Result<std::time::Duration, String> {
     let seconds: f64 = text
         .parse()
         .map_err(|_| format!("{text:?} is not a number of seconds"))?;

@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use wechaty_client::{
-    ContactGender, ContactPayload, ContactType, Event, MessagePayload, RoomAnnounce, RoomEvent,
-    RoomJoin, RoomLeave, RoomTopic,
+    qr_code_text, qr_code_url, ContactGender, ContactPayload, ContactType, Event, MessagePayload,
+    RoomAnnounce, RoomEvent, RoomJoin, RoomLeave, RoomTopic,
 };
 
 /// An event as cli.md specifies: the wire name in `type`, decoded fields in snake_case,
@@ -37,6 +37,7 @@ pub fn event_json(event: &Event) -> Value {
             "status": status.name(),
             "status_code": status.number(),
             "qrcode": qrcode,
+            "url": qrcode.as_deref().map(qr_code_url),
             "data": data,
         }),
         Event::Login { contact_id } => json!({ "contact_id": contact_id }),
@@ -261,6 +262,32 @@ pub fn human_event(event: &Value) -> String {
     line
 }
 
+/// An event for people: [`human_event`]'s line, below the QR code drawn when the event is a
+/// scan asking for one to be scanned.
+pub fn human_event_lines(event: &Value) -> Vec<String> {
+    let mut lines = match (event["type"].as_str(), event["qrcode"].as_str()) {
+        (Some("scan"), Some(qrcode)) if wants_a_scan(&event["status"]) => qr_code_lines(qrcode),
+        _ => Vec::new(),
+    };
+    lines.push(human_event(event));
+    lines
+}
+
+/// Whether a scan's status (its name, as in the JSON) asks for the QR code to be scanned:
+/// waiting, or a status the puppet did not say. Scanned and confirmed carry the same code
+/// again, which is not drawn twice.
+pub fn wants_a_scan(status: &Value) -> bool {
+    matches!(status.as_str(), Some("waiting" | "unknown"))
+}
+
+/// The QR code of `content` drawn, one line per row; none when it is too long to draw (the
+/// URL still shows it).
+pub fn qr_code_lines(content: &str) -> Vec<String> {
+    qr_code_text(content)
+        .map(|text| text.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,9 +307,40 @@ mod tests {
         assert_eq!(scan(7)["status"], "unknown");
         assert_eq!(scan(7)["status_code"], 7);
         assert_eq!(scan(7)["type"], "scan");
+        assert_eq!(scan(2)["url"], Value::Null);
         assert_eq!(
             room_event_json(&RoomEvent::Reconnected)["type"],
             "reconnected"
         );
+    }
+
+    #[test]
+    fn a_scan_shows_its_qr_code_and_page_while_it_waits_for_a_scan() {
+        let scan = |status| {
+            event_json(&Event::Scan {
+                status,
+                qrcode: Some("https://login.weixin.qq.com/l/abc==".into()),
+                data: None,
+            })
+        };
+        let waiting = scan(ScanStatus::Waiting);
+        let url = "https://wechaty.js.org/qrcode/https%3A%2F%2Flogin.weixin.qq.com%2Fl%2Fabc%3D%3D";
+        assert_eq!(waiting["url"], url);
+        let lines = human_event_lines(&waiting);
+        assert!(lines.len() > 10, "{lines:?}");
+        assert!(lines[0].chars().all(|c| c == '█'), "{}", lines[0]);
+        let last = lines.last().unwrap();
+        assert!(
+            last.starts_with("scan ") && last.contains(" status=waiting"),
+            "{last}"
+        );
+        assert!(last.contains(&format!("url={url}")), "{last}");
+        // Scanned: the same code, not drawn again.
+        assert_eq!(human_event_lines(&scan(ScanStatus::Scanned)).len(), 1);
+        // Not a scan: one line as before.
+        let login = event_json(&Event::Login {
+            contact_id: "bot".into(),
+        });
+        assert_eq!(human_event_lines(&login), ["login contact_id=bot"]);
     }
 }

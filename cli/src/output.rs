@@ -70,6 +70,15 @@ pub async fn with_progress<T>(what: &str, work: impl std::future::Future<Output 
     result
 }
 
+/// A line of progress for people (`connecting…`, `waiting for …`) on stderr, only when stderr
+/// is a terminal: scripts and pipes see nothing.
+pub fn progress_line(text: &str) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprintln!("{}", escaped(text));
+    }
+}
+
 /// `text` with every control character (escape, newline, carriage return, …) and every
 /// bidirectional override written out as `\u{…}`, so that it shows as text and cannot move the
 /// cursor, recolour the terminal or reorder what follows.

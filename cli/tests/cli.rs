@@ -14,8 +14,14 @@ struct MockProcess {
 
 impl MockProcess {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// `wechaty mock` with more options (`--logged-out`, `--scenario FILE`).
+    fn start_with(options: &[&str]) -> Self {
         let mut child = Command::new(BIN)
             .args(["mock", "--port", "0", "--token", TOKEN])
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -884,4 +890,108 @@ fn tags_list_add_remove_and_delete() {
     assert_eq!(run(&["tag", "vip", "delete"]).status.code(), Some(1));
     assert_eq!(run(&["tag", "vip", "add", "Nobody"]).status.code(), Some(1));
     assert_eq!(run(&["tag", "vip"]).status.code(), Some(2));
+}
+
+#[test]
+fn login_prints_the_qr_code_then_who_logged_in() {
+    // The phone of `mock --logged-out` scans 3 s after the QR code shows.
+    let mock = MockProcess::start_with(&["--logged-out"]);
+    let output = mock.run(TOKEN, &["--json", "login", "--timeout", "20"]);
+    let lines = json_lines(&output);
+    let statuses: Vec<&str> = lines[..3]
+        .iter()
+        .map(|line| {
+            assert_eq!(line["type"], "scan", "{line}");
+            line["status"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(statuses, ["waiting", "scanned", "confirmed"]);
+    let qrcode = lines[0]["qrcode"].as_str().unwrap();
+    let url = lines[0]["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://wechaty.js.org/qrcode/https%3A%2F%2F"),
+        "{url}"
+    );
+    assert!(!qrcode.is_empty());
+    assert_eq!(
+        lines[3],
+        serde_json::json!({ "contact_id": "bot", "name": "Wechaty Bot" })
+    );
+    assert_eq!(lines.len(), 4);
+
+    // Logged in now: says who at once (the replayed login), without a QR code.
+    let again = mock.run(TOKEN, &["login", "--timeout", "5"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout), "logged in as Wechaty Bot (bot)\n");
+}
+
+#[test]
+fn login_draws_the_qr_code_for_people_and_gives_up_at_the_timeout() {
+    let mock = MockProcess::start_with(&["--logged-out"]);
+    // Before the phone scans (3 s): exit 1, after the QR code was shown.
+    let early = mock.run(TOKEN, &["login", "--timeout", "2"]);
+    assert_eq!(early.status.code(), Some(1), "{}", text(&early.stdout));
+    let stderr = text(&early.stderr);
+    assert!(stderr.contains("--timeout"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let stdout = text(&early.stdout);
+    assert!(stdout.starts_with("█████"), "{stdout}");
+    assert!(
+        stdout.contains("\nor open https://wechaty.js.org/qrcode/"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("scan: waiting"), "{stdout}");
+
+    // A second try gets the QR code that still shows replayed (no second Start needed), then
+    // the login.
+    let late = mock.run(TOKEN, &["login", "--timeout", "20"]);
+    assert!(late.status.success(), "{}", text(&late.stderr));
+    let stdout = text(&late.stdout);
+    assert!(stdout.contains('▀'), "{stdout}");
+    assert!(stdout.contains("scan: scanned"), "{stdout}");
+    assert!(
+        stdout.ends_with("logged in as Wechaty Bot (bot)\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn events_draws_a_scans_qr_code_and_adds_its_url() {
+    let scenario = std::env::temp_dir().join(format!("cli-scan-{}.json", std::process::id()));
+    std::fs::write(
+        &scenario,
+        r#"{"world": {"self": "bot", "login_qrcode": "https://login.weixin.qq.com/l/abc==",
+                      "contacts": [{"id": "bot", "name": "Bot"}]},
+            "timeline": [{"scan": {"status": "waiting"}}]}"#,
+    )
+    .unwrap();
+    let mock = MockProcess::start_with(&["--scenario", scenario.to_str().unwrap()]);
+    // Logged out: the heartbeat, then the timeline's scan.
+    let human = mock.run(TOKEN, &["events", "--count", "2", "--timeout", "10"]);
+    assert!(human.status.success(), "{}", text(&human.stderr));
+    let stdout = text(&human.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("heartbeat "), "{stdout}");
+    assert!(lines[1].chars().all(|c| c == '█'), "{stdout}");
+    let url = "https://wechaty.js.org/qrcode/https%3A%2F%2Flogin.weixin.qq.com%2Fl%2Fabc%3D%3D";
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with("scan ") && last.contains(" status=waiting"),
+        "{last}"
+    );
+    assert!(last.contains(&format!("url={url}")), "{last}");
+
+    // JSON: the fields as before, plus the url. A new stream gets the pending scan replayed.
+    let json = json_lines(&mock.run(
+        TOKEN,
+        &["--json", "events", "--count", "2", "--timeout", "10"],
+    ));
+    assert_eq!(
+        json[1],
+        serde_json::json!({
+            "type": "scan", "status": "waiting", "status_code": 2,
+            "qrcode": "https://login.weixin.qq.com/l/abc==", "url": url, "data": null,
+        })
+    );
+    let _ = std::fs::remove_file(&scenario);
 }

@@ -3,7 +3,8 @@
 //!
 //! It behaves like the official TypeScript server where a client can tell: the token check and
 //! its `UNAUTHENTICATED` details, one Event stream at a time (`ALREADY_EXISTS`), the replay of
-//! heartbeat → login → ready on connect, `Ding` answered by a `dong` event, events fired while
+//! heartbeat → login → ready on connect (and of the pending `scan` until the login: a bot
+//! can log in by QR code, see [`MockWorld::require_scan`]), `Ding` answered by a `dong` event, events fired while
 //! no stream is open being dropped, errors as `UNKNOWN` with `Error: …` details, and the
 //! standard health service without a token check. RPCs it does not model answer
 //! `UNIMPLEMENTED`.
@@ -29,6 +30,7 @@ mod faults;
 mod friendships;
 mod health;
 mod hub;
+mod login;
 mod messages;
 mod scenario;
 mod service;
@@ -54,10 +56,11 @@ use crate::generated::health::health_server::HealthServer;
 use crate::generated::wechaty::puppet_server::PuppetServer;
 
 pub use faults::Faults;
+pub use login::MockScan;
 pub use scenario::{
     AcceptedFriendshipExpectation, ContactSpec, Expectation, FriendRequestStep, InviteStep,
-    JoinStep, LeaveStep, RoomSpec, SaidExpectation, SayStep, Scenario, SetAliasExpectation, Step,
-    TopicStep, WorldSpec,
+    JoinStep, LeaveStep, LoginStep, RoomSpec, SaidExpectation, SayStep, ScanStep, Scenario,
+    SetAliasExpectation, Step, TopicStep, WorldSpec,
 };
 pub use tls::MockTls;
 pub use world::{

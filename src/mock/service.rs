@@ -190,13 +190,7 @@ fn message_payload(message: &MockMessage) -> pb::MessagePayloadResponse {
 impl Puppet for MockService {
     async fn start(&self, _: Request<pb::StartRequest>) -> Reply<pb::StartResponse> {
         self.enter("Start").await?;
-        let login = {
-            let state = self.world.state();
-            (!state.logged_in).then(|| state.self_id.clone()).flatten()
-        };
-        if let Some(self_id) = login {
-            self.world.login(self_id);
-        }
+        self.world.start_puppet();
         Ok(Response::new(pb::StartResponse {}))
     }
 
@@ -230,7 +224,7 @@ impl Puppet for MockService {
     }
 
     /// One stream at a time; on connect: heartbeat, then login and (shortly after) ready when
-    /// the bot is logged in.
+    /// the bot is logged in, and the pending scan if there is one (until the login).
     async fn event(&self, _: Request<pb::EventRequest>) -> Reply<BoxStream<pb::EventResponse>> {
         self.enter("Event").await?;
         let hub = self.world.hub().clone();
@@ -240,11 +234,15 @@ impl Puppet for MockService {
         if let Some(self_id) = self.world.current_user() {
             let login = json!({ "contactId": self_id }).to_string();
             hub.emit_to(id, EventType::Login as i32, login);
+            let hub = hub.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(READY_REPLAY_DELAY).await;
                 let ready = json!({ "data": "ready" }).to_string();
                 hub.emit_to(id, EventType::Ready as i32, ready);
             });
+        }
+        if let Some(scan) = self.world.scan_replay() {
+            hub.emit_to(id, EventType::Scan as i32, scan);
         }
         Ok(Response::new(Box::pin(stream)))
     }

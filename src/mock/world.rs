@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::faults::Faults;
 use super::hub::EventHub;
+use super::login::MockScan;
 use crate::file_box::{FileBox, FileBoxSource};
 use crate::friendship::{FriendshipKind, FriendshipScene};
 use crate::generated::wechaty::puppet::EventType;
@@ -264,6 +265,10 @@ impl MockFriendship {
 pub(super) struct State {
     pub(super) self_id: Option<ContactId>,
     pub(super) logged_in: bool,
+    /// The last `scan` since the last login (`login.rs`), replayed to new Event streams.
+    pub(super) pending_scan: Option<MockScan>,
+    /// Set by `require_scan`: what `Start` on a logged-out world shows instead of logging in.
+    pub(super) login_qrcode: Option<String>,
     pub(super) contacts: BTreeMap<ContactId, MockContact>,
     pub(super) rooms: BTreeMap<RoomId, MockRoom>,
     pub(super) messages: HashMap<MessageId, MockMessage>,
@@ -442,13 +447,14 @@ impl MockWorld {
     }
 
     /// Logs the bot in as `contact_id` (the contact should exist) and emits `login`, then
-    /// `ready`.
+    /// `ready`. A pending scan is over.
     pub fn login(&self, contact_id: impl Into<ContactId>) {
         let contact_id = contact_id.into();
         {
             let mut state = self.state();
             state.self_id = Some(contact_id.clone());
             state.logged_in = true;
+            state.pending_scan = None;
         }
         self.emit(EventType::Login, json!({ "contactId": contact_id }));
         self.emit(EventType::Ready, json!({ "data": "ready" }));

@@ -9,7 +9,7 @@ use tokio_stream::{Stream, StreamExt};
 use wechaty_client::{Wechaty, WechatyBuilder};
 
 use super::rooms::resolve_room;
-use crate::json::{event_json, human_event, room_event_json};
+use crate::json::{event_json, human_event_lines, room_event_json};
 use crate::output::Output;
 
 /// `events [--room QUERY] [--count N] [--timeout SECS]` (never calls Start); exit 1 when
@@ -18,11 +18,10 @@ pub async fn events(
     builder: WechatyBuilder,
     room: Option<String>,
     count: Option<u64>,
-    timeout: Option<f64>,
+    limit: Option<Duration>,
     out: &Output,
 ) -> Result<()> {
     let bot = builder.build().await?;
-    let limit = timeout.map(Duration::from_secs_f64);
     let printed = print_events(&bot, out, room.as_deref(), count, limit).await;
     bot.stop();
     let printed = printed?;
@@ -68,7 +67,12 @@ async fn print_events(
             _ = tokio::signal::ctrl_c() => break,
         };
         let Some(event) = event else { break };
-        out.line(&event, &human_event(&event));
+        // A scan draws its QR code above the line.
+        let human = human_event_lines(&event);
+        out.lines(
+            &event,
+            &human.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         printed += 1;
     }
     Ok(printed)

@@ -10,7 +10,7 @@ use wechaty_bench::WorldSize;
 use wechaty_client::mock::{
     MockContact, MockFriendship, MockPuppetService, MockTls, MockWorld, Scenario, DEFAULT_TOKEN,
 };
-use wechaty_client::{ENV_TOKEN, ENV_TOKEN_FILE};
+use wechaty_client::{ScanStatus, ENV_TOKEN, ENV_TOKEN_FILE};
 
 /// What `mock` serves, from its options.
 pub struct MockOptions {
@@ -26,9 +26,18 @@ pub struct MockOptions {
     pub scenario: Option<String>,
     /// Serve the benchmark world.
     pub bench_world: bool,
+    /// Serve the demo world logged out, logging in a moment after each QR code shows.
+    pub logged_out: bool,
 }
 
-/// `mock [--port P] [--tls] [--scenario FILE] [--bench-world]`.
+/// The QR code the logged-out demo world shows (a reserved documentation domain: scanning it
+/// logs nobody in anywhere).
+const DEMO_QRCODE: &str = "https://example.com/wechaty-mock/login";
+
+/// How long after the QR code shows the logged-out demo world's phone scans it.
+const DEMO_SCAN_DELAY: Duration = Duration::from_secs(3);
+
+/// `mock [--port P] [--tls] [--scenario FILE] [--bench-world] [--logged-out]`.
 pub async fn mock(token: Option<&str>, options: MockOptions) -> Result<()> {
     let scenario = options.scenario.map(Scenario::from_file).transpose()?;
     let world = match (&scenario, options.bench_world) {
@@ -36,6 +45,10 @@ pub async fn mock(token: Option<&str>, options: MockOptions) -> Result<()> {
         (None, true) => wechaty_bench::bench_world(&WorldSize::default()),
         (None, false) => demo_world(),
     };
+    if options.logged_out {
+        world.require_scan(DEMO_QRCODE);
+        tokio::spawn(scan_each_qr_code(world.clone()));
+    }
     let tls = match (options.tls, options.tls_files) {
         (false, _) => None,
         (true, Some((cert, key))) => Some(MockTls::from_files(&cert, &key)?),
@@ -108,6 +121,26 @@ async fn serve(
         .context("cannot wait for Ctrl-C")?;
     server.shutdown().await;
     Ok(())
+}
+
+/// The logged-out demo world's phone: a few seconds after a QR code shows (`Start`), scans it
+/// and confirms, and the bot logs in; again after each `Stop` and `Start`.
+async fn scan_each_qr_code(world: MockWorld) {
+    loop {
+        while world
+            .pending_scan()
+            .is_none_or(|scan| scan.status != ScanStatus::Waiting)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        eprintln!(
+            "mock: the login QR code shows; a phone scans it in {} s",
+            DEMO_SCAN_DELAY.as_secs()
+        );
+        tokio::time::sleep(DEMO_SCAN_DELAY).await;
+        world.confirm_scan("bot");
+        eprintln!("mock: logged in as bot");
+    }
 }
 
 /// Plays the scenario's timeline each time a bot connects; reports its expectations on stderr.

@@ -4,6 +4,7 @@ mod bench;
 mod contacts;
 mod events;
 mod friendships;
+mod login;
 mod message;
 mod mock;
 mod rooms;
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             count,
             timeout,
         } => events::events(builder()?, room, count, timeout, &out).await,
+        Command::Login { timeout } => login::login(builder()?, timeout, &out).await,
         Command::Bench {
             runs,
             only,
@@ -69,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             tls_key,
             scenario,
             bench_world,
+            logged_out,
         } => {
             let options = mock::MockOptions {
                 bind,
@@ -77,6 +80,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 tls_files: tls_cert.zip(tls_key),
                 scenario,
                 bench_world,
+                logged_out,
             };
             let token = match global.token()? {
                 Some(token) => Some(token),

@@ -35,7 +35,10 @@ use crate::ids::ContactId;
 pub use expectations::{
     AcceptedFriendshipExpectation, Expectation, SaidExpectation, SetAliasExpectation,
 };
-pub use timeline::{FriendRequestStep, InviteStep, JoinStep, LeaveStep, SayStep, Step, TopicStep};
+pub use timeline::{
+    FriendRequestStep, InviteStep, JoinStep, LeaveStep, LoginStep, SayStep, ScanStep, Step,
+    TopicStep,
+};
 
 /// A parsed scenario.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -55,9 +58,14 @@ pub struct Scenario {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct WorldSpec {
-    /// The bot's contact id (logged in from the start).
+    /// The bot's contact id (logged in from the start, unless `login_qrcode` is given).
     #[serde(rename = "self")]
     pub self_id: String,
+    /// The bot starts logged out and logs in by QR code: `Start` shows this one (a `scan`,
+    /// waiting) and the timeline's `login` step logs the bot in (see
+    /// [`MockWorld::require_scan`]).
+    #[serde(default)]
+    pub login_qrcode: Option<String>,
     /// Contacts, the bot included.
     #[serde(default)]
     pub contacts: Vec<ContactSpec>,
@@ -130,7 +138,7 @@ impl Scenario {
             if step.actions() != 1 {
                 return Err(Error::InvalidArgument(format!(
                     "invalid scenario: timeline step {index} needs exactly one of say, join, \
-                     leave, topic, invite, friend_request"
+                     leave, topic, invite, friend_request, scan, login"
                 )));
             }
         }
@@ -157,7 +165,8 @@ impl Scenario {
         Self::from_json(&json)
     }
 
-    /// The world, logged in as its `self`.
+    /// The world, logged in as its `self` (or, with `login_qrcode`, logged out until the
+    /// timeline logs it in).
     pub fn world(&self) -> MockWorld {
         let world = MockWorld::new();
         for contact in &self.world.contacts {
@@ -182,7 +191,14 @@ impl Scenario {
             }
             world.add_room(mock);
         }
-        world.login(self.world.self_id.as_str());
+        match &self.world.login_qrcode {
+            None => world.login(self.world.self_id.as_str()),
+            Some(qrcode) => {
+                // Who logs in later, when a `login` step names nobody.
+                world.state().self_id = Some(ContactId::from(self.world.self_id.as_str()));
+                world.require_scan(qrcode.as_str());
+            }
+        }
         world
     }
 
@@ -222,6 +238,7 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::ScanStatus;
 
     #[test]
     fn the_shipped_scenario_parses() {
@@ -240,5 +257,43 @@ mod tests {
         )
         .unwrap_err();
         assert!(two.to_string().contains("exactly one"), "{two}");
+        let status = Scenario::from_json(
+            r#"{"world":{"self":"b"},"timeline":[{"scan":{"status":"waitin"}}]}"#,
+        )
+        .unwrap_err();
+        assert!(status.to_string().contains("waitin"), "{status}");
+    }
+
+    #[test]
+    fn a_world_with_a_login_qrcode_starts_logged_out_and_the_timeline_logs_it_in() {
+        let scenario = Scenario::from_json(
+            r#"{"world":{"self":"bot","login_qrcode":"qr-1","contacts":[{"id":"bot","name":"Bot"}]},
+                "timeline":[{"scan":{"status":"scanned"}},{"scan":{"status":4,"qrcode":"qr-2"}},
+                            {"login":{}}]}"#,
+        )
+        .unwrap();
+        let world = scenario.world();
+        assert_eq!(world.current_user(), None);
+        // What `Start` does: the QR code shows.
+        world.start_puppet();
+        let waiting = world.pending_scan().unwrap();
+        assert_eq!(
+            (waiting.status, waiting.qrcode.as_str()),
+            (ScanStatus::Waiting, "qr-1")
+        );
+        scenario.timeline[0].apply(&world);
+        let scanned = world.pending_scan().unwrap();
+        assert_eq!(
+            (scanned.status, scanned.qrcode.as_str()),
+            (ScanStatus::Scanned, "qr-1")
+        );
+        scenario.timeline[1].apply(&world);
+        assert_eq!(world.pending_scan().unwrap().qrcode, "qr-2");
+        scenario.timeline[2].apply(&world);
+        assert_eq!(world.current_user().unwrap().as_str(), "bot");
+        assert_eq!(world.pending_scan(), None);
+        // Without `login_qrcode`, logged in from the start, as before.
+        let logged_in = Scenario::from_json(r#"{"world":{"self":"bot"}}"#).unwrap();
+        assert_eq!(logged_in.world().current_user().unwrap().as_str(), "bot");
     }
 }

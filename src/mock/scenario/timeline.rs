@@ -1,7 +1,9 @@
 //! A scenario's timeline: the steps that happen in its world, one action each.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
+use crate::event::ScanStatus;
+use crate::ids::ContactId;
 use crate::mock::world::{MockFriendship, MockInvitation, MockWorld};
 
 /// One thing that happens, `after_ms` after the previous step.
@@ -29,6 +31,12 @@ pub struct Step {
     /// Someone asks to become the bot's friend.
     #[serde(default)]
     pub friend_request: Option<FriendRequestStep>,
+    /// The puppet reports login progress (a `scan` event).
+    #[serde(default)]
+    pub scan: Option<ScanStep>,
+    /// The bot logs in.
+    #[serde(default)]
+    pub login: Option<LoginStep>,
 }
 
 /// `say`: `from` sends `text` into `room`, or directly to the bot.
@@ -111,6 +119,53 @@ pub struct FriendRequestStep {
     pub hello: String,
 }
 
+/// `scan`: a `scan` event with `status`, showing `qrcode`; it stays pending (replayed to new
+/// Event streams) until the login.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ScanStep {
+    /// `"waiting"`, `"scanned"`, `"confirmed"`, `"timeout"`, `"cancel"`, `"unknown"`, or the
+    /// wire number.
+    #[serde(deserialize_with = "scan_status")]
+    pub status: ScanStatus,
+    /// The QR code content (default: the one on show: the last scan's, else the world's
+    /// `login_qrcode`).
+    #[serde(default)]
+    pub qrcode: Option<String>,
+}
+
+/// `login`: the bot logs in (`login`, then `ready`), as `contact` (default: the world's
+/// `self`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LoginStep {
+    /// Who logs in.
+    #[serde(default)]
+    pub contact: Option<String>,
+}
+
+/// A scan status by name (as `ScanStatus::name` writes it) or by number.
+fn scan_status<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ScanStatus, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Number(i64),
+        Name(String),
+    }
+    match Given::deserialize(deserializer)? {
+        Given::Number(number) => Ok(ScanStatus::from(number)),
+        Given::Name(name) => (0..=5)
+            .map(ScanStatus::from)
+            .find(|status| status.name() == name)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "unknown scan status {name:?}: expected waiting, scanned, confirmed, \
+                     timeout, cancel, unknown or a number"
+                ))
+            }),
+    }
+}
+
 impl Step {
     /// How many actions the step holds (a valid step: exactly one).
     pub(super) fn actions(&self) -> usize {
@@ -121,6 +176,8 @@ impl Step {
             self.topic.is_some(),
             self.invite.is_some(),
             self.friend_request.is_some(),
+            self.scan.is_some(),
+            self.login.is_some(),
         ]
         .into_iter()
         .filter(|given| *given)
@@ -157,6 +214,17 @@ impl Step {
                 request.from.as_str(),
                 request.hello.as_str(),
             ));
+        }
+        if let Some(scan) = &self.scan {
+            let qrcode = scan.qrcode.clone().unwrap_or_else(|| world.shown_qrcode());
+            world.scan(scan.status, &qrcode);
+        }
+        if let Some(login) = &self.login {
+            let contact = match &login.contact {
+                Some(contact) => ContactId::from(contact.as_str()),
+                None => world.state().self_id(),
+            };
+            world.login(contact);
         }
     }
 }
