@@ -1,5 +1,6 @@
 //! A room bot, the Rust counterpart of python-wechaty's room bot example:
 //!
+//! - written as a `Bot` (one method per event), run by `WechatyBuilder::run`;
 //! - answers `ding` with `dong`, in rooms and direct chats;
 //! - welcomes new members with a mention, and logs topic changes and leaves;
 //! - in rooms, understands `/topic NEW`, `/members` and `/announce TEXT`.
@@ -14,10 +15,115 @@
 //! ```
 
 use anyhow::{Context, Result};
-use tokio_stream::StreamExt;
 use wechaty_client::mock::Scenario;
 use wechaty_client::testing::ScenarioRun;
-use wechaty_client::{ContactId, Event, Message, Wechaty, WechatyBuilder, ENV_TOKEN};
+use wechaty_client::{
+    qr_code_text, qr_code_url, Bot, ContactSelf, HandlerResult, MemberQuery, Message, RoomJoined,
+    RoomLeft, RoomTopicChanged, Scan, WechatyBuilder, ENV_TOKEN,
+};
+
+/// The bot: one method per event it cares about, python-wechaty's `class MyBot(Wechaty)`.
+/// The runner calls them concurrently, in order within each room or chat, and logs what fails.
+struct RoomBot;
+
+impl Bot for RoomBot {
+    async fn on_scan(&self, scan: Scan) -> HandlerResult {
+        if let Some(qr_code) = &scan.qr_code {
+            println!(
+                "scan to log in ({}):\n{}{}",
+                scan.status.name(),
+                qr_code_text(qr_code)?,
+                qr_code_url(qr_code)
+            );
+        }
+        Ok(())
+    }
+
+    async fn on_login(&self, user: ContactSelf) -> HandlerResult {
+        println!("logged in as {} ({})", user.name().await?, user.id());
+        Ok(())
+    }
+
+    async fn on_message(&self, message: Message) -> HandlerResult {
+        if message.is_self().await? {
+            return Ok(()); // our own messages come back as events too
+        }
+        let text = message.text().await?;
+        let from = message.talker().await?.name().await?;
+        if text == "ding" {
+            println!("{from}: ding -> dong");
+            message.reply("dong").await?;
+            return Ok(());
+        }
+        let Some(room) = message.room().await? else {
+            return Ok(());
+        };
+        let topic = room.topic().await?;
+        if let Some(new_topic) = text.strip_prefix("/topic ") {
+            room.set_topic(new_topic).await?;
+            println!("{topic}: {from} asked for the topic {new_topic:?}");
+            room.say(format!("the topic is now {new_topic}")).await?;
+        } else if text == "/members" {
+            let members = room.member_details(MemberQuery::All).await?;
+            let names: Vec<&str> = members
+                .iter()
+                .map(|member| member.room_alias().or(member.name()).unwrap_or_default())
+                .collect();
+            println!("{topic}: {} members", members.len());
+            room.say(format!("{} members: {}", members.len(), names.join(", ")))
+                .await?;
+        } else if let Some(announcement) = text.strip_prefix("/announce ") {
+            room.set_announce(announcement).await?;
+            println!("{topic}: announcement set");
+            room.say(format!("announcement: {announcement}")).await?;
+        }
+        Ok(())
+    }
+
+    async fn on_room_join(&self, join: RoomJoined) -> HandlerResult {
+        let me = join.room.bot().current_user_id();
+        let newcomers: Vec<_> = join
+            .invitees
+            .into_iter()
+            .filter(|contact| Some(contact.id()) != me.as_ref())
+            .collect();
+        if !newcomers.is_empty() {
+            println!("{}: {} joined", join.room.id(), names(&newcomers));
+            join.room
+                .say_with_mentions("welcome to the room!", &newcomers)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn on_room_leave(&self, leave: RoomLeft) -> HandlerResult {
+        println!("{}: {} left", leave.room.id(), names(&leave.leavers));
+        Ok(())
+    }
+
+    async fn on_room_topic(&self, topic: RoomTopicChanged) -> HandlerResult {
+        println!(
+            "{}: topic {:?} -> {:?}",
+            topic.room.id(),
+            topic.old_topic,
+            topic.new_topic
+        );
+        Ok(())
+    }
+}
+
+/// The names of people a room event brought: loaded with the event, so no I/O here.
+fn names(contacts: &[wechaty_client::Contact]) -> String {
+    contacts
+        .iter()
+        .map(|contact| {
+            contact
+                .cached_name()
+                .unwrap_or_else(|| contact.id().to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -31,13 +137,10 @@ async fn main() -> Result<()> {
     let forever = std::env::args().any(|arg| arg == "--forever");
 
     if std::env::var(ENV_TOKEN).is_ok_and(|token| !token.is_empty()) {
-        let bot = WechatyBuilder::from_env().build().await?;
         println!("connecting to the puppet service; Ctrl-C to stop");
-        tokio::select! {
-            result = run(bot.clone()) => result?,
-            () = shutdown() => println!("bye"),
-        }
-        bot.stop();
+        // Connects, starts, runs until Ctrl-C or SIGTERM (what `docker stop` sends).
+        WechatyBuilder::from_env().run(RoomBot).await?;
+        println!("bye");
         return Ok(());
     }
 
@@ -48,7 +151,10 @@ async fn main() -> Result<()> {
         run_.server().endpoint()
     );
     let bot = run_.bot_builder().build().await?;
-    let running = tokio::spawn(run(bot.clone()));
+    let running = tokio::spawn({
+        let bot = bot.clone();
+        async move { bot.run(RoomBot).await }
+    });
     let verdict = run_.play_and_verify().await;
     // Let the bot print its reaction to the last step.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -61,127 +167,11 @@ async fn main() -> Result<()> {
             "--forever: still running against {}; Ctrl-C to stop",
             run_.server().endpoint()
         );
-        shutdown().await;
+        // The runner stops on Ctrl-C or SIGTERM by itself.
+        running.await??;
+    } else {
+        bot.stop();
+        running.await??;
     }
-    running.abort();
-    bot.stop();
     verdict.context("the room bot did not do what the scenario expects")
-}
-
-/// Ctrl-C, or SIGTERM (what `docker stop` sends).
-async fn shutdown() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-/// The bot itself: only the public API, as in production.
-async fn run(bot: Wechaty) -> Result<()> {
-    let mut events = bot.events();
-    bot.start().await?;
-    let mut me: Option<ContactId> = None;
-    while let Some(event) = events.next().await {
-        match event {
-            Event::Login { contact_id } => {
-                println!("logged in as {contact_id}");
-                me = Some(contact_id);
-            }
-            Event::Message { message_id } => {
-                let message = bot.message(message_id);
-                if let Err(error) = on_message(&bot, &message, me.as_ref()).await {
-                    eprintln!("could not handle a message: {error}");
-                }
-            }
-            Event::RoomJoin(join) => {
-                let room = bot.room(join.room_id.clone());
-                let newcomers: Vec<_> = join
-                    .invitee_ids
-                    .iter()
-                    .filter(|id| Some(*id) != me.as_ref())
-                    .map(|id| bot.contact(id.clone()))
-                    .collect();
-                if !newcomers.is_empty() {
-                    println!("{}: {} joined", join.room_id, list(&join.invitee_ids));
-                    room.say_with_mentions("welcome to the room!", &newcomers)
-                        .await?;
-                }
-            }
-            Event::RoomLeave(leave) => {
-                println!("{}: {} left", leave.room_id, list(&leave.removee_ids));
-            }
-            Event::RoomTopic(topic) => {
-                println!(
-                    "{}: topic {:?} -> {:?}",
-                    topic.room_id, topic.old_topic, topic.new_topic
-                );
-            }
-            Event::Reconnected => println!("reconnected to the puppet service"),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-async fn on_message(bot: &Wechaty, message: &Message, me: Option<&ContactId>) -> Result<()> {
-    let payload = message.payload().await?;
-    if payload.talker_id.as_ref() == me {
-        return Ok(()); // our own messages come back as events too
-    }
-    let text = payload.text.unwrap_or_default();
-    let from = payload
-        .talker_id
-        .map(|id| id.to_string())
-        .unwrap_or_default();
-    if text == "ding" {
-        println!("{from}: ding -> dong");
-        message.reply("dong").await?;
-        return Ok(());
-    }
-    let Some(room_id) = payload.room_id else {
-        return Ok(());
-    };
-    let room = bot.room(room_id.clone());
-    if let Some(topic) = text.strip_prefix("/topic ") {
-        room.set_topic(topic).await?;
-        println!("{room_id}: {from} asked for the topic {topic:?}");
-        room.say(format!("the topic is now {topic}")).await?;
-    } else if text == "/members" {
-        let members = room
-            .member_details(wechaty_client::MemberQuery::All)
-            .await?;
-        let names: Vec<String> = members
-            .iter()
-            .map(|member| {
-                member
-                    .room_alias()
-                    .or(member.name())
-                    .unwrap_or_default()
-                    .to_owned()
-            })
-            .collect();
-        println!("{room_id}: {} members", members.len());
-        room.say(format!("{} members: {}", members.len(), names.join(", ")))
-            .await?;
-    } else if let Some(announcement) = text.strip_prefix("/announce ") {
-        room.set_announce(announcement).await?;
-        println!("{room_id}: announcement set");
-        room.say(format!("announcement: {announcement}")).await?;
-    }
-    Ok(())
-}
-
-fn list(ids: &[ContactId]) -> String {
-    ids.iter()
-        .map(ContactId::as_str)
-        .collect::<Vec<_>>()
-        .join(", ")
 }

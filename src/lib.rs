@@ -82,6 +82,7 @@ mod statistics;
 mod wechaty;
 
 mod contact;
+mod contact_events;
 mod file_policy;
 mod file_transfer;
 mod friendship;
@@ -126,6 +127,7 @@ pub use contact::{
     Contact, ContactGender, ContactPayload, ContactQuery, ContactQueryFilter, ContactSelf,
     ContactType, Contacts,
 };
+pub use contact_events::{ContactEvent, ContactEvents};
 pub use discovery::{DiscoveryRetry, DEFAULT_AUTHORITY};
 pub use dispatch::{ConnectionState, Events};
 pub use doctor::{Check, Outcome};

@@ -345,3 +345,34 @@ async fn a_contact_avatar_url_comes_as_a_url_box() {
         "{avatar:?}"
     );
 }
+
+#[tokio::test]
+async fn a_contacts_events_are_its_direct_chat_and_its_friendships() {
+    use tokio_stream::StreamExt;
+    use wechaty_client::mock::MockFriendship;
+    use wechaty_client::ContactEvent;
+
+    let (server, bot) = setup().await;
+    let world = server.world();
+    let mut ann = bot.contact("ann").events();
+    world.receive_text("ann", Some("r1@chatroom"), "in a room: not hers alone");
+    world.receive_text("ben", None, "ben's chat");
+    world.receive_text("ann", None, "to the bot");
+    bot.contact("ann").say("to ann").await.unwrap();
+    world.friend_request(MockFriendship::request("f-ben", "ben", "not ann"));
+    world.friend_request(MockFriendship::request("f-ann", "ann", "again?"));
+
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let event = tokio::time::timeout(common::WAIT, ann.next())
+            .await
+            .expect("ann's events in time")
+            .expect("the stream goes on");
+        seen.push(match event {
+            ContactEvent::Message(message) => message.text().await.unwrap(),
+            ContactEvent::Friendship(friendship) => format!("friendship {}", friendship.id()),
+            other => panic!("unexpected {other:?}"),
+        });
+    }
+    assert_eq!(seen, ["to the bot", "to ann", "friendship f-ann"]);
+}
