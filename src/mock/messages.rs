@@ -102,6 +102,28 @@ impl MockWorld {
         true
     }
 
+    /// The id of the last message `talker` sent (recall notices aside), if any.
+    pub fn last_message_from(&self, talker: &str) -> Option<MessageId> {
+        let state = self.state();
+        state
+            .messages
+            .values()
+            .filter(|message| {
+                message.talker_id.as_str() == talker && message.kind != MessageType::Recalled
+            })
+            // Ids count up ("msg-7"); the number orders messages of the same millisecond.
+            .max_by_key(|message| {
+                let number = message
+                    .id
+                    .as_str()
+                    .rsplit('-')
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok());
+                (message.timestamp_ms, number)
+            })
+            .map(|message| message.id.clone())
+    }
+
     /// The messages the bot recalled with `MessageRecall`, in order.
     pub fn recalled(&self) -> Vec<MessageId> {
         self.state().recalled.clone()

@@ -58,9 +58,9 @@ use crate::generated::wechaty::puppet_server::PuppetServer;
 pub use faults::Faults;
 pub use login::MockScan;
 pub use scenario::{
-    AcceptedFriendshipExpectation, ContactSpec, Expectation, FriendRequestStep, InviteStep,
-    JoinStep, LeaveStep, LoginStep, RoomSpec, SaidExpectation, SayStep, ScanStep, Scenario,
-    SetAliasExpectation, Step, TopicStep, WorldSpec,
+    AcceptedFriendshipExpectation, ContactSpec, Expectation, FriendRequestStep, FromStep,
+    InviteStep, JoinStep, LeaveStep, LocationStep, LoginStep, RoomSpec, SaidExpectation, SayStep,
+    ScanStep, Scenario, SetAliasExpectation, Step, TopicStep, WorldSpec,
 };
 pub use tls::MockTls;
 pub use world::{

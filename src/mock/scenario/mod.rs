@@ -36,12 +36,12 @@ pub use expectations::{
     AcceptedFriendshipExpectation, Expectation, SaidExpectation, SetAliasExpectation,
 };
 pub use timeline::{
-    FriendRequestStep, InviteStep, JoinStep, LeaveStep, LoginStep, SayStep, ScanStep, Step,
-    TopicStep,
+    FriendRequestStep, FromStep, InviteStep, JoinStep, LeaveStep, LocationStep, LoginStep, SayStep,
+    ScanStep, Step, TopicStep,
 };
 
 /// A parsed scenario.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Who and what exists.

@@ -4,10 +4,11 @@ use serde::{Deserialize, Deserializer};
 
 use crate::event::ScanStatus;
 use crate::ids::ContactId;
+use crate::location::Location;
 use crate::mock::world::{MockFriendship, MockInvitation, MockWorld};
 
 /// One thing that happens, `after_ms` after the previous step.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Wait before this step, in milliseconds.
@@ -37,6 +38,43 @@ pub struct Step {
     /// The bot logs in.
     #[serde(default)]
     pub login: Option<LoginStep>,
+    /// Someone shares a place.
+    #[serde(default)]
+    pub location: Option<LocationStep>,
+    /// Someone takes back their last message (a recall notice follows).
+    #[serde(default)]
+    pub recall: Option<FromStep>,
+    /// The service delivers someone's last message again (a duplicate `message` event).
+    #[serde(default)]
+    pub redeliver: Option<FromStep>,
+}
+
+/// `location`: `from` shares a place, in `room` or directly.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LocationStep {
+    /// The talker.
+    pub from: String,
+    /// The room, for a room message.
+    #[serde(default)]
+    pub room: Option<String>,
+    /// The place's name.
+    pub name: String,
+    /// Its address.
+    #[serde(default)]
+    pub address: String,
+    /// Degrees north.
+    pub latitude: f64,
+    /// Degrees east.
+    pub longitude: f64,
+}
+
+/// `recall`, `redeliver`: the step acts on the last message `from` sent.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FromStep {
+    /// The talker whose last message it is.
+    pub from: String,
 }
 
 /// `say`: `from` sends `text` into `room`, or directly to the bot.
@@ -50,6 +88,10 @@ pub struct SayStep {
     pub room: Option<String>,
     /// The text.
     pub text: String,
+    /// Contacts @-mentioned (a room message): the text gets their `@name`s in front, as
+    /// WeChat writes them, and their ids go in `mention_ids`.
+    #[serde(default)]
+    pub mentions: Vec<String>,
 }
 
 /// `join`: `contacts` join `room`, invited by `inviter`.
@@ -178,6 +220,9 @@ impl Step {
             self.friend_request.is_some(),
             self.scan.is_some(),
             self.login.is_some(),
+            self.location.is_some(),
+            self.recall.is_some(),
+            self.redeliver.is_some(),
         ]
         .into_iter()
         .filter(|given| *given)
@@ -187,7 +232,42 @@ impl Step {
     /// Makes this step happen in `world`, now.
     pub(crate) fn apply(&self, world: &MockWorld) {
         if let Some(say) = &self.say {
-            world.receive_text(say.from.as_str(), say.room.as_deref(), say.text.as_str());
+            match (&say.room, say.mentions.is_empty()) {
+                (Some(room), false) => {
+                    let mentioned: Vec<&str> = say.mentions.iter().map(String::as_str).collect();
+                    world.receive_mentioning(say.from.as_str(), room, &mentioned, &say.text);
+                }
+                _ => {
+                    world.receive_text(say.from.as_str(), say.room.as_deref(), say.text.as_str());
+                }
+            }
+        }
+        if let Some(place) = &self.location {
+            let location = Location::new(
+                place.name.as_str(),
+                place.address.as_str(),
+                place.latitude,
+                place.longitude,
+            );
+            world.receive_location(place.from.as_str(), place.room.as_deref(), location);
+        }
+        if let Some(recall) = &self.recall {
+            match world.last_message_from(&recall.from) {
+                Some(id) => {
+                    world.recall_by_talker(id.as_str());
+                }
+                None => {
+                    tracing::warn!(from = %recall.from, "a recall step found no message to take back")
+                }
+            }
+        }
+        if let Some(again) = &self.redeliver {
+            match world.last_message_from(&again.from) {
+                Some(id) => {
+                    world.redeliver(id.as_str());
+                }
+                None => tracing::warn!(from = %again.from, "a redeliver step found no message"),
+            }
         }
         if let Some(join) = &self.join {
             let invitees: Vec<&str> = join.contacts.iter().map(String::as_str).collect();
