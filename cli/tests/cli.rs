@@ -329,8 +329,9 @@ fn say_files_links_cards_and_read_messages_back() {
     let id = sent[0]["message_id"].as_str().unwrap().to_owned();
     let payload = json_lines(&run(&["message", &id]));
     assert_eq!(payload[0]["type"], "attachment");
-    assert_eq!(payload[0]["filename"], "notes.bin");
     assert_eq!(payload[0]["room_id"], "r1@chatroom");
+    // The file name is not among cli.md's keys; people see it, and `download` names it.
+    assert!(text(&mock.run(TOKEN, &["message", &id]).stdout).contains("file: notes.bin"));
     let target = dir.join("back.bin");
     let saved = json_lines(&run(&[
         "message",
@@ -340,6 +341,7 @@ fn say_files_links_cards_and_read_messages_back() {
         target.to_str().unwrap(),
     ]));
     assert_eq!(saved[0]["bytes"], 700_000);
+    assert_eq!(saved[0]["name"], "notes.bin");
     assert_eq!(std::fs::read(&target).unwrap(), bytes);
 
     let link = json_lines(&run(&[

@@ -1,5 +1,7 @@
 //! `message ID [download --output FILE]`.
 
+use std::time::SystemTime;
+
 use anyhow::Result;
 use serde_json::json;
 use wechaty_client::WechatyBuilder;
@@ -20,7 +22,9 @@ pub async fn message(
     match action {
         None => {
             let payload = message.payload().await?;
-            out.line(&message_json(&payload), &human_message(&payload));
+            let human = human_message(&payload, SystemTime::now());
+            let human: Vec<&str> = human.iter().map(String::as_str).collect();
+            out.lines(&message_json(&payload), &human);
         }
         Some(MessageAction::Download { output }) => {
             let file = message.to_file_box().await?;
