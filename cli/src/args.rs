@@ -113,9 +113,10 @@ pub enum Command {
     },
     /// Check the connection step by step (settings, discovery, TCP, TLS, auth, health, events)
     Doctor,
-    /// Print a message's payload, or act on the message
+    /// Print a message (id, type, talker, listener, room, text, mentions, time), or recall,
+    /// forward or download it
     Message {
-        /// The message id
+        /// The message id (a `message` event's `message_id`)
         id: String,
         #[command(subcommand)]
         action: Option<MessageAction>,
@@ -173,7 +174,8 @@ pub enum Command {
         #[arg(long, default_value_t = 50_000)]
         contacts: usize,
     },
-    /// Serve the mock puppet service on 127.0.0.1 until interrupted
+    /// Serve the mock puppet service on 127.0.0.1 until interrupted: the README's demo world
+    /// (with the messages msg-1 and msg-2 to read), unless --scenario or --bench-world
     Mock {
         /// Port to listen on (0: any free port)
         #[arg(long, default_value_t = 0)]
@@ -213,6 +215,15 @@ pub enum MessageAction {
         /// Where to write it
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
+    },
+    /// Take the message back (WeChat allows it for the bot's own recent messages); prints
+    /// whether the service recalled it, and exits 0 either way
+    Recall,
+    /// Forward the message into a room or a direct chat
+    Forward {
+        /// A room id (ending in `@chatroom`) or a contact id
+        #[arg(value_name = "CONVERSATION-ID")]
+        conversation: String,
     },
 }
 

@@ -70,36 +70,65 @@ pub fn room_event_json(event: &RoomEvent) -> Value {
     value
 }
 
-/// A message's payload as `message ID` prints it.
+/// A message's payload as `message ID` prints it: exactly cli.md's keys, `type` in
+/// kebab-case (`MessageType::name`), absent values `null`, the time in Unix milliseconds.
 pub fn message_json(payload: &MessagePayload) -> Value {
     json!({
         "id": payload.id,
         "type": payload.kind.name(),
-        "type_code": payload.kind.to_wire(),
-        "text": payload.text,
-        "filename": payload.filename,
         "talker_id": payload.talker_id,
         "listener_id": payload.listener_id,
         "room_id": payload.room_id,
+        "text": payload.text,
         "mention_ids": payload.mention_ids,
         "timestamp_ms": payload.date.map(millis),
     })
 }
 
-/// One line for people: the type, who, where, and the text (or file name).
-pub fn human_message(payload: &MessagePayload) -> String {
-    let from = payload.talker_id.as_ref().map_or("?", |id| id.as_str());
-    let place = payload
-        .room_id
-        .as_ref()
-        .map(|room| format!(" in {room}"))
-        .unwrap_or_default();
-    let body = payload
-        .text
-        .clone()
-        .or_else(|| payload.filename.clone())
-        .unwrap_or_default();
-    format!("[{}] {from}{place}: {body}", payload.kind.name())
+/// A few lines for people (escaped by `Output`): type, id, who to whom or where, and how
+/// long ago; then the text (or the file name) and the mentions, when there are any.
+pub fn human_message(payload: &MessagePayload, now: SystemTime) -> Vec<String> {
+    let mut head = format!(
+        "[{}] {} from {}",
+        payload.kind.name(),
+        payload.id,
+        payload
+            .talker_id
+            .as_ref()
+            .map_or("(unknown)", |id| id.as_str())
+    );
+    match (&payload.room_id, &payload.listener_id) {
+        (Some(room), _) => head.push_str(&format!(" in {room}")),
+        (None, Some(listener)) => head.push_str(&format!(" to {listener}")),
+        (None, None) => {}
+    }
+    if let Some(date) = payload.date {
+        head.push_str(&format!(", {}", ago(now, date)));
+    }
+    let mut lines = vec![head];
+    match (&payload.text, &payload.filename) {
+        (Some(text), _) => lines.push(text.clone()),
+        (None, Some(name)) => lines.push(format!("file: {name}")),
+        (None, None) => {}
+    }
+    if !payload.mention_ids.is_empty() {
+        let ids: Vec<&str> = payload.mention_ids.iter().map(|id| id.as_str()).collect();
+        lines.push(format!("mentions: {}", ids.join(", ")));
+    }
+    lines
+}
+
+/// `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `12 d ago`; a time ahead of this clock
+/// (another machine's clock) is `just now` too.
+fn ago(now: SystemTime, then: SystemTime) -> String {
+    let seconds = now.duration_since(then).map_or(0, |age| age.as_secs());
+    match seconds {
+        0 => "just now".to_owned(),
+        1..=99 => format!("{seconds} s ago"),
+        100..=5_999 => format!("{} min ago", seconds / 60),
+        6_000..=172_799 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} d ago", seconds / 86_400),
+    }
 }
 
 /// A contact as `contacts` lists it (and `friendship search` prints it).
@@ -291,7 +320,103 @@ pub fn qr_code_lines(content: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wechaty_client::ScanStatus;
+    use std::time::Duration;
+    use wechaty_client::mock::MockWorld;
+    use wechaty_client::{MessageType, ScanStatus};
+
+    #[test]
+    fn every_message_type_is_named_in_kebab_case() {
+        let names: Vec<&str> = (0..=19)
+            .map(|wire| MessageType::from_wire(wire).name())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "unknown",
+                "attachment",
+                "audio",
+                "contact",
+                "chat-history",
+                "emoticon",
+                "image",
+                "text",
+                "location",
+                "mini-program",
+                "group-note",
+                "transfer",
+                "red-envelope",
+                "recalled",
+                "url",
+                "video",
+                "post",
+                "unknown",
+                "system",
+                "unknown",
+            ]
+        );
+    }
+
+    #[test]
+    fn ages_for_people() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let ago_by = |seconds| ago(now, now - Duration::from_secs(seconds));
+        assert_eq!(ago_by(0), "just now");
+        assert_eq!(ago_by(42), "42 s ago");
+        assert_eq!(ago_by(300), "5 min ago");
+        assert_eq!(ago_by(3 * 3600), "3 h ago");
+        assert_eq!(ago_by(12 * 86_400), "12 d ago");
+        assert_eq!(ago(now, now + Duration::from_secs(5)), "just now");
+    }
+
+    #[test]
+    fn a_message_prints_cli_md_keys_and_a_short_block() {
+        // The mock's payload is what `MessagePayload` reads off the wire; read it through a
+        // bot to stay on the public API.
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let world = MockWorld::demo();
+            let id = world.receive_mentioning("ann", "r1@chatroom", &["bot"], "standup?");
+            let mock = wechaty_client::mock::MockPuppetService::builder()
+                .world(world)
+                .serve()
+                .await
+                .unwrap();
+            let bot = mock.bot_builder().build().await.unwrap();
+            let payload = bot.message(id.as_str()).payload().await.unwrap();
+            let value = message_json(&payload);
+            let mut keys: Vec<&str> = value
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys.sort_unstable();
+            let mut expected = [
+                "id",
+                "type",
+                "talker_id",
+                "listener_id",
+                "room_id",
+                "text",
+                "mention_ids",
+                "timestamp_ms",
+            ];
+            expected.sort_unstable();
+            assert_eq!(keys, expected);
+            assert_eq!(value["listener_id"], Value::Null);
+            let date = payload.date.unwrap();
+            let lines = human_message(&payload, date + Duration::from_secs(2));
+            assert_eq!(
+                lines,
+                [
+                    format!("[text] {id} from ann in r1@chatroom, 2 s ago"),
+                    "@Wechaty Bot standup?".to_owned(),
+                    "mentions: bot".to_owned(),
+                ]
+            );
+            mock.shutdown().await;
+        });
+    }
 
     #[test]
     fn names_come_from_the_types_not_from_debug_text() {

@@ -335,8 +335,9 @@ fn say_files_links_cards_and_read_messages_back() {
     let id = sent[0]["message_id"].as_str().unwrap().to_owned();
     let payload = json_lines(&run(&["message", &id]));
     assert_eq!(payload[0]["type"], "attachment");
-    assert_eq!(payload[0]["filename"], "notes.bin");
     assert_eq!(payload[0]["room_id"], "r1@chatroom");
+    // The file name is not among cli.md's keys; people see it, and `download` names it.
+    assert!(text(&mock.run(TOKEN, &["message", &id]).stdout).contains("file: notes.bin"));
     let target = dir.join("back.bin");
     let saved = json_lines(&run(&[
         "message",
@@ -346,6 +347,7 @@ fn say_files_links_cards_and_read_messages_back() {
         target.to_str().unwrap(),
     ]));
     assert_eq!(saved[0]["bytes"], 700_000);
+    assert_eq!(saved[0]["name"], "notes.bin");
     assert_eq!(std::fs::read(&target).unwrap(), bytes);
 
     let link = json_lines(&run(&[
@@ -994,4 +996,130 @@ fn events_draws_a_scans_qr_code_and_adds_its_url() {
         })
     );
     let _ = std::fs::remove_file(&scenario);
+}
+
+/// The keys `message ID --json` prints, exactly (cli.md).
+const MESSAGE_KEYS: [&str; 8] = [
+    "id",
+    "listener_id",
+    "mention_ids",
+    "room_id",
+    "talker_id",
+    "text",
+    "timestamp_ms",
+    "type",
+];
+
+fn keys(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn message_prints_cli_md_fields_and_recalls_and_forwards() {
+    let mock = MockProcess::start();
+    let run = |args: &[&str]| mock.run(TOKEN, &[&["--json"], args].concat());
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+
+    // The demo world's text message: Ann in Team Room, @-mentioning the bot.
+    let mention = json_lines(&run(&["message", "msg-1"]));
+    assert_eq!(mention.len(), 1);
+    let mention = &mention[0];
+    assert_eq!(keys(mention), MESSAGE_KEYS);
+    assert_eq!(mention["id"], "msg-1");
+    assert_eq!(mention["type"], "text");
+    assert_eq!(mention["talker_id"], "ann");
+    assert_eq!(mention["listener_id"], serde_json::Value::Null);
+    assert_eq!(mention["room_id"], "r1@chatroom");
+    assert_eq!(mention["text"], "@Wechaty Bot standup at 10?");
+    assert_eq!(mention["mention_ids"], serde_json::json!(["bot"]));
+    // Unix milliseconds, from when the mock started.
+    let at = mention["timestamp_ms"].as_u64().unwrap();
+    assert!(now_ms.abs_diff(at) < 60_000, "{at} vs {now_ms}");
+
+    // The demo world's location: Ben shared it with the bot directly.
+    let place = json_lines(&run(&["message", "msg-2"]));
+    let place = &place[0];
+    assert_eq!(keys(place), MESSAGE_KEYS);
+    assert_eq!(place["type"], "location");
+    assert_eq!(place["talker_id"], "ben");
+    assert_eq!(place["listener_id"], "bot");
+    assert_eq!(place["room_id"], serde_json::Value::Null);
+    assert_eq!(place["mention_ids"], serde_json::json!([]));
+
+    // People get a short block, the service's newline escaped.
+    let human = mock.run(TOKEN, &["message", "msg-2"]);
+    assert!(human.status.success(), "{}", text(&human.stderr));
+    let shown = text(&human.stdout);
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(
+        lines[0].starts_with("[location] msg-2 from ben to bot, "),
+        "{shown}"
+    );
+    assert_eq!(lines[1], "Office\\u{a}1 Main St", "{shown}");
+    assert_eq!(lines.len(), 2, "{shown}");
+    let shown = text(&mock.run(TOKEN, &["message", "msg-1"]).stdout);
+    assert!(shown.ends_with("mentions: bot\n"), "{shown}");
+
+    // Recall: the bot's own message is recalled, someone else's is not; both exit 0.
+    let said = json_lines(&run(&["room", "Team Room", "say", "oops"]));
+    let own = said[0]["message_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        json_lines(&run(&["message", &own, "recall"])),
+        [serde_json::json!({ "recalled": true })]
+    );
+    assert_eq!(
+        json_lines(&run(&["message", "msg-1", "recall"])),
+        [serde_json::json!({ "recalled": false })]
+    );
+    assert_eq!(
+        text(&mock.run(TOKEN, &["message", "msg-1", "recall"]).stdout),
+        "the service did not recall it (too old, or not the bot's)\n"
+    );
+    let said = json_lines(&run(&["contact", "ben", "say", "oops again"]));
+    let own = said[0]["message_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        text(&mock.run(TOKEN, &["message", &own, "recall"]).stdout),
+        "recalled\n"
+    );
+
+    // Forward Ann's message into Weekend: a new message from the bot there, same text.
+    let forwarded = json_lines(&run(&["message", "msg-1", "forward", "r2@chatroom"]));
+    assert_eq!(keys(&forwarded[0]), ["message_id"]);
+    let copy = forwarded[0]["message_id"].as_str().unwrap().to_owned();
+    assert_ne!(copy, "msg-1");
+    let copy = json_lines(&run(&["message", &copy]));
+    assert_eq!(copy[0]["room_id"], "r2@chatroom");
+    assert_eq!(copy[0]["talker_id"], "bot");
+    assert_eq!(copy[0]["text"], mention["text"]);
+    // Into a direct chat: an id without `@chatroom` is a contact.
+    let forwarded = json_lines(&run(&["message", "msg-2", "forward", "dan"]));
+    let copy = forwarded[0]["message_id"].as_str().unwrap().to_owned();
+    let copy = json_lines(&run(&["message", &copy]));
+    assert_eq!(copy[0]["type"], "location");
+    assert_eq!(copy[0]["listener_id"], "dan");
+    assert_eq!(copy[0]["room_id"], serde_json::Value::Null);
+    assert!(text(
+        &mock
+            .run(TOKEN, &["message", "msg-1", "forward", "r1@chatroom"])
+            .stdout
+    )
+    .starts_with("forwarded as msg-"));
+
+    // An unknown id: exit 1, one plain line on stderr, nothing on stdout; for every verb.
+    for verb in [&[][..], &["recall"], &["forward", "r1@chatroom"]] {
+        let output = run(&[&["message", "no-such-message"], verb].concat());
+        assert_eq!(output.status.code(), Some(1), "{verb:?}");
+        let stderr = text(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{verb:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains("no-such-message"), "{stderr}");
+        assert!(text(&output.stdout).is_empty(), "{verb:?}");
+    }
+    // A verb without its conversation is a usage error.
+    assert_eq!(run(&["message", "msg-1", "forward"]).status.code(), Some(2));
 }

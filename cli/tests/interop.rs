@@ -348,3 +348,83 @@ fn doctor_against_the_official_server() {
         "{report}"
     );
 }
+
+#[test]
+fn cli_message_reads_recalls_and_forwards_on_the_official_server() {
+    let official = Official::plaintext();
+    let run = |args: &[&str]| {
+        cli(&official, TOKEN)
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let lines = |output: &std::process::Output| -> Vec<Value> {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+
+    // Cora @-mentions Ann in Team Room: every key of cli.md, as the official server fills it.
+    let said = official.control(
+        "POST",
+        "/say",
+        json!({"from": "cora", "room": "r1@chatroom", "mentions": ["ann"], "text": "@Ali (room nick) hi"}),
+    );
+    let id = said["id"].as_str().unwrap();
+    let message = lines(&run(&["message", id]));
+    assert_eq!(
+        message,
+        [json!({
+            "id": id,
+            "type": "text",
+            "talker_id": "cora",
+            "listener_id": null,
+            "room_id": "r1@chatroom",
+            "text": "@Ali (room nick) hi",
+            "mention_ids": ["ann"],
+            "timestamp_ms": said["timestamp"],
+        })]
+    );
+
+    // Recall: the bot's own message (said through the control port as the bot), then Cora's.
+    let own = official.control(
+        "POST",
+        "/say",
+        json!({"from": "self", "room": "r1@chatroom", "text": "oops"}),
+    );
+    let own = own["id"].as_str().unwrap();
+    assert_eq!(
+        lines(&run(&["message", own, "recall"])),
+        [json!({"recalled": true})]
+    );
+    assert_eq!(
+        lines(&run(&["message", id, "recall"])),
+        [json!({"recalled": false})]
+    );
+    assert_eq!(official.calls("messageRecall"), [json!([own]), json!([id])]);
+
+    // Forward Cora's message into Weekend.
+    let forwarded = lines(&run(&["message", id, "forward", "r2@chatroom"]));
+    let copy = forwarded[0]["message_id"].as_str().unwrap();
+    assert_eq!(
+        official.calls("messageForward"),
+        [json!(["r2@chatroom", id])]
+    );
+    let copy = lines(&run(&["message", copy]));
+    assert_eq!(copy[0]["room_id"], "r2@chatroom");
+    assert_eq!(copy[0]["talker_id"], "self");
+
+    // An unknown id: exit 1, the server's first line only.
+    let missing = run(&["message", "no-such-message"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no-such-message"), "{stderr}");
+}

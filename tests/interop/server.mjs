@@ -11,7 +11,13 @@
 // stdout, nothing else:   listening on 127.0.0.1:<port>
 //                         control on 127.0.0.1:<port>
 // The control port is plain HTTP for the tests (JSON in, JSON out):
-//   POST /say   {"from": id, "to": id | "room": id, "text": s}   someone sends a text
+//   POST /say   {"from": id, "to": id | "room": id, "text": s, "mentions": [id]}
+//                                                                 someone sends a text (in a
+//                                                                 room, @-mentioning the ids);
+//                                                                 answers {ok, id, timestamp}
+//   POST /location {"from", "to" | "room", "name", "address", "latitude", "longitude",
+//                   "accuracy"}                                   someone shares a place;
+//                                                                 answers {ok, id}
 //   POST /emit  {"name": event name, "payload": {...}}            the puppet emits an event
 //   POST /invite {"id", "inviterId", "roomId", "topic", "memberIdList"}  an invitation arrives
 //   POST /friendship {"id", "contactId", "hello", "type" (2 = receive), "scene" (15 = phone)}
@@ -116,6 +122,7 @@ const RECORDED = [
   'roomInvitationAccept', 'dirtyPayload', 'ding', 'logout',
   'contactAlias', 'contactPhone', 'friendshipAccept', 'friendshipSearchPhone',
   'tagContactAdd', 'tagContactRemove', 'tagContactDelete', 'tagContactList',
+  'messageRecall', 'messageForward', 'messageSendLocation', 'messageLocation',
 ]
 
 // Where the stock PuppetMock does not act like a real puppet, this subclass does:
@@ -126,7 +133,9 @@ const RECORDED = [
 // - invitations exist (made through the control port) and accepting one joins the room;
 // - create makes a real room (the stock one returns a fake id) and quit leaves it;
 // - contacts, friendships and tags: see each method below (the stock ones are no-ops, or
-//   answer fixed values).
+//   answer fixed values);
+// - messages: recall, forward and locations, see each method below (the stock ones are
+//   no-ops, or answer fixed values).
 const announcements = new Map()
 let createdRooms = 0
 const invitations = new Map()
@@ -135,6 +144,12 @@ const friendships = new Map()
 // Tag id => the ids of the contacts that have it; a tag exists while a contact has it.
 const tags = new Map()
 const noPayload = id => new Error(`no payload found for id ${id}`)
+// Messages the subclass makes (forwards, locations, recall notices) get ids of their own.
+let createdMessages = 0
+// The place of each location message, by message id.
+const locations = new Map()
+// The bot's messages recalled already.
+const recalled = new Set()
 
 class InteropPuppet extends PuppetMock {
   async roomMemberRawPayload (roomId, contactId) {
@@ -284,6 +299,68 @@ class InteropPuppet extends PuppetMock {
     this.mocker.contactPayload(contactId)
     return [...tags].filter(([, contacts]) => contacts.has(contactId)).map(([tag]) => tag)
   }
+
+  // A new message from `talkerId` (the bot by default) into a room (an id with `@`, as the
+  // stock puppet-mock's own send tells them apart) or a direct chat, with its event; returns
+  // its id. The conversation must exist.
+  newMessage (conversationId, fields, talkerId = this.currentUserId) {
+    const where = /@/.test(conversationId)
+      ? (this.mocker.roomPayload(conversationId), { roomId: conversationId, mentionIdList: [] })
+      : (this.mocker.contactPayload(conversationId), { listenerId: conversationId })
+    const id = `interop-msg-${++createdMessages}`
+    this.mocker.MessageMock.create({ id, talkerId, timestamp: Date.now(), ...where, ...fields })
+    this.emit('message', { messageId: id })
+    return id
+  }
+
+  // The stock puppet-mock lacks recalls (it answers false for any id, even an unknown one),
+  // so, as WeChat: the bot can take back its own message, once (true), not someone else's
+  // (false); an unknown id is an error. A recall is followed by its notice in the same
+  // conversation: a Recalled message whose text is the original's id, which is what
+  // wechaty's Message.toRecalled() reads.
+  async messageRecall (messageId) {
+    const original = this.mocker.messagePayload(messageId) // throws for an unknown id
+    if (original.talkerId !== this.currentUserId || recalled.has(messageId)) { return false }
+    recalled.add(messageId)
+    this.newMessage(original.roomId || original.listenerId, { type: PUPPET.types.Message.Recalled, text: messageId })
+    return true
+  }
+
+  // The stock puppet-mock lacks forwarding (it does nothing and answers no id), so the
+  // message is copied into the conversation as the bot's own (its file and place too), and
+  // the copy's id is the answer.
+  async messageForward (conversationId, messageId) {
+    const original = this.mocker.messagePayload(messageId)
+    const id = this.newMessage(conversationId, { type: original.type, text: original.text, filename: original.filename })
+    const file = this.mocker.cacheFileBoxPayload.get(messageId)
+    if (file) { this.mocker.cacheFileBoxPayload.set(id, file) }
+    if (locations.has(messageId)) { locations.set(id, locations.get(messageId)) }
+    return id
+  }
+
+  // The stock puppet-mock lacks location messages (its send does nothing and answers no id),
+  // so a sent place is stored as the bot's Location message and its id answered. What the
+  // puppet is given is not what the client sent, though: ps@1.19.9 spreads the protobuf
+  // object (`{ ...request.getLocation() }`, which has none of the fields as properties) over
+  // its defaults, so every place arrives as NONAME / NOADDRESS at 0, 0. Kept as given: that
+  // is what a bot gets from the official server.
+  async messageSendLocation (conversationId, payload) {
+    const { accuracy, address, latitude, longitude, name } = payload
+    const id = this.newMessage(conversationId, { type: PUPPET.types.Message.Location, text: `${name}\n${address}` })
+    locations.set(id, { accuracy, address, latitude, longitude, name })
+    return id
+  }
+
+  // The stock puppet-mock answers one fixed place (in Beijing) for any id, even for a message
+  // that is no location; this answers the place of a location message, and fails otherwise.
+  async messageLocation (messageId) {
+    const payload = this.mocker.messagePayload(messageId)
+    const place = locations.get(messageId)
+    if (!place || payload.type !== PUPPET.types.Message.Location) {
+      throw new Error(`message ${messageId} is not a location`)
+    }
+    return place
+  }
 }
 for (const name of RECORDED) {
   const original = InteropPuppet.prototype[name] ?? PuppetMock.prototype[name]
@@ -341,11 +418,19 @@ const control = http.createServer(async (request, response) => {
   }
   try {
     if (request.method === 'POST' && request.url === '/say') {
-      const { from, to, room, text } = await readJson(request)
+      const { from, to, room, text, mentions = [] } = await readJson(request)
       const talker = mocker.ContactMock.load(from)
       const conversation = room ? mocker.RoomMock.load(room) : mocker.ContactMock.load(to || 'self')
-      talker.say(text).to(conversation)
-      return reply(200, { ok: true })
+      talker.say(text, mentions.map(id => mocker.ContactMock.load(id))).to(conversation)
+      // The stock say answers nothing: the message is the one it stored last.
+      const [id, payload] = [...mocker.cacheMessagePayload].pop()
+      return reply(200, { ok: true, id, timestamp: payload.timestamp })
+    }
+    if (request.method === 'POST' && request.url === '/location') {
+      const { from, to, room, name, address, latitude, longitude, accuracy = 0 } = await readJson(request)
+      const id = puppet.newMessage(room || to || 'self', { type: PUPPET.types.Message.Location, text: `${name}\n${address}` }, from)
+      locations.set(id, { accuracy, address, latitude, longitude, name })
+      return reply(200, { ok: true, id })
     }
     if (request.method === 'POST' && request.url === '/invite') {
       const { id, inviterId, roomId, topic, memberIdList } = await readJson(request)

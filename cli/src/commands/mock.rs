@@ -10,7 +10,7 @@ use wechaty_bench::WorldSize;
 use wechaty_client::mock::{
     MockContact, MockFriendship, MockPuppetService, MockTls, MockWorld, Scenario, DEFAULT_TOKEN,
 };
-use wechaty_client::{ScanStatus, ENV_TOKEN, ENV_TOKEN_FILE};
+use wechaty_client::{Location, ScanStatus, ENV_TOKEN, ENV_TOKEN_FILE};
 
 /// What `mock` serves, from its options.
 pub struct MockOptions {
@@ -57,11 +57,21 @@ pub async fn mock(token: Option<&str>, options: MockOptions) -> Result<()> {
     serve(token, options.bind, options.port, tls, world, scenario).await
 }
 
-/// The demo world, plus what the contact, friendship and tag commands can show out of the
-/// box (README): `erin`, a stranger with a phone number and a handle, whose friend request
-/// `f-erin` waits to be accepted, and the tag `vip` on `ann`.
+/// The demo world, plus what the message, contact, friendship and tag commands can show out
+/// of the box (README): two messages to read (`msg-1`, Ann in Team Room @-mentioning the
+/// bot; `msg-2`, a location Ben shared with the bot), `erin`, a stranger with a phone number
+/// and a handle, whose friend request `f-erin` waits to be accepted, and the tag `vip` on
+/// `ann`.
 fn demo_world() -> MockWorld {
     let world = MockWorld::demo();
+    // First, so their ids are the mock's first two (`msg-1`, `msg-2`); no Event stream is
+    // open yet, so their events are not sent.
+    world.receive_mentioning("ann", "r1@chatroom", &["bot"], "standup at 10?");
+    world.receive_location(
+        "ben",
+        None,
+        Location::new("Office", "1 Main St", 39.9042, 116.4074).accuracy(15.0),
+    );
     world.add_contact(
         MockContact::new("erin", "Erin")
             .stranger()
@@ -166,5 +176,23 @@ async fn play_for_each_bot(scenario: Scenario, world: MockWorld) {
         while world.has_event_stream() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wechaty_client::MessageType;
+
+    #[test]
+    fn the_demo_messages_have_the_ids_the_readme_gives() {
+        let world = demo_world();
+        let mention = world.message("msg-1").unwrap();
+        assert_eq!(mention.kind, MessageType::Text);
+        assert_eq!(mention.talker_id.as_str(), "ann");
+        assert_eq!(mention.mention_ids.len(), 1);
+        let place = world.message("msg-2").unwrap();
+        assert_eq!(place.kind, MessageType::Location);
+        assert_eq!(place.talker_id.as_str(), "ben");
     }
 }
