@@ -4,7 +4,7 @@
 use tokio_stream::StreamExt;
 use wechaty_client::mock::Scenario;
 use wechaty_client::testing::ScenarioRun;
-use wechaty_client::{Error, Event, Wechaty};
+use wechaty_client::{Error, Event, MessageType, Wechaty};
 
 const SCENARIO: &str = r#"{
   "world": {
@@ -154,4 +154,69 @@ fn an_expectation_needs_exactly_one_check() {
     let none =
         Scenario::from_json(r#"{"world":{"self":"b"},"expect":[{"within_ms":1}]}"#).unwrap_err();
     assert!(none.to_string().contains("exactly one of said"), "{none}");
+}
+
+/// Mentions, a location, a recall and a duplicate delivery, as scenario steps: a bot that
+/// answers a mention with its mention text, and tells what it sees of the rest.
+#[tokio::test]
+async fn mentions_locations_recalls_and_duplicates_as_steps() {
+    const STEPS: &str = r#"{
+      "world": {
+        "self": "bot",
+        "contacts": [{ "id": "bot", "name": "Bot" }, { "id": "ann", "name": "Ann" }],
+        "rooms": [{ "id": "r1@chatroom", "topic": "Team", "members": ["bot", "ann"] }]
+      },
+      "timeline": [
+        { "after_ms": 100, "say": { "from": "ann", "room": "r1@chatroom", "text": "weather?", "mentions": ["bot"] } },
+        { "after_ms": 100, "redeliver": { "from": "ann" } },
+        { "after_ms": 100, "location": { "from": "ann", "name": "Office", "latitude": 48.85, "longitude": 2.35 } },
+        { "after_ms": 100, "recall": { "from": "ann" } }
+      ],
+      "expect": [
+        { "within_ms": 3000, "said": { "room": "r1@chatroom", "text": "you asked: weather?" } },
+        { "within_ms": 3000, "said": { "to": "ann", "text": "Office at 48.85, 2.35" } },
+        { "within_ms": 3000, "said": { "to": "ann", "text": "you took back a Location message" } }
+      ]
+    }"#;
+    let run = ScenarioRun::start(Scenario::from_json(STEPS).unwrap())
+        .await
+        .unwrap();
+    let bot = run.bot_builder().build().await.unwrap();
+    bot.on_message(|message| async move {
+        if message.is_self().await? {
+            return Ok(());
+        }
+        match message.kind().await? {
+            MessageType::Text if message.mention_self().await? => {
+                let question = message.mention_text().await?;
+                message.reply(format!("you asked: {question}")).await?;
+            }
+            MessageType::Location => {
+                let place = message.to_location().await?;
+                let answer = format!("{} at {}, {}", place.name, place.latitude, place.longitude);
+                message.reply(answer).await?;
+            }
+            MessageType::Recalled => {
+                if let Some(original) = message.to_recalled().await? {
+                    let kind = original.kind().await?;
+                    message.reply(format!("you took back a {kind:?} message")).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    })
+    .detach();
+    bot.start().await.unwrap();
+    run.play_and_verify().await.unwrap();
+    // The duplicate reached no handler: one answer to the mention.
+    let answers = run
+        .server()
+        .world()
+        .sent_messages()
+        .into_iter()
+        .filter(|m| m.text == "you asked: weather?")
+        .count();
+    assert_eq!(answers, 1);
+    assert_eq!(bot.statistics().duplicate_messages, 1);
 }
