@@ -6,43 +6,49 @@
 //!
 //! - [`Wechaty`] is the bot: build it with [`WechatyBuilder`] (or from the
 //!   `WECHATY_PUPPET_SERVICE_*` environment variables), [`start`](Wechaty::start) it, and read
-//!   typed [`Event`]s from [`Wechaty::events`].
+//!   typed [`Event`]s from [`Wechaty::events`] — or write a [`Bot`] (one method per event, as
+//!   python-wechaty's `class MyBot(Wechaty)`) and [`run`](WechatyBuilder::run) it; or register
+//!   closures (`bot.on_message(..)`, `room.on_join(..)`, …).
 //! - [`Room`] and [`Rooms`] (`bot.rooms()`) are python-wechaty's Room API, every method; rooms,
 //!   contacts and members are cached and refreshed when the service says they changed.
 //! - [`Contact`]s are found with [`Contacts`] (`bot.contacts()`), [`Friendship`]s come as
 //!   events and are searched and sent with [`Friendships`] (`bot.friendships()`), [`Tag`]s
 //!   label contacts; [`ContactSelf`] (`bot.current_user()`) is the logged-in account.
-//! - [`Message`] handles read what arrives; `say` sends text, contact cards, [`FileBox`]es of
-//!   any size, [`UrlLink`]s, [`MiniProgram`]s and [`Location`]s.
+//! - [`Message`] handles read what arrives (talker, room, text, mentions, recalls, locations,
+//!   files), [`Messages`] (`bot.messages()`) looks back at what came; `say` sends text,
+//!   contact cards, [`FileBox`]es of any size, [`UrlLink`]s, [`MiniProgram`]s and
+//!   [`Location`]s.
 //! - `mock` (feature `mock`, for your tests) is a real gRPC puppet service in the crate;
 //!   `testing` runs a scenario (a world, a timeline, expectations) against your bot. Turn it
 //!   on under `[dev-dependencies]`:
 //!   `wechaty-client = { version = "0.1", features = ["mock"] }`.
 //! - `proto` (feature `proto`) is the generated gRPC client, for RPCs the SDK does not wrap.
-//! - Logging in is scanning the QR code of [`Event::Scan`]: [`qr_code_text`] draws it in a
-//!   terminal, [`qr_code_url`] is the web page that shows it.
 //! - Every failure is an [`Error`]; none of them ever shows the token, each names the setting
 //!   to change.
 //!
 //! ```no_run
-//! use tokio_stream::StreamExt;
-//! use wechaty_client::{Event, WechatyBuilder};
+//! use wechaty_client::{Bot, HandlerResult, Message, RoomJoined, WechatyBuilder};
+//!
+//! struct MyBot;
+//!
+//! impl Bot for MyBot {
+//!     async fn on_message(&self, message: Message) -> HandlerResult {
+//!         if message.text().await? == "ding" && !message.is_self().await? {
+//!             message.reply("dong").await?;
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     async fn on_room_join(&self, join: RoomJoined) -> HandlerResult {
+//!         join.room.say_with_mentions("welcome!", &join.invitees).await?;
+//!         Ok(())
+//!     }
+//! }
 //!
 //! #[tokio::main]
 //! async fn main() -> wechaty_client::Result<()> {
 //!     // WECHATY_PUPPET_SERVICE_TOKEN, _ENDPOINT, _NO_TLS_INSECURE_CLIENT=true
-//!     let bot = WechatyBuilder::from_env().build().await?;
-//!     let mut events = bot.events();
-//!     bot.start().await?;
-//!     while let Some(event) = events.next().await {
-//!         if let Event::Message { message_id } = event {
-//!             let message = bot.message(message_id);
-//!             if message.payload().await?.text.as_deref() == Some("ding") {
-//!                 message.reply("dong").await?;
-//!             }
-//!         }
-//!     }
-//!     Ok(())
+//!     WechatyBuilder::from_env().run(MyBot).await // until Ctrl-C or SIGTERM
 //! }
 //! ```
 //!

@@ -199,7 +199,9 @@ async fn mentions_locations_recalls_and_duplicates_as_steps() {
             MessageType::Recalled => {
                 if let Some(original) = message.to_recalled().await? {
                     let kind = original.kind().await?;
-                    message.reply(format!("you took back a {kind:?} message")).await?;
+                    message
+                        .reply(format!("you took back a {kind:?} message"))
+                        .await?;
                 }
             }
             _ => {}
