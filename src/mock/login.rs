@@ -4,21 +4,10 @@
 
 use serde_json::json;
 
-use super::world::MockWorld;
+use super::world::{MockScan, MockWorld};
 use crate::event::ScanStatus;
 use crate::generated::wechaty::puppet::EventType;
 use crate::ids::ContactId;
-
-/// The last `scan` the world emitted since the last login: what a newly opened Event stream
-/// gets replayed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct MockScan {
-    /// Where the login stands.
-    pub status: ScanStatus,
-    /// The QR code content (`""`: none).
-    pub qrcode: String,
-}
 
 impl MockScan {
     /// The event's payload, as a puppet sends it: `{"status": 2, "qrcode": "…"}` (no `qrcode`

@@ -56,7 +56,6 @@ use crate::generated::health::health_server::HealthServer;
 use crate::generated::wechaty::puppet_server::PuppetServer;
 
 pub use faults::Faults;
-pub use login::MockScan;
 pub use scenario::{
     AcceptedFriendshipExpectation, ContactSpec, Expectation, FriendRequestStep, FromStep,
     InviteStep, JoinStep, LeaveStep, LocationStep, LoginStep, RoomSpec, SaidExpectation, SayStep,
@@ -64,7 +63,8 @@ pub use scenario::{
 };
 pub use tls::MockTls;
 pub use world::{
-    MockAttachment, MockContact, MockFriendship, MockInvitation, MockMessage, MockRoom, MockWorld,
+    MockAttachment, MockContact, MockFriendship, MockInvitation, MockMessage, MockRoom, MockScan,
+    MockWorld,
 };
 
 /// The token the mock accepts when none is configured. Its `insecure` prefix is the server name

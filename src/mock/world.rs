@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::faults::Faults;
 use super::hub::EventHub;
-use super::login::MockScan;
+use crate::event::ScanStatus;
 use crate::file_box::{FileBox, FileBoxSource};
 use crate::friendship::{FriendshipKind, FriendshipScene};
 use crate::generated::wechaty::puppet::EventType;
@@ -259,6 +259,17 @@ impl MockFriendship {
             scene: FriendshipScene::Phone,
         }
     }
+}
+
+/// The last `scan` the world emitted since the last login: what a newly opened Event stream
+/// gets replayed (`login.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MockScan {
+    /// Where the login stands.
+    pub status: ScanStatus,
+    /// The QR code content (`""`: none).
+    pub qrcode: String,
 }
 
 #[derive(Default)]
