@@ -15,10 +15,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use tokio_stream::StreamExt;
 use wechaty_client::mock::{MockPuppetService, MockWorld};
-use wechaty_client::{
-    qr_code_text, qr_code_url, ContactId, Event, Events, ScanStatus, Wechaty, WechatyBuilder,
-    ENV_TOKEN,
-};
+use wechaty_client::{ContactId, Event, Events, Scan, Wechaty, WechatyBuilder, ENV_TOKEN};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -98,7 +95,8 @@ async fn answer_dings(
     let mut me: Option<ContactId> = None;
     while let Some(event) = events.next().await {
         match event {
-            Event::Scan { status, qrcode, .. } => show_scan(status, qrcode.as_deref()),
+            // The QR code drawn in the terminal, and its page.
+            Event::Scan { .. } => print!("{}", Scan::from_event(&event).expect("a scan")),
             Event::Login { contact_id } => {
                 println!("logged in as {contact_id}");
                 me = Some(contact_id);
@@ -123,22 +121,4 @@ async fn answer_dings(
         }
     }
     Ok(())
-}
-
-/// A login QR code to scan with WeChat: drawn in the terminal, and the page that shows it (for
-/// a terminal whose code does not scan). Later scans say how the login goes.
-fn show_scan(status: ScanStatus, qrcode: Option<&str>) {
-    match qrcode {
-        Some(qrcode) if status == ScanStatus::Waiting => {
-            match qr_code_text(qrcode) {
-                Ok(text) => print!("{text}"),
-                Err(error) => eprintln!("cannot draw the QR code: {error}"),
-            }
-            println!(
-                "scan the QR code with WeChat, or open {}",
-                qr_code_url(qrcode)
-            );
-        }
-        _ => println!("login: {}", status.name()),
-    }
 }

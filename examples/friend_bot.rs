@@ -17,10 +17,7 @@ use anyhow::{Context, Result};
 use tokio_stream::StreamExt;
 use wechaty_client::mock::Scenario;
 use wechaty_client::testing::ScenarioRun;
-use wechaty_client::{
-    qr_code_text, qr_code_url, Event, Friendship, FriendshipKind, ScanStatus, Wechaty,
-    WechatyBuilder, ENV_TOKEN,
-};
+use wechaty_client::{Event, Friendship, FriendshipKind, Scan, Wechaty, WechatyBuilder, ENV_TOKEN};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -76,7 +73,8 @@ async fn run(bot: Wechaty) -> Result<()> {
                 }
             }
             event = events.next() => match event {
-                Some(Event::Scan { status, qrcode, .. }) => show_scan(status, qrcode.as_deref()),
+                // The QR code drawn in the terminal, and its page.
+                Some(event @ Event::Scan { .. }) => print!("{}", Scan::from_event(&event).expect("a scan")),
                 Some(Event::Login { contact_id }) => println!("logged in as {contact_id}"),
                 Some(_) => {}
                 None => break,
@@ -84,24 +82,6 @@ async fn run(bot: Wechaty) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A login QR code to scan with WeChat: drawn in the terminal, and the page that shows it (for
-/// a terminal whose code does not scan). Later scans say how the login goes.
-fn show_scan(status: ScanStatus, qrcode: Option<&str>) {
-    match qrcode {
-        Some(qrcode) if status == ScanStatus::Waiting => {
-            match qr_code_text(qrcode) {
-                Ok(text) => print!("{text}"),
-                Err(error) => eprintln!("cannot draw the QR code: {error}"),
-            }
-            println!(
-                "scan the QR code with WeChat, or open {}",
-                qr_code_url(qrcode)
-            );
-        }
-        _ => println!("login: {}", status.name()),
-    }
 }
 
 async fn on_friendship(bot: &Wechaty, friendship: &Friendship) -> Result<()> {

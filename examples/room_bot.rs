@@ -18,8 +18,8 @@ use anyhow::{Context, Result};
 use wechaty_client::mock::Scenario;
 use wechaty_client::testing::ScenarioRun;
 use wechaty_client::{
-    qr_code_text, qr_code_url, Bot, ContactSelf, HandlerResult, MemberQuery, Message, RoomJoined,
-    RoomLeft, RoomTopicChanged, Scan, WechatyBuilder, ENV_TOKEN,
+    Bot, ContactSelf, HandlerResult, MemberQuery, Message, RoomJoined, RoomLeft, RoomTopicChanged,
+    Scan, WechatyBuilder, ENV_TOKEN,
 };
 
 /// The bot: one method per event it cares about, python-wechaty's `class MyBot(Wechaty)`.
@@ -28,14 +28,7 @@ struct RoomBot;
 
 impl Bot for RoomBot {
     async fn on_scan(&self, scan: Scan) -> HandlerResult {
-        if let Some(qr_code) = &scan.qr_code {
-            println!(
-                "scan to log in ({}):\n{}{}",
-                scan.status.name(),
-                qr_code_text(qr_code)?,
-                qr_code_url(qr_code)
-            );
-        }
+        print!("{scan}"); // the QR code drawn in the terminal, and its page
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 //! [`Event::Unknown`], and a payload that cannot be decoded is reported by [`decode`] as an
 //! error for the caller to count and skip; it never ends the stream.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -280,6 +281,53 @@ pub struct Scan {
     pub qr_code: Option<String>,
     /// Free text.
     pub data: Option<String>,
+}
+
+impl Scan {
+    /// The scan an [`Event::Scan`] carries.
+    pub fn from_event(event: &Event) -> Option<Self> {
+        match event {
+            Event::Scan {
+                status,
+                qrcode,
+                data,
+            } => Some(Self {
+                status: *status,
+                qr_code: qrcode.clone(),
+                data: data.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// What a person at a terminal needs: while the code waits to be scanned, the QR code drawn
+/// with [`qr_code_text`](crate::qr_code_text) and the page that shows it
+/// ([`qr_code_url`](crate::qr_code_url), for a terminal where the drawing does not scan);
+/// later, how the login goes. Lines end in `\n`.
+///
+/// ```
+/// use wechaty_client::{Event, Scan, ScanStatus};
+/// let event = Event::Scan { status: ScanStatus::Scanned, qrcode: None, data: None };
+/// assert_eq!(Scan::from_event(&event).unwrap().to_string(), "login: scanned\n");
+/// ```
+impl fmt::Display for Scan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.qr_code {
+            Some(qr_code) if self.status == ScanStatus::Waiting => {
+                // A code too long to draw still has its page.
+                if let Ok(drawn) = crate::qr_code::qr_code_text(qr_code) {
+                    f.write_str(&drawn)?;
+                }
+                writeln!(
+                    f,
+                    "scan the QR code with WeChat, or open {}",
+                    crate::qr_code::qr_code_url(qr_code)
+                )
+            }
+            _ => writeln!(f, "login: {}", self.status.name()),
+        }
+    }
 }
 
 /// An error the puppet reported on the stream (the `gerror` JSON of the official server).
