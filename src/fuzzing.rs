@@ -18,8 +18,8 @@ use crate::generated::wechaty::puppet as pb;
 use crate::ids::ContactId;
 use crate::tls::x509::{format_time, Certificate};
 use crate::{
-    ContactPayload, FileBox, FriendshipPayload, MessagePayload, MiniProgram, RoomInvitationPayload,
-    RoomMemberPayload, RoomPayload, UrlLink,
+    ContactPayload, FileBox, FriendshipPayload, Location, MessagePayload, MiniProgram,
+    RoomInvitationPayload, RoomMemberPayload, RoomPayload, UrlLink,
 };
 
 /// Event types the stream knows (`EventType`); any other number decodes as `Event::Unknown`.
@@ -242,7 +242,7 @@ pub fn wire_payloads(data: &[u8]) {
         return;
     };
     let no_empty = |ids: &[ContactId]| assert!(!ids.iter().any(is_empty), "an empty id");
-    match which % 9 {
+    match which % 10 {
         0 => {
             let Ok(response) = pb::RoomPayloadResponse::decode(bytes) else {
                 return;
@@ -321,6 +321,19 @@ pub fn wire_payloads(data: &[u8]) {
                 return;
             };
             check_event(response.r#type, &response.payload);
+        }
+        8 => {
+            let Ok(response) = pb::MessageLocationResponse::decode(bytes) else {
+                return;
+            };
+            if let Ok(place) = Location::from_wire(response.location, "fuzzed") {
+                // A place read from the service is one the SDK would send on as it is.
+                assert!(place.problem().is_none(), "{place:?}");
+                assert_eq!(
+                    Location::from_wire(Some(place.to_wire()), "fuzzed").ok(),
+                    Some(place)
+                );
+            }
         }
         _ => {
             let Ok(response) = pb::FriendshipPayloadResponse::decode(bytes) else {

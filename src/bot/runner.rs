@@ -57,8 +57,8 @@ enum Lane {
     Session,
     /// A room, or a direct chat with a contact (its messages and its friendship events).
     Conversation(String),
-    /// An invitation: nothing else is ordered with it.
-    Invitation(String),
+    /// Ordered with nothing: an invitation, a message whose conversation cannot be told.
+    Alone(String),
 }
 
 impl WechatyBuilder {
@@ -190,7 +190,7 @@ async fn prepare(bot: WeakWechaty, event: Event) -> Option<(Lane, Job)> {
                 Err(error) => {
                     // Delivered anyway (its handler sees the same error), ordered with nothing.
                     tracing::warn!(id = %message.id(), %error, "cannot tell a message's conversation");
-                    Lane::Invitation(message.id().to_string())
+                    Lane::Alone(message.id().to_string())
                 }
             };
             (lane, Job::Message(message))
@@ -212,7 +212,7 @@ async fn prepare(bot: WeakWechaty, event: Event) -> Option<(Lane, Job)> {
             Job::Announce(RoomAnnounceChanged::load(&bot, &announce).await),
         ),
         Event::RoomInvite { room_invitation_id } => (
-            Lane::Invitation(room_invitation_id.clone()),
+            Lane::Alone(room_invitation_id.clone()),
             Job::Invite(bot.room_invitation(room_invitation_id)),
         ),
         Event::Friendship { friendship_id } => match bot.friendships().load(&friendship_id).await {
