@@ -183,6 +183,14 @@ async fn room_events_come_with_handles_and_names() {
     assert_eq!(world.calls("ContactPayload"), before);
     assert_eq!(bot.contact("nobody").cached_name(), None);
 
+    // A change whose people are all cached is handed on at once, yet still after an earlier
+    // one of the same room that waits for a name (Cora's).
+    world.join("r1@chatroom", &["cora"], Some("ann"));
+    world.change_topic("r1@chatroom", "Again", Some("ben"));
+    assert_eq!(report(&mut reports).await, "join r1@chatroom Cora by Ann");
+    assert_eq!(report(&mut reports).await, "topic Again by Ben");
+    assert_eq!(world.calls("ContactPayload"), before + 1, "Cora's alone");
+
     bot.stop();
     timeout(WAIT, runner).await.unwrap().unwrap().unwrap();
 }

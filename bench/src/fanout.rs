@@ -4,9 +4,13 @@
 //!
 //! No marker is put in the payloads: event `i` goes to room `i % rooms`, so a room subscriber's
 //! `k`-th event is event `room + k * rooms`, and the global subscriber's `k`-th is event `k`.
+//! The same holds for a [`Bot`]'s room methods: its runner calls them in order per room.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_stream::StreamExt;
 
@@ -17,6 +21,8 @@ use wechaty_client::mock::MockWorld;
 use wechaty_client::Event;
 use wechaty_client::RoomEvent;
 use wechaty_client::Wechaty;
+use wechaty_client::{Bot, HandlerResult, RoomId};
+use wechaty_client::{RoomAnnounceChanged, RoomJoined, RoomLeft, RoomTopicChanged};
 
 /// Events the mock may hold before the feed waits for the stream to take them.
 const FEED_BACKLOG: usize = 16_384;
@@ -54,6 +60,12 @@ impl FanOutResult {
     /// Events per second, end to end.
     pub fn rate(&self) -> f64 {
         self.events as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Events received per second: those not missed ([`lagged`](Self::lagged)), end to end.
+    /// The same as [`rate`](Self::rate) for a sound run.
+    pub fn delivered_rate(&self) -> f64 {
+        self.events.saturating_sub(self.lagged as usize) as f64 / self.elapsed.as_secs_f64()
     }
 }
 
@@ -151,18 +163,11 @@ fn share(plan: &FanOutPlan, room: usize) -> usize {
     plan.events / plan.rooms + usize::from(room < plan.events % plan.rooms)
 }
 
-/// The SDK: one global subscriber and one subscriber per room on a connected bot.
-pub(crate) async fn through_sdk(
-    bot: &Wechaty,
-    world: &MockWorld,
-    plan: FanOutPlan,
-) -> Result<FanOutResult> {
-    check(&plan)?;
-    bot.connect().await?;
-    let origin = Instant::now();
+/// A global `events()` subscriber that records when each room event arrived, until
+/// `expected` arrived or were missed.
+fn global_subscriber(bot: &Wechaty, expected: usize, origin: Instant) -> JoinHandle<Arrivals> {
     let mut global = bot.events();
-    let expected = plan.events;
-    let global_task = tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut arrivals = Arrivals {
             times: Vec::with_capacity(expected),
             lagged: 0,
@@ -181,7 +186,19 @@ pub(crate) async fn through_sdk(
             }
         }
         arrivals
-    });
+    })
+}
+
+/// The SDK: one global subscriber and one subscriber per room on a connected bot.
+pub(crate) async fn through_sdk(
+    bot: &Wechaty,
+    world: &MockWorld,
+    plan: FanOutPlan,
+) -> Result<FanOutResult> {
+    check(&plan)?;
+    bot.connect().await?;
+    let origin = Instant::now();
+    let global_task = global_subscriber(bot, plan.events, origin);
     let mut room_tasks = Vec::with_capacity(plan.rooms);
     for room in 0..plan.rooms {
         let mut events = bot.room(room_id(room)).events();
@@ -212,7 +229,7 @@ pub(crate) async fn through_sdk(
         (global, rooms)
     })
     .await
-    .map_err(|_| BenchError::Failed(format!("fan-out stalled: not done after {STALL_LIMIT:?}")))?;
+    .map_err(|_| stalled())?;
     let sent = sent.await.map_err(joined)?;
     let global = collected.0.map_err(joined)?;
     let mut rooms = Vec::with_capacity(plan.rooms);
@@ -220,6 +237,182 @@ pub(crate) async fn through_sdk(
         rooms.push(room.map_err(joined)?);
     }
     summarize(&plan, &sent, &global, &rooms)
+}
+
+/// The SDK with one global `events()` subscriber alone: the raw rate a [`Bot`] is measured
+/// against ([`through_bot`]).
+pub(crate) async fn through_events(
+    bot: &Wechaty,
+    world: &MockWorld,
+    plan: FanOutPlan,
+) -> Result<FanOutResult> {
+    check(&plan)?;
+    bot.connect().await?;
+    let origin = Instant::now();
+    let global_task = global_subscriber(bot, plan.events, origin);
+    let sent = feed(world.clone(), plan, origin);
+    let global = tokio::time::timeout(STALL_LIMIT, global_task)
+        .await
+        .map_err(|_| stalled())?
+        .map_err(joined)?;
+    let sent = sent.await.map_err(joined)?;
+    summarize(&plan, &sent, &global, &[])
+}
+
+/// The SDK with a [`Bot`] run by `bot.run(..)` (which starts the bot: the mock's `Start`
+/// changes nothing on its logged-in world), whose four room methods record when they were
+/// called. The runner loads each event's handles first (the room, the people with their
+/// payloads: the first event naming a contact asks `ContactPayload`, later ones hit the cache).
+pub(crate) async fn through_bot(
+    bot: &Wechaty,
+    world: &MockWorld,
+    plan: FanOutPlan,
+) -> Result<FanOutResult> {
+    check(&plan)?;
+    let origin = Instant::now();
+    let recorder = Arc::new(Recorder::new(plan, origin));
+    let starts = world.calls("Start");
+    let runner = tokio::spawn({
+        let bot = bot.clone();
+        let recording = Recording(Arc::clone(&recorder));
+        async move { bot.run(recording).await }
+    });
+    // `run` subscribes before it calls `Start`: once the mock saw that call, nothing is missed.
+    wait_until(
+        || world.calls("Start") > starts || runner.is_finished(),
+        "the bot to start",
+    )
+    .await?;
+    let sent = feed(world.clone(), plan, origin);
+    let waited = tokio::time::timeout(STALL_LIMIT, async {
+        loop {
+            let lagged = bot.statistics().lagged_events;
+            if recorder.delivered() + lagged as usize >= plan.events || runner.is_finished() {
+                return lagged;
+            }
+            // The last call notifies; the timeout is for events the runner missed.
+            let _ = tokio::time::timeout(Duration::from_millis(5), recorder.done.notified()).await;
+        }
+    })
+    .await;
+    bot.stop();
+    let ran = runner.await.map_err(joined)?;
+    let lagged = waited.map_err(|_| stalled())?;
+    ran?;
+    let sent = sent.await.map_err(joined)?;
+    if recorder.delivered() + (lagged as usize) < plan.events {
+        return Err(BenchError::Failed(format!(
+            "the bot stopped after {} of {} events",
+            recorder.delivered(),
+            plan.events
+        )));
+    }
+    Ok(recorder.summarize(&sent, lagged))
+}
+
+/// What [`through_bot`]'s bot records: when each event reached its method.
+struct Recorder {
+    origin: Instant,
+    rooms: usize,
+    /// Calls so far per room: a room's `k`-th is event `room + k * rooms`.
+    per_room: Vec<AtomicUsize>,
+    /// When each event arrived (nanoseconds since `origin`; 0 while it has not).
+    times: Vec<AtomicU64>,
+    delivered: AtomicUsize,
+    expected: usize,
+    /// Notified by the call that makes `delivered` reach `expected`.
+    done: Notify,
+}
+
+impl Recorder {
+    fn new(plan: FanOutPlan, origin: Instant) -> Self {
+        Self {
+            origin,
+            rooms: plan.rooms,
+            per_room: (0..plan.rooms).map(|_| AtomicUsize::new(0)).collect(),
+            times: (0..plan.events).map(|_| AtomicU64::new(0)).collect(),
+            delivered: AtomicUsize::new(0),
+            expected: plan.events,
+            done: Notify::new(),
+        }
+    }
+
+    fn arrived(&self, room: &RoomId) -> HandlerResult {
+        let at = nanos(self.origin);
+        let index = room_index(room).ok_or_else(|| format!("not a bench room: {room}"))?;
+        let k = self.per_room[index].fetch_add(1, Ordering::Relaxed);
+        if let Some(slot) = self.times.get(index + k * self.rooms) {
+            slot.store(at, Ordering::Relaxed);
+        }
+        if self.delivered.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
+            self.done.notify_one();
+        }
+        Ok(())
+    }
+
+    fn delivered(&self) -> usize {
+        self.delivered.load(Ordering::Acquire)
+    }
+
+    /// As [`summarize`] does for subscribers: delays only when nothing was missed.
+    fn summarize(&self, sent: &[u64], lagged: u64) -> FanOutResult {
+        let times: Vec<u64> = self
+            .times
+            .iter()
+            .map(|time| time.load(Ordering::Relaxed))
+            .collect();
+        let mut delays: Vec<Duration> = match lagged {
+            0 => times
+                .iter()
+                .zip(sent)
+                .map(|(arrived, sent)| Duration::from_nanos(arrived.saturating_sub(*sent)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let last = times.iter().max().copied().unwrap_or(0);
+        let first = sent.first().copied().unwrap_or(0);
+        FanOutResult {
+            events: self.expected,
+            elapsed: Duration::from_nanos(last.saturating_sub(first).max(1)),
+            p50: percentile(&mut delays, 50.0).unwrap_or_default(),
+            p99: percentile(&mut delays, 99.0).unwrap_or_default(),
+            lagged,
+        }
+    }
+}
+
+/// The index of bench room `room` (`room7@chatroom` is 7).
+fn room_index(room: &RoomId) -> Option<usize> {
+    room.as_str()
+        .strip_prefix("room")?
+        .strip_suffix("@chatroom")?
+        .parse()
+        .ok()
+}
+
+/// A bot that only records its room events' arrivals, as cheaply as it can.
+struct Recording(Arc<Recorder>);
+
+impl Bot for Recording {
+    async fn on_room_join(&self, join: RoomJoined) -> HandlerResult {
+        self.0.arrived(join.room.id())
+    }
+
+    async fn on_room_leave(&self, leave: RoomLeft) -> HandlerResult {
+        self.0.arrived(leave.room.id())
+    }
+
+    async fn on_room_topic(&self, topic: RoomTopicChanged) -> HandlerResult {
+        self.0.arrived(topic.room.id())
+    }
+
+    async fn on_room_announce(&self, announce: RoomAnnounceChanged) -> HandlerResult {
+        self.0.arrived(announce.room.id())
+    }
+}
+
+fn stalled() -> BenchError {
+    BenchError::Failed(format!("fan-out stalled: not done after {STALL_LIMIT:?}"))
 }
 
 fn joined(error: tokio::task::JoinError) -> BenchError {

@@ -28,6 +28,16 @@ pub enum Side {
     Bare,
 }
 
+/// Who takes the fan-out's events on the SDK, for [`BenchFixture::fan_out_to`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumer {
+    /// One global `bot.events()` subscriber counting the room events: the raw rate.
+    Events,
+    /// A [`Bot`](wechaty_client::Bot) run with `bot.run(..)`, its four room methods recording
+    /// each call (the runner loads the handles and the people's payloads first).
+    Bot,
+}
+
 /// A service to benchmark against, with a bot and a bare client connected to it.
 ///
 /// ```no_run
@@ -293,6 +303,22 @@ impl BenchFixture {
                 result
             }
         }
+    }
+
+    /// Streams `plan` through a new bot to one consumer alone: a raw `events()` subscriber or
+    /// a [`Bot`](wechaty_client::Bot) (`bot.run(..)`, which calls `Start`). Needs the embedded
+    /// mock, which feeds the events.
+    pub async fn fan_out_to(&self, consumer: Consumer, plan: FanOutPlan) -> Result<FanOutResult> {
+        let world = self.embedded_world("the fan-out benchmark")?;
+        fanout::wait_for_free_stream(world).await?;
+        let bot = self.builder.clone().build().await?;
+        let result = match consumer {
+            Consumer::Events => fanout::through_events(&bot, world, plan).await,
+            Consumer::Bot => fanout::through_bot(&bot, world, plan).await,
+        };
+        bot.stop();
+        fanout::wait_for_free_stream(world).await?;
+        result
     }
 
     /// `room`'s member listing (`member_details(MemberQuery::All)`), repeated every

@@ -28,7 +28,7 @@ mod world;
 
 pub use error::{BenchError, Result};
 pub use fanout::{FanOutPlan, FanOutResult};
-pub use fixture::{BenchFixture, MemoryReading, Side, TrafficListing};
+pub use fixture::{BenchFixture, Consumer, MemoryReading, Side, TrafficListing};
 pub use memory::{peak_resident_bytes_of, resident_bytes};
 pub use report::{Report, Row, Target, Unit};
 pub use stats::{percentile, Spread};

@@ -79,10 +79,11 @@ pub enum Target {
 }
 
 impl Target {
-    fn describe(self, unit: Unit) -> String {
+    /// The target in words; `baseline` names what the ratio is to.
+    fn describe(self, unit: Unit, baseline: &str) -> String {
         match self {
-            Target::RatioAtMost(limit) => format!("≤ {limit}× bare"),
-            Target::RatioAtLeast(limit) => format!("≥ {:.0} % of bare", limit * 100.0),
+            Target::RatioAtMost(limit) => format!("≤ {limit}× {baseline}"),
+            Target::RatioAtLeast(limit) => format!("≥ {:.0} % of {baseline}", limit * 100.0),
             Target::AtMost(limit) => format!("≤ {}", unit.format(limit)),
         }
     }
@@ -99,6 +100,10 @@ pub struct Row {
     pub sdk: Vec<f64>,
     /// The bare tonic client's values for the same work, when there is a baseline.
     pub bare: Vec<f64>,
+    /// What `bare` holds when the baseline is not the bare tonic client (`raw events()`: the
+    /// same events through the SDK's plain subscriber); `None` for bare tonic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
     /// What it is held to.
     pub target: Option<Target>,
     /// Anything the figure needs said (events missed, RPCs made, skipped runs).
@@ -113,6 +118,7 @@ impl Row {
             unit,
             sdk: Vec::new(),
             bare: Vec::new(),
+            baseline: None,
             target: None,
             note: None,
         }
@@ -121,6 +127,12 @@ impl Row {
     /// With a target.
     pub fn target(mut self, target: Target) -> Self {
         self.target = Some(target);
+        self
+    }
+
+    /// With a baseline other than the bare tonic client, named `name` in the table.
+    pub fn baseline(mut self, name: impl Into<String>) -> Self {
+        self.baseline = Some(name.into());
         self
     }
 
@@ -187,9 +199,11 @@ impl fmt::Display for Report {
             let ratio = row
                 .ratio()
                 .map_or_else(|| "–".into(), |ratio| format!("{ratio:.2}"));
-            let target = row
-                .target
-                .map_or_else(|| "–".into(), |target| target.describe(row.unit));
+            let baseline = row.baseline.as_deref();
+            let target = row.target.map_or_else(
+                || "–".into(),
+                |target| target.describe(row.unit, baseline.unwrap_or("bare")),
+            );
             let met = match row.met() {
                 Some(true) => "yes",
                 Some(false) => "**no**",
@@ -199,11 +213,16 @@ impl fmt::Display for Report {
                 Some(note) => format!("{} ({note})", row.figure),
                 None => row.figure.clone(),
             };
+            let bare = match baseline {
+                Some(name) if !row.bare.is_empty() => {
+                    format!("{name}: {}", row.spread(&row.bare))
+                }
+                _ => row.spread(&row.bare),
+            };
             writeln!(
                 f,
-                "| {figure} | {} | {} | {ratio} | {target} | {met} |",
+                "| {figure} | {} | {bare} | {ratio} | {target} | {met} |",
                 row.spread(&row.sdk),
-                row.spread(&row.bare)
             )?;
         }
         Ok(())
@@ -230,6 +249,12 @@ mod tests {
         assert_eq!(rate.met(), Some(false));
         rate.bare.clear();
         assert_eq!(rate.met(), None, "no baseline, no verdict");
+
+        // `--json`: the baseline is named only when it is not bare tonic.
+        let json = serde_json::to_value(&rate).unwrap();
+        assert!(json.get("baseline").is_none(), "{json}");
+        let json = serde_json::to_value(rate.baseline("raw events()")).unwrap();
+        assert_eq!(json["baseline"], "raw events()");
     }
 
     #[test]
@@ -247,6 +272,24 @@ mod tests {
             "{table}"
         );
         assert_eq!(report.missed().count(), 0);
+
+        let mut other = Row::new("trait", Unit::PerSecond)
+            .baseline("raw events()")
+            .target(Target::RatioAtLeast(0.8));
+        other.sdk = vec![90.0];
+        other.bare = vec![100.0];
+        let table = Report {
+            environment: "test".into(),
+            runs: 1,
+            rows: vec![other],
+        }
+        .to_string();
+        assert!(
+            table.contains(
+                "| trait | 90.0/s | raw events(): 100/s | 0.90 | ≥ 80 % of raw events() | yes |"
+            ),
+            "{table}"
+        );
         assert_eq!(Unit::PerSecond.format(1_234_567.0), "1,234,567/s");
     }
 }

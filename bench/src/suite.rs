@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::error::{BenchError, Result};
 use crate::fanout::FanOutPlan;
-use crate::fixture::{BenchFixture, MemoryReading, Side};
+use crate::fixture::{BenchFixture, Consumer, MemoryReading, Side};
 use crate::memory::peak_resident_bytes_of;
 use crate::report::{Report, Row, Target, Unit};
 use crate::stats::percentile;
@@ -316,6 +316,7 @@ pub async fn run_suite(
         for row in [rate, raw, p50, p99] {
             add(row, &mut rows);
         }
+        add(bot_trait_row(fixture, options, full).await?, &mut rows);
     }
     if options.runs("memory") && embedded {
         add_memory_rows(fixture, options, &mut |row| add(row, &mut rows)).await?;
@@ -325,6 +326,60 @@ pub async fn run_suite(
         runs: options.runs,
         rows,
     })
+}
+
+/// Issue 17's check: the fan-out's events through a [`Bot`](wechaty_client::Bot) run with
+/// `bot.run(..)` beside a raw `events()` subscriber on the SDK, each on a fresh bot, taking
+/// turns (which goes first alternates by run).
+async fn bot_trait_row(
+    fixture: &BenchFixture,
+    options: &SuiteOptions,
+    plan: FanOutPlan,
+) -> Result<Row> {
+    let mut row = Row::new(
+        format!(
+            "events through the Bot trait vs a raw events() subscriber, {} events over {} rooms",
+            plan.events, plan.rooms
+        ),
+        Unit::PerSecond,
+    )
+    .baseline("raw events()")
+    .target(Target::RatioAtLeast(0.8));
+    let (mut bot_p99, mut raw_p99, mut lagged) = (Vec::new(), Vec::new(), 0);
+    for run in 0..options.runs {
+        let order = match run % 2 {
+            0 => [Consumer::Events, Consumer::Bot],
+            _ => [Consumer::Bot, Consumer::Events],
+        };
+        for consumer in order {
+            let result = fixture.fan_out_to(consumer, plan).await?;
+            lagged += result.lagged;
+            let (rates, p99s) = match consumer {
+                Consumer::Bot => (&mut row.sdk, &mut bot_p99),
+                Consumer::Events => (&mut row.bare, &mut raw_p99),
+            };
+            // Only what arrived counts: a consumer that fell behind missed the rest.
+            rates.push(result.delivered_rate());
+            // A run with events missed has no delays (positions are not known).
+            if result.lagged == 0 {
+                p99s.push(result.p99);
+            }
+        }
+    }
+    let median = |p99s: &mut Vec<Duration>| match percentile(p99s, 50.0) {
+        Some(p99) => format!("{:.2} ms", millis(p99)),
+        None => "–".into(),
+    };
+    row.note = Some(format!(
+        "a Bot whose 4 room methods record each call, at most {} at once and one at a time \
+         per room, the people's payloads loaded; delay p99 at full speed {} (raw events(): \
+         {}), median of the runs without misses; rates count events received: {lagged} \
+         missed",
+        wechaty_client::DEFAULT_MAX_CONCURRENT_HANDLERS,
+        median(&mut bot_p99),
+        median(&mut raw_p99),
+    ));
+    Ok(row)
 }
 
 /// Warm contact finds per run (the run's figure is their median).

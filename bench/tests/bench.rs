@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use wechaty_bench::BenchError;
 use wechaty_bench::{
-    big_room_id, run_suite, BenchFixture, FanOutPlan, Side, SuiteOptions, Unit, WorldSize,
+    big_room_id, run_suite, BenchFixture, Consumer, FanOutPlan, Side, SuiteOptions, Unit, WorldSize,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,6 +36,7 @@ async fn the_quick_suite_measures_every_scenario_beside_bare_tonic() {
         "find_all, cold",
         "find_all contacts, cold",
         "event fan-out",
+        "events through the Bot trait",
     ] {
         let row = row(figure);
         assert_eq!((row.sdk.len(), row.bare.len()), (1, 1), "{figure}");
@@ -59,6 +60,11 @@ async fn the_quick_suite_measures_every_scenario_beside_bare_tonic() {
     let note = traffic.note.as_deref().unwrap();
     assert!(note.starts_with("0 RPCs in "), "{note}");
     assert!(!note.ends_with("0 of 0 events seen by the bot"), "{note}");
+    // Issue 17: the Bot trait beside a raw events() subscriber, every event delivered.
+    let through_trait = row("events through the Bot trait");
+    assert_eq!(through_trait.baseline.as_deref(), Some("raw events()"));
+    let note = through_trait.note.as_deref().unwrap();
+    assert!(note.ends_with(": 0 missed"), "{note}");
     let table = report.to_string();
     assert!(table.contains("| figure | SDK median"), "{table}");
 }
@@ -88,6 +94,48 @@ async fn fan_out_delivers_every_event_to_the_global_and_room_subscribers() {
         // Paced at 20,000/s, 2,000 events take about 100 ms to send.
         assert!(result.elapsed >= Duration::from_millis(90), "{result:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_and_a_raw_subscriber_each_get_every_event_in_turn() {
+    let size = WorldSize {
+        rooms: 10,
+        contacts: 50,
+        room_members: 3,
+        big_rooms: vec![],
+    };
+    let fixture = BenchFixture::embedded(&size).await.unwrap();
+    let plan = FanOutPlan {
+        events: 2_000,
+        rooms: 10,
+        rate: Some(20_000),
+    };
+    // Twice each, alternated: `run` starts and stops a fresh bot every time.
+    for consumer in [
+        Consumer::Bot,
+        Consumer::Events,
+        Consumer::Bot,
+        Consumer::Events,
+    ] {
+        let result =
+            tokio::time::timeout(Duration::from_secs(60), fixture.fan_out_to(consumer, plan))
+                .await
+                .expect("the fan-out finishes")
+                .unwrap();
+        assert_eq!((result.events, result.lagged), (2_000, 0), "{consumer:?}");
+        assert!(result.p50 <= result.p99);
+        assert!(result.elapsed >= Duration::from_millis(90), "{result:?}");
+    }
+    // Each bot's 2,000 events name 21 contacts (the bot as inviter): their payloads are
+    // loaded at first and then read from the cache. The runner loads up to 64 events ahead,
+    // and first loads of one contact in that window are not coalesced, so a few more than 21.
+    let world = fixture.world().unwrap();
+    assert_eq!(world.calls("Start"), 2);
+    let loads = world.calls("ContactPayload");
+    assert!(
+        (2 * 21..2 * 2_000 / 4).contains(&loads),
+        "{loads} ContactPayload calls"
+    );
 }
 
 #[tokio::test]

@@ -7,9 +7,11 @@
 //! `DRAIN_GRACE` to finish, queued ones are dropped (and counted in the log).
 
 use std::collections::HashMap;
+use std::future::{ready, Ready};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::{BoxFuture, Either};
 use futures_util::StreamExt as _;
 use tokio::task::{Id, JoinSet};
 
@@ -50,15 +52,26 @@ enum Job {
     Error(ServiceError),
 }
 
-/// Which calls must not overlap and keep their order.
+/// Which calls must not overlap and keep their order. The ids are shared: a lane is cloned
+/// for its queue, its running task and the task's result.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Lane {
     /// Login, logout, scan, ready, errors.
     Session,
     /// A room, or a direct chat with a contact (its messages and its friendship events).
-    Conversation(String),
+    Conversation(Arc<str>),
     /// Ordered with nothing: an invitation, a message whose conversation cannot be told.
-    Alone(String),
+    Alone(Arc<str>),
+}
+
+impl Lane {
+    fn conversation(id: impl AsRef<str>) -> Self {
+        Lane::Conversation(Arc::from(id.as_ref()))
+    }
+
+    fn alone(id: impl AsRef<str>) -> Self {
+        Lane::Alone(Arc::from(id.as_ref()))
+    }
 }
 
 impl WechatyBuilder {
@@ -177,20 +190,41 @@ impl Wechaty {
     }
 }
 
+/// An event's handler call with its lane ([`prepare`]), once its handles are loaded.
+type Prepared = Option<(Lane, Job)>;
+
 /// The handler call an event makes, with its lane, its handles loaded; `None` for events no
 /// handler hears (heartbeats, dirties, markers) and for friendships that cannot be read.
-async fn prepare(bot: WeakWechaty, event: Event) -> Option<(Lane, Job)> {
-    let bot = bot.upgrade()?;
-    let conversation = |id: &dyn ToString| Lane::Conversation(id.to_string());
+///
+/// Ready at once when nothing needs loading — session events, and room events whose people
+/// are all cached, the usual case under load — so that case costs no future of its own: the
+/// loading one, which can wait on every kind of payload, is some kilobytes and is boxed.
+fn prepare(
+    bot: WeakWechaty,
+    event: Event,
+) -> Either<Ready<Prepared>, BoxFuture<'static, Prepared>> {
+    let Some(bot) = bot.upgrade() else {
+        return Either::Left(ready(None));
+    };
+    match prepare_now(&bot, event) {
+        Ok(prepared) => Either::Left(ready(prepared)),
+        Err(event) => Either::Right(Box::pin(prepare_loading(bot, event))),
+    }
+}
+
+/// The events whose handles need loading: messages (their conversation), friendships (their
+/// payload) and room events with a person not cached.
+async fn prepare_loading(bot: Wechaty, event: Event) -> Prepared {
+    let conversation = |id: &dyn AsRef<str>| Lane::conversation(id);
     Some(match event {
         Event::Message { message_id } => {
             let message = bot.message(message_id);
             let lane = match message.conversation_id().await {
-                Ok(conversation) => Lane::Conversation(conversation),
+                Ok(conversation) => Lane::conversation(conversation),
                 Err(error) => {
                     // Delivered anyway (its handler sees the same error), ordered with nothing.
                     tracing::warn!(id = %message.id(), %error, "cannot tell a message's conversation");
-                    Lane::Alone(message.id().to_string())
+                    Lane::alone(message.id())
                 }
             };
             (lane, Job::Message(message))
@@ -211,10 +245,6 @@ async fn prepare(bot: WeakWechaty, event: Event) -> Option<(Lane, Job)> {
             conversation(&announce.room_id),
             Job::Announce(RoomAnnounceChanged::load(&bot, &announce).await),
         ),
-        Event::RoomInvite { room_invitation_id } => (
-            Lane::Alone(room_invitation_id.clone()),
-            Job::Invite(bot.room_invitation(room_invitation_id)),
-        ),
         Event::Friendship { friendship_id } => match bot.friendships().load(&friendship_id).await {
             Ok(friendship) => (
                 conversation(friendship.contact().id()),
@@ -225,7 +255,37 @@ async fn prepare(bot: WeakWechaty, event: Event) -> Option<(Lane, Job)> {
                 return None;
             }
         },
-        Event::Login { contact_id } => (Lane::Session, Job::Login(self_of(&bot, contact_id))),
+        // `prepare_now` takes every other event.
+        event => return prepare_now(&bot, event).unwrap_or(None),
+    })
+}
+
+/// [`prepare`] without I/O, or the event back when its handles need loading.
+fn prepare_now(bot: &Wechaty, event: Event) -> Result<Prepared, Event> {
+    let conversation = |id: &dyn AsRef<str>| Lane::conversation(id);
+    Ok(Some(match event {
+        Event::Message { .. } | Event::Friendship { .. } => return Err(event),
+        Event::RoomJoin(join) => match RoomJoined::cached(bot, &join) {
+            Some(joined) => (conversation(&join.room_id), Job::Join(joined)),
+            None => return Err(Event::RoomJoin(join)),
+        },
+        Event::RoomLeave(leave) => match RoomLeft::cached(bot, &leave) {
+            Some(left) => (conversation(&leave.room_id), Job::Leave(left)),
+            None => return Err(Event::RoomLeave(leave)),
+        },
+        Event::RoomTopic(topic) => match RoomTopicChanged::cached(bot, &topic) {
+            Some(changed) => (conversation(&topic.room_id), Job::Topic(changed)),
+            None => return Err(Event::RoomTopic(topic)),
+        },
+        Event::RoomAnnounce(announce) => match RoomAnnounceChanged::cached(bot, &announce) {
+            Some(changed) => (conversation(&announce.room_id), Job::Announce(changed)),
+            None => return Err(Event::RoomAnnounce(announce)),
+        },
+        Event::RoomInvite { room_invitation_id } => (
+            Lane::alone(&room_invitation_id),
+            Job::Invite(bot.room_invitation(room_invitation_id)),
+        ),
+        Event::Login { contact_id } => (Lane::Session, Job::Login(self_of(bot, contact_id))),
         Event::Logout { contact_id, data } => {
             (Lane::Session, Job::Logout(bot.contact(contact_id), data))
         }
@@ -248,10 +308,10 @@ async fn prepare(bot: WeakWechaty, event: Event) -> Option<(Lane, Job)> {
                 missed,
                 "the bot's handlers fell behind and missed events (raise MAX_CONCURRENT_HANDLERS, or make them faster)"
             );
-            return None;
+            return Ok(None);
         }
-        _ => return None,
-    })
+        _ => return Ok(None),
+    }))
 }
 
 fn self_of(bot: &Wechaty, id: ContactId) -> ContactSelf {

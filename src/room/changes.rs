@@ -83,9 +83,26 @@ pub struct RoomAnnounceChanged {
     pub date: SystemTime,
 }
 
+// Each change has `load` (the people's payloads loaded first) and `cached`, the same at once
+// when every one of them is cached already, `None` otherwise: the runner hands the usual
+// case on without a future (`bot/runner.rs`).
+
 impl RoomJoined {
     pub(crate) async fn load(bot: &Wechaty, join: &RoomJoin) -> Self {
-        let (invitees, inviter) = people(bot, &join.invitee_ids, join.inviter_id.as_ref()).await;
+        let people = load_people(
+            bot,
+            people(bot, &join.invitee_ids, join.inviter_id.as_ref()),
+        )
+        .await;
+        Self::with(bot, join, people)
+    }
+
+    pub(crate) fn cached(bot: &Wechaty, join: &RoomJoin) -> Option<Self> {
+        let people = people(bot, &join.invitee_ids, join.inviter_id.as_ref());
+        all_cached(&people).then(|| Self::with(bot, join, people))
+    }
+
+    fn with(bot: &Wechaty, join: &RoomJoin, (invitees, inviter): People) -> Self {
         Self {
             room: bot.room(join.room_id.clone()),
             invitees,
@@ -97,7 +114,20 @@ impl RoomJoined {
 
 impl RoomLeft {
     pub(crate) async fn load(bot: &Wechaty, leave: &RoomLeave) -> Self {
-        let (leavers, remover) = people(bot, &leave.removee_ids, leave.remover_id.as_ref()).await;
+        let people = load_people(
+            bot,
+            people(bot, &leave.removee_ids, leave.remover_id.as_ref()),
+        )
+        .await;
+        Self::with(bot, leave, people)
+    }
+
+    pub(crate) fn cached(bot: &Wechaty, leave: &RoomLeave) -> Option<Self> {
+        let people = people(bot, &leave.removee_ids, leave.remover_id.as_ref());
+        all_cached(&people).then(|| Self::with(bot, leave, people))
+    }
+
+    fn with(bot: &Wechaty, leave: &RoomLeave, (leavers, remover): People) -> Self {
         Self {
             room: bot.room(leave.room_id.clone()),
             leavers,
@@ -109,7 +139,16 @@ impl RoomLeft {
 
 impl RoomTopicChanged {
     pub(crate) async fn load(bot: &Wechaty, topic: &RoomTopic) -> Self {
-        let (_, changer) = people(bot, &[], topic.changer_id.as_ref()).await;
+        let people = load_people(bot, people(bot, &[], topic.changer_id.as_ref())).await;
+        Self::with(bot, topic, people)
+    }
+
+    pub(crate) fn cached(bot: &Wechaty, topic: &RoomTopic) -> Option<Self> {
+        let people = people(bot, &[], topic.changer_id.as_ref());
+        all_cached(&people).then(|| Self::with(bot, topic, people))
+    }
+
+    fn with(bot: &Wechaty, topic: &RoomTopic, (_, changer): People) -> Self {
         Self {
             room: bot.room(topic.room_id.clone()),
             new_topic: topic.new_topic.clone(),
@@ -122,7 +161,16 @@ impl RoomTopicChanged {
 
 impl RoomAnnounceChanged {
     pub(crate) async fn load(bot: &Wechaty, announce: &RoomAnnounce) -> Self {
-        let (_, changer) = people(bot, &[], announce.changer_id.as_ref()).await;
+        let people = load_people(bot, people(bot, &[], announce.changer_id.as_ref())).await;
+        Self::with(bot, announce, people)
+    }
+
+    pub(crate) fn cached(bot: &Wechaty, announce: &RoomAnnounce) -> Option<Self> {
+        let people = people(bot, &[], announce.changer_id.as_ref());
+        all_cached(&people).then(|| Self::with(bot, announce, people))
+    }
+
+    fn with(bot: &Wechaty, announce: &RoomAnnounce, (_, changer): People) -> Self {
         Self {
             room: bot.room(announce.room_id.clone()),
             new_announce: announce.new_announce.clone(),
@@ -133,27 +181,38 @@ impl RoomAnnounceChanged {
     }
 }
 
-/// Handles for `many` and `one`, their payloads loaded into the contact cache (a bounded
-/// number at once), so `Contact::cached_name` answers at once. A name the service cannot
-/// give is left to load later: the event is delivered all the same.
-async fn people(
-    bot: &Wechaty,
-    many: &[ContactId],
-    one: Option<&ContactId>,
-) -> (Vec<Contact>, Option<Contact>) {
+/// The people of a change: the many (invitees, leavers) and the one (inviter, remover, changer).
+type People = (Vec<Contact>, Option<Contact>);
+
+/// Handles for `many` and `one`.
+fn people(bot: &Wechaty, many: &[ContactId], one: Option<&ContactId>) -> People {
     let many: Vec<Contact> = many.iter().map(|id| bot.contact(id.clone())).collect();
     let one = one.map(|id| bot.contact(id.clone()));
-    let all = many.iter().chain(one.as_ref());
+    (many, one)
+}
+
+/// Whether every one of `people` has its payload cached.
+fn all_cached((many, one): &People) -> bool {
+    many.iter()
+        .chain(one.as_ref())
+        .all(|contact| contact.cached().is_some())
+}
+
+/// `people`, their payloads loaded into the contact cache (a bounded number at once), so
+/// `Contact::cached_name` answers at once. A name the service cannot give is left to load
+/// later: the event is delivered all the same.
+async fn load_people(bot: &Wechaty, people: People) -> People {
     // The usual case, every name cached already, takes no future per contact.
-    if all.clone().all(|contact| contact.cached().is_some()) {
-        return (many, one);
+    if all_cached(&people) {
+        return people;
     }
-    futures_stream::iter(all)
+    let (many, one) = &people;
+    futures_stream::iter(many.iter().chain(one.as_ref()))
         .for_each_concurrent(bot.lookup_limit(), |contact| async move {
             if let Err(error) = contact.payload().await {
                 tracing::debug!(id = %contact.id(), %error, "a name in a room event could not be loaded");
             }
         })
         .await;
-    (many, one)
+    people
 }

@@ -56,10 +56,15 @@ pub async fn bench(global: &Global, options: BenchOptions, out: &Output) -> Resu
         );
         BenchFixture::embedded(&suite.world).await?
     };
-    let report = run_suite(&fixture, &suite, |row| {
+    let suite_run = run_suite(&fixture, &suite, |row| {
         eprintln!("measured: {}", row.figure);
-    })
-    .await?;
+    });
+    // The fan-out's `Bot` runs listen for Ctrl-C themselves, and once anything in the process
+    // has, Ctrl-C no longer ends it by default: end the suite here.
+    let report = tokio::select! {
+        report = suite_run => report?,
+        _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+    };
     if out.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
