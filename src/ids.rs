@@ -37,6 +37,12 @@ macro_rules! id_type {
                 &self.0
             }
 
+            /// The id's shared text, for keys that should not copy it.
+            #[allow(dead_code)] // not every kind of id is a key
+            pub(crate) fn shared(&self) -> Arc<str> {
+                Arc::clone(&self.0)
+            }
+
             /// About how many bytes the id holds on the heap: its text and the `Arc`'s counts.
             #[allow(dead_code)] // not every kind of id is weighed
             pub(crate) fn weight(&self) -> usize {

@@ -5,21 +5,30 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 
-/// Jobs by lane. A lane is present while it has a job running or waiting; a lane with a
-/// runnable head job and no job running is in `ready`, in the order it became so.
+/// Idle lanes kept for their conversation's next call, so a busy conversation does not
+/// allocate its queue again for every call; past this many, an idle lane goes.
+const IDLE_LANES_KEPT: usize = 1024;
+
+/// Jobs by lane. A lane with a running job, or a runnable head job in `ready` (in the order it
+/// became so), is `busy`; an idle one is kept (up to [`IDLE_LANES_KEPT`]) or removed.
 pub(crate) struct Lanes<K, J> {
-    waiting: HashMap<K, VecDeque<J>>,
+    lanes: HashMap<K, Lane<J>>,
     ready: VecDeque<K>,
     running: usize,
     limit: usize,
     queued: usize,
 }
 
+struct Lane<J> {
+    jobs: VecDeque<J>,
+    busy: bool,
+}
+
 impl<K: Hash + Eq + Clone, J> Lanes<K, J> {
     /// Lanes that run at most `limit` jobs at once (at least one).
     pub(crate) fn new(limit: usize) -> Self {
         Self {
-            waiting: HashMap::new(),
+            lanes: HashMap::new(),
             ready: VecDeque::new(),
             running: 0,
             limit: limit.max(1),
@@ -30,12 +39,14 @@ impl<K: Hash + Eq + Clone, J> Lanes<K, J> {
     /// Queues `job` behind the jobs of its lane.
     pub(crate) fn push(&mut self, lane: K, job: J) {
         self.queued += 1;
-        match self.waiting.get_mut(&lane) {
-            Some(jobs) => jobs.push_back(job),
-            None => {
-                self.waiting.insert(lane.clone(), VecDeque::from([job]));
-                self.ready.push_back(lane);
-            }
+        let state = self.lanes.entry(lane.clone()).or_insert_with(|| Lane {
+            jobs: VecDeque::new(),
+            busy: false,
+        });
+        state.jobs.push_back(job);
+        if !state.busy {
+            state.busy = true;
+            self.ready.push_back(lane);
         }
     }
 
@@ -46,7 +57,11 @@ impl<K: Hash + Eq + Clone, J> Lanes<K, J> {
             return None;
         }
         while let Some(lane) = self.ready.pop_front() {
-            if let Some(job) = self.waiting.get_mut(&lane).and_then(VecDeque::pop_front) {
+            if let Some(job) = self
+                .lanes
+                .get_mut(&lane)
+                .and_then(|state| state.jobs.pop_front())
+            {
                 self.running += 1;
                 self.queued -= 1;
                 return Some((lane, job));
@@ -55,16 +70,40 @@ impl<K: Hash + Eq + Clone, J> Lanes<K, J> {
         None
     }
 
-    /// The running job of `lane` is done: the lane's next job may start, or the lane goes.
+    /// The running job of `lane` is done: the lane's next job may start, or the lane idles.
     pub(crate) fn finished(&mut self, lane: K) {
         self.running = self.running.saturating_sub(1);
-        match self.waiting.get(&lane) {
-            Some(jobs) if jobs.is_empty() => {
-                self.waiting.remove(&lane);
-            }
-            Some(_) => self.ready.push_back(lane),
-            None => {}
+        let Some(state) = self.lanes.get_mut(&lane) else {
+            return;
+        };
+        if !state.jobs.is_empty() {
+            self.ready.push_back(lane);
+            return;
         }
+        state.busy = false;
+        if self.lanes.len() > IDLE_LANES_KEPT {
+            self.lanes.remove(&lane);
+        }
+    }
+
+    /// Drops every job not started; returns how many. Running ones still call `finished`.
+    pub(crate) fn clear(&mut self) -> usize {
+        let dropped = self.queued;
+        for state in self.lanes.values_mut() {
+            state.jobs.clear();
+        }
+        for lane in self.ready.drain(..) {
+            if let Some(state) = self.lanes.get_mut(&lane) {
+                state.busy = false;
+            }
+        }
+        self.queued = 0;
+        dropped
+    }
+
+    /// Whether a job could start now (a slot is free and a lane is ready).
+    pub(crate) fn has_ready(&self) -> bool {
+        self.running < self.limit && !self.ready.is_empty()
     }
 
     /// Jobs queued and not started.
@@ -101,7 +140,10 @@ mod tests {
         assert_eq!(drain(&mut lanes), [("a", 4)]);
         lanes.finished("a");
         assert_eq!((lanes.running(), lanes.queued()), (0, 0));
-        assert!(lanes.waiting.is_empty(), "idle lanes go");
+        assert!(lanes
+            .lanes
+            .values()
+            .all(|lane| !lane.busy && lane.jobs.is_empty()));
     }
 
     #[test]
