@@ -6,12 +6,13 @@
 //! runner is told it lagged, which it logs). Ctrl-C or SIGTERM stops it: running calls get
 //! `DRAIN_GRACE` to finish, queued ones are dropped (and counted in the log).
 
-use std::future::{ready, Ready};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use futures_util::future::{BoxFuture, Either};
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesOrdered;
 use futures_util::FutureExt as _;
 use futures_util::StreamExt as _;
 use tokio::sync::Notify;
@@ -29,7 +30,7 @@ use crate::handler::call_guarded;
 use crate::ids::ContactId;
 use crate::message::Message;
 use crate::room::{RoomAnnounceChanged, RoomInvitation, RoomJoined, RoomLeft, RoomTopicChanged};
-use crate::wechaty::{WeakWechaty, Wechaty};
+use crate::wechaty::Wechaty;
 
 /// Events whose handles load at once, ahead of the handlers (in order all the same).
 const LOAD_AHEAD: usize = 64;
@@ -118,10 +119,11 @@ impl Wechaty {
             }
             std::future::ready(!repeat)
         });
-        let mut prepared = now
-            .chain(later)
-            .map(move |event| prepare(weak.clone(), event))
-            .buffered(LOAD_AHEAD);
+        let mut events = now.chain(later);
+        // Calls in arrival order, some still loading their handles (at most LOAD_AHEAD); the
+        // loading ones finish in the same order, each filling the first `Loading` slot.
+        let mut ahead: VecDeque<Slot> = VecDeque::new();
+        let mut loading: FuturesOrdered<BoxFuture<'static, Prepared>> = FuturesOrdered::new();
 
         // A fixed set of workers takes calls from the lanes: no task per call (a spawn was
         // 40 % of the runner's time per event), and under load a worker goes from one call to
@@ -136,29 +138,55 @@ impl Wechaty {
         for _ in 0..B::MAX_CONCURRENT_HANDLERS.max(1) {
             workers.spawn(work(Arc::clone(&pool), Arc::clone(&bot)));
         }
-        let mut batch = Vec::new();
+        let mut batch: Vec<(Lane, Job)> = Vec::new();
         let stopped_by = loop {
+            // The calls ready at the front go into the lanes under one lock.
+            while let Some(Slot::Ready(_)) = ahead.front() {
+                if let Some(Slot::Ready(Some(call))) = ahead.pop_front() {
+                    batch.push(call);
+                }
+            }
+            if !batch.is_empty() {
+                {
+                    let mut lanes = pool.lock();
+                    for (lane, job) in batch.drain(..) {
+                        lanes.push(lane, job);
+                    }
+                }
+                pool.work.notify_one();
+            }
             let full = pool.lock().queued() >= MAX_QUEUED;
+            let room = ahead.len() < LOAD_AHEAD;
             tokio::select! {
                 signal = shutdown.wait() => break Some(signal),
                 () = pool.space.notified(), if full => {}
-                next = prepared.next(), if !full => {
-                    // What is ready already goes into the lanes under one lock.
-                    let mut ended = false;
+                Some(prepared) = loading.next(), if !loading.is_empty() => {
+                    if let Some(slot) = ahead.iter_mut().find(|slot| matches!(slot, Slot::Loading)) {
+                        *slot = Slot::Ready(prepared);
+                    }
+                }
+                next = events.next(), if !full && room => {
                     let mut next = next;
+                    let mut ended = false;
                     loop {
-                        match next {
-                            Some(Some(call)) => batch.push(call),
-                            Some(None) => {}
-                            None => {
-                                ended = true;
-                                break;
+                        // The stream's end, or the bot gone: the run is over.
+                        let (Some(event), Some(bot)) = (next.take(), weak.upgrade()) else {
+                            ended = true;
+                            break;
+                        };
+                        match prepare_now(&bot, event) {
+                            // Nothing loading ahead of it: straight to the lanes.
+                            Ok(Some(call)) if ahead.is_empty() => batch.push(call),
+                            Ok(prepared) => ahead.push_back(Slot::Ready(prepared)),
+                            Err(event) => {
+                                loading.push_back(Box::pin(prepare_loading(bot, event)));
+                                ahead.push_back(Slot::Loading);
                             }
                         }
-                        if batch.len() >= LOAD_AHEAD {
+                        if batch.len() >= LOAD_AHEAD || ahead.len() >= LOAD_AHEAD {
                             break;
                         }
-                        match prepared.next().now_or_never() {
+                        match events.next().now_or_never() {
                             Some(more) => next = more,
                             None => break,
                         }
@@ -273,27 +301,14 @@ async fn work<B: Bot>(pool: Arc<Pool>, bot: Arc<B>) {
     }
 }
 
-/// An event's handler call with its lane ([`prepare`]), once its handles are loaded.
-type Prepared = Option<(Lane, Job)>;
-
-/// The handler call an event makes, with its lane, its handles loaded; `None` for events no
-/// handler hears (heartbeats, dirties, markers) and for friendships that cannot be read.
-///
-/// Ready at once when nothing needs loading — session events, and room events whose people
-/// are all cached, the usual case under load — so that case costs no future of its own: the
-/// loading one, which can wait on every kind of payload, is some kilobytes and is boxed.
-fn prepare(
-    bot: WeakWechaty,
-    event: Event,
-) -> Either<Ready<Prepared>, BoxFuture<'static, Prepared>> {
-    let Some(bot) = bot.upgrade() else {
-        return Either::Left(ready(None));
-    };
-    match prepare_now(&bot, event) {
-        Ok(prepared) => Either::Left(ready(prepared)),
-        Err(event) => Either::Right(Box::pin(prepare_loading(bot, event))),
-    }
+/// A place in the runner's look-ahead.
+enum Slot {
+    Ready(Prepared),
+    Loading,
 }
+
+/// An event's handler call with its lane, its handles ready (`None`: no handler hears it).
+type Prepared = Option<(Lane, Job)>;
 
 /// The events whose handles need loading: messages (their conversation), friendships (their
 /// payload) and room events with a person not cached.
@@ -342,7 +357,10 @@ async fn prepare_loading(bot: Wechaty, event: Event) -> Prepared {
     })
 }
 
-/// [`prepare`] without I/O, or the event back when its handles need loading.
+/// The handler call an event makes, with its lane, when nothing needs loading — session
+/// events, and room events whose people are all cached, the usual case under load — or the
+/// event back for [`prepare_loading`]. `None` for events no handler hears (heartbeats,
+/// dirties, markers).
 fn prepare_now(bot: &Wechaty, event: Event) -> Result<Prepared, Event> {
     Ok(Some(match event {
         Event::Message { .. } | Event::Friendship { .. } => return Err(event),
