@@ -116,16 +116,12 @@ async fn of_contact(
                 }
             }
         }
-        Event::Friendship { friendship_id } => match bot.friendships().load(&friendship_id).await {
-            Ok(friendship) if friendship.contact().id() == &contact => {
-                Some(ContactEvent::Friendship(friendship))
-            }
-            Ok(_) => None,
-            Err(error) => {
-                tracing::warn!(friendship = %friendship_id, %error, "skipped a friendship whose payload could not be read");
-                None
-            }
-        },
+        Event::Friendship { friendship_id } => bot
+            .friendships()
+            .load_or_skip(&friendship_id)
+            .await
+            .filter(|friendship| friendship.contact().id() == &contact)
+            .map(ContactEvent::Friendship),
         Event::Lagged { missed } => Some(ContactEvent::Lagged { missed }),
         Event::Reconnected => Some(ContactEvent::Reconnected),
         _ => None,

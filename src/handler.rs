@@ -19,6 +19,7 @@ use tokio_stream::{Stream, StreamExt};
 use crate::contact::{Contact, ContactSelf};
 use crate::event::{Event, Scan, ServiceError};
 use crate::friendship::Friendship;
+use crate::ids::ContactId;
 use crate::message::Message;
 use crate::room::{
     Room, RoomAnnounceChanged, RoomEvent, RoomInvitation, RoomJoined, RoomLeft, RoomTopicChanged,
@@ -160,6 +161,29 @@ pub(crate) fn lagged(missed: u64) {
     tracing::warn!(missed, "a handler fell behind and missed events");
 }
 
+/// `events` with the login `current` (read after subscribing to them) told first, and the
+/// stream's own copy of it (the service's replay) skipped: how a handler that came after the
+/// login still hears of it, once.
+pub(crate) fn current_login_first<S>(
+    events: S,
+    current: Option<ContactId>,
+) -> impl Stream<Item = Event> + Send + Unpin + 'static
+where
+    S: Stream<Item = Event> + Send + Unpin + 'static,
+{
+    let mut told = current.clone();
+    let now = tokio_stream::iter(current.map(|contact_id| Event::Login { contact_id }));
+    let later = events.filter(move |event| {
+        let repeat =
+            matches!(event, Event::Login { contact_id } if told.as_ref() == Some(contact_id));
+        if repeat || matches!(event, Event::Logout { .. }) {
+            told = None;
+        }
+        !repeat
+    });
+    now.chain(later)
+}
+
 /// The bot's events, lag logged and left out.
 fn bot_events(bot: &Wechaty) -> impl Stream<Item = Event> + Send + Unpin + 'static {
     bot.events().filter(|event| match event {
@@ -238,27 +262,14 @@ impl Wechaty {
         F: Fn(ContactSelf) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HandlerResult> + Send + 'static,
     {
-        // Subscribed before the current login is read: a login in between is not missed, and
-        // the stream's copy of the one told at once is skipped.
+        // Subscribed before the current login is read: a login in between is not missed.
         let events = bot_events(self);
         let current = self.current_user_id();
-        let mut told = current.clone();
-        let now = tokio_stream::iter(current.map(|contact_id| Event::Login { contact_id }));
-        let later = events.filter(move |event| match event {
-            Event::Login { contact_id } if told.as_ref() == Some(contact_id) => {
-                told = None;
-                false
-            }
-            Event::Logout { .. } => {
-                told = None;
-                true
-            }
-            _ => true,
-        });
+        let events = current_login_first(events, current);
         spawn(
             self,
             "on_login",
-            now.chain(later),
+            events,
             |bot, event| async move {
                 match event {
                     Event::Login { contact_id } => Some(ContactSelf::of(bot.contact(contact_id))),
@@ -279,10 +290,7 @@ impl Wechaty {
     bot_handler!(
         /// Calls `handler` on every login QR code progress (`scan`): print
         /// [`Scan::qr_code`] for a person to scan.
-        on_scan, Scan, |_bot, event| match event {
-            Event::Scan { status, qrcode, data } => Some(Scan { status, qr_code: qrcode, data }),
-            _ => None,
-        }
+        on_scan, Scan, |_bot, event| Scan::from_event(&event)
     );
     bot_handler!(
         /// Calls `handler` with every error the puppet reports on the stream.

@@ -26,7 +26,7 @@ use crate::dispatch::ConnectionState;
 use crate::error::{Error, Result};
 use crate::event::{Event, Scan, ServiceError};
 use crate::friendship::Friendship;
-use crate::handler::call_guarded;
+use crate::handler::{call_guarded, current_login_first};
 use crate::ids::ContactId;
 use crate::message::Message;
 use crate::room::{RoomAnnounceChanged, RoomInvitation, RoomJoined, RoomLeft, RoomTopicChanged};
@@ -108,18 +108,7 @@ impl Wechaty {
         self.start().await?;
         let bot = Arc::new(bot);
         let weak = self.downgrade();
-        // The current login first, and the stream's copy of it (the replay) skipped.
-        let mut told = current.clone();
-        let now = futures_util::stream::iter(current.map(|contact_id| Event::Login { contact_id }));
-        let later = events.filter(move |event| {
-            let repeat =
-                matches!(event, Event::Login { contact_id } if told.as_ref() == Some(contact_id));
-            if repeat || matches!(event, Event::Logout { .. }) {
-                told = None;
-            }
-            std::future::ready(!repeat)
-        });
-        let mut events = now.chain(later);
+        let mut events = current_login_first(events, current);
         // Calls in arrival order, some still loading their handles (at most LOAD_AHEAD); the
         // loading ones finish in the same order, each filling the first `Loading` slot.
         let mut ahead: VecDeque<Slot> = VecDeque::new();
@@ -140,7 +129,8 @@ impl Wechaty {
         }
         let mut batch: Vec<(Lane, Job)> = Vec::new();
         let stopped_by = loop {
-            // The calls ready at the front go into the lanes under one lock.
+            // The calls read last, then those ready at the front, go into the lanes under one
+            // lock.
             while let Some(Slot::Ready(_)) = ahead.front() {
                 if let Some(Slot::Ready(Some(call))) = ahead.pop_front() {
                     batch.push(call);
@@ -191,15 +181,7 @@ impl Wechaty {
                             None => break,
                         }
                     }
-                    if !batch.is_empty() {
-                        {
-                            let mut lanes = pool.lock();
-                            for (lane, job) in batch.drain(..) {
-                                lanes.push(lane, job);
-                            }
-                        }
-                        pool.work.notify_one();
-                    }
+                    // The batch goes into the lanes at the top of the loop.
                     if ended {
                         break None;
                     }
@@ -342,16 +324,13 @@ async fn prepare_loading(bot: Wechaty, event: Event) -> Prepared {
             Lane::Conversation(announce.room_id.shared()),
             Job::Announce(RoomAnnounceChanged::load(&bot, &announce).await),
         ),
-        Event::Friendship { friendship_id } => match bot.friendships().load(&friendship_id).await {
-            Ok(friendship) => (
+        Event::Friendship { friendship_id } => {
+            let friendship = bot.friendships().load_or_skip(&friendship_id).await?;
+            (
                 Lane::Conversation(friendship.contact().id().shared()),
                 Job::Friendship(friendship),
-            ),
-            Err(error) => {
-                tracing::warn!(friendship = %friendship_id, %error, "skipped a friendship whose payload could not be read");
-                return None;
-            }
-        },
+            )
+        }
         // `prepare_now` takes every other event.
         event => return prepare_now(&bot, event).unwrap_or(None),
     })
@@ -394,18 +373,10 @@ fn prepare_now(bot: &Wechaty, event: Event) -> Result<Prepared, Event> {
         Event::Logout { contact_id, data } => {
             (Lane::Session, Job::Logout(bot.contact(contact_id), data))
         }
-        Event::Scan {
-            status,
-            qrcode,
-            data,
-        } => (
-            Lane::Session,
-            Job::Scan(Scan {
-                status,
-                qr_code: qrcode,
-                data,
-            }),
-        ),
+        event @ Event::Scan { .. } => {
+            let scan = Scan::from_event(&event);
+            return Ok(scan.map(|scan| (Lane::Session, Job::Scan(scan))));
+        }
         Event::Ready { .. } => (Lane::Session, Job::Ready(bot.clone())),
         Event::Error(error) => (Lane::Session, Job::Error(error)),
         Event::Lagged { missed } => {

@@ -43,6 +43,18 @@ impl Friendships {
         Friendship::load(&self.bot, id).await
     }
 
+    /// What every stream of friendships does with a `friendship` event: the friendship
+    /// loaded, or `None` (with a warning) when its payload cannot be read.
+    pub(crate) async fn load_or_skip(&self, id: &str) -> Option<Friendship> {
+        match self.load(id).await {
+            Ok(friendship) => Some(friendship),
+            Err(error) => {
+                tracing::warn!(friendship = %id, %error, "skipped a friendship whose payload could not be read");
+                None
+            }
+        }
+    }
+
     /// The contact with this phone number, if the service finds one (`FriendshipSearchPhone`).
     #[allow(deprecated)] // the wrapper, from servers before the plain field existed
     pub async fn search_phone(&self, phone: &str) -> Result<Option<Contact>> {
@@ -135,13 +147,7 @@ impl Friendships {
                 let bot = weak.upgrade();
                 async move {
                     let bot = bot?;
-                    match Friendship::load(&bot, &id).await {
-                        Ok(friendship) => Some(Some(friendship)),
-                        Err(error) => {
-                            tracing::warn!(friendship = %id, %error, "skipped a friendship whose payload could not be read");
-                            Some(None)
-                        }
-                    }
+                    Some(bot.friendships().load_or_skip(&id).await)
                 }
             })
             .map_while(|bot_alive| bot_alive)

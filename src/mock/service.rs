@@ -955,16 +955,7 @@ impl Puppet for MockService {
     ) -> Reply<pb::MessageSendLocationResponse> {
         self.enter("MessageSendLocation").await?;
         let request = request.into_inner();
-        let conversation = request.conversation_id.clone();
-        {
-            let state = self.world.state();
-            if !state
-                .rooms
-                .contains_key(&RoomId::from(conversation.as_str()))
-            {
-                find_contact(&state, &conversation)?;
-            }
-        }
+        self.conversation_exists(&request.conversation_id)?;
         let id = messages::send_location(&self.world, request)?;
         Ok(Response::new(pb::MessageSendLocationResponse {
             id: id.to_string(),
@@ -1123,12 +1114,7 @@ impl MockService {
         kind: MessageType,
         attachment: MockAttachment,
     ) -> Result<MessageId, Status> {
-        {
-            let state = self.world.state();
-            if !state.rooms.contains_key(&RoomId::from(conversation)) {
-                find_contact(&state, conversation)?;
-            }
-        }
+        self.conversation_exists(conversation)?;
         Ok(self.world.record_sent(
             conversation,
             kind,
@@ -1136,6 +1122,15 @@ impl MockService {
             Vec::new(),
             Some(attachment),
         ))
+    }
+
+    /// A send's conversation: a room, else a contact, or the official "no payload" error.
+    fn conversation_exists(&self, conversation: &str) -> Result<(), Status> {
+        let state = self.world.state();
+        if !state.rooms.contains_key(&RoomId::from(conversation)) {
+            find_contact(&state, conversation)?;
+        }
+        Ok(())
     }
 
     /// What a stored message carries.
