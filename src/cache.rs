@@ -166,6 +166,22 @@ impl<K: Hash + Eq + Clone, V> Cache<K, V> {
         Some(result)
     }
 
+    /// Whether every one of `keys` has an entry (each counted as used), under one lock.
+    pub(crate) fn has_all<'k>(&self, keys: impl IntoIterator<Item = &'k K>) -> bool
+    where
+        K: 'k,
+    {
+        let mut state = self.lock();
+        let now = state.tick();
+        keys.into_iter().all(|key| {
+            state
+                .entries
+                .get_mut(key)
+                .map(|entry| entry.used = now)
+                .is_some()
+        })
+    }
+
     /// Reads the entries of `keys`, in order, under one lock.
     pub(crate) fn read_many<R>(&self, keys: &[K], mut read: impl FnMut(&V) -> R) -> Vec<Option<R>> {
         let mut state = self.lock();

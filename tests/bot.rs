@@ -15,8 +15,8 @@ use wechaty_client::{
     Bot, ContactSelf, HandlerResult, Message, RoomJoined, RoomTopicChanged, Wechaty,
 };
 
-/// Records what it handled, in the order the calls ended; "slow" takes 300 ms, "boom"
-/// panics, "fail" returns an error.
+/// Records what it handled, in the order the calls ended; "slow" (a message, or a topic
+/// starting so) takes 300 ms, "boom" panics, "fail" returns an error.
 struct Recorder {
     done: mpsc::UnboundedSender<String>,
     running: Arc<Mutex<Vec<String>>>,
@@ -78,6 +78,9 @@ impl Bot for Recorder {
     }
 
     async fn on_room_topic(&self, topic: RoomTopicChanged) -> HandlerResult {
+        if topic.new_topic.starts_with("slow") {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
         let changer = match &topic.changer {
             Some(changer) => changer.name().await?,
             None => "?".into(),
@@ -139,6 +142,40 @@ async fn calls_keep_their_order_within_a_conversation_and_overlap_across() {
     assert!(position("r1@chatroom: slow") < position("r1@chatroom: after slow"));
     assert!(position("r2@chatroom: meanwhile") < position("r1@chatroom: slow"));
     assert!(position("ben: direct") < position("r1@chatroom: slow"));
+
+    bot.stop();
+    timeout(WAIT, runner).await.unwrap().unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_call_that_waits_holds_its_room_and_not_the_others() {
+    // Room events whose people are cached start in the runner itself; one that then waits
+    // moves to a worker, still running in its room, while later rooms' calls go on.
+    let server = common::serve("insecure_bot_inline", MockWorld::demo()).await;
+    let world = server.world();
+    let bot = server.bot_builder().build().await.unwrap();
+    let (runner, mut reports) = running(&bot).await;
+    world.change_topic("r1@chatroom", "warm", Some("ben"));
+    assert_eq!(report(&mut reports).await, "topic warm by Ben");
+
+    world.change_topic("r1@chatroom", "slow one", Some("ben"));
+    world.change_topic("r1@chatroom", "after it", Some("ben"));
+    world.change_topic("r2@chatroom", "meanwhile", Some("ben"));
+    let mut order = Vec::new();
+    for _ in 0..3 {
+        order.push(report(&mut reports).await);
+    }
+    assert_eq!(
+        order,
+        [
+            "topic meanwhile by Ben",
+            "topic slow one by Ben",
+            "topic after it by Ben"
+        ]
+    );
+    // Idle again, the next call starts in the runner as the first did.
+    world.change_topic("r2@chatroom", "quick", Some("ben"));
+    assert_eq!(report(&mut reports).await, "topic quick by Ben");
 
     bot.stop();
     timeout(WAIT, runner).await.unwrap().unwrap().unwrap();

@@ -29,6 +29,10 @@ pub const DEFAULT_MAX_CONCURRENT_HANDLERS: usize = 16;
 /// contact's friendship events), the session (login, logout, scan, ready, errors). An error
 /// or a panic is logged and the bot goes on.
 ///
+/// A method's code up to its first `.await` that waits runs on the runner's own task (most
+/// quick calls end there, which is what makes them cheap), so long CPU work in a method
+/// belongs in [`tokio::task::spawn_blocking`], as anywhere in async code.
+///
 /// ```no_run
 /// use wechaty_client::{Bot, HandlerResult, Message, RoomJoined, WechatyBuilder};
 ///

@@ -1,14 +1,18 @@
 //! Running a [`Bot`]: [`Wechaty::run`] subscribes, starts the bot, and turns each event into a
 //! handler call. Events are read ahead and their handles loaded concurrently but handed on in
-//! arrival order (`LOAD_AHEAD`); calls go into their conversation's lane (`lanes.rs`), at most
+//! arrival order (`LOAD_AHEAD`); a call starts in the runner when its lane is idle, else waits
+//! in its conversation's lane (`lanes.rs`) for a worker, at most
 //! `B::MAX_CONCURRENT_HANDLERS` run at once, and the runner stops reading events while
 //! `MAX_QUEUED` calls wait (the bot's event buffer then takes the slack, and past it the
 //! runner is told it lagged, which it logs). Ctrl-C or SIGTERM stops it: running calls get
 //! `DRAIN_GRACE` to finish, queued ones are dropped (and counted in the log).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -34,7 +38,7 @@ use crate::wechaty::Wechaty;
 
 /// Events whose handles load at once, ahead of the handlers (in order all the same).
 const LOAD_AHEAD: usize = 64;
-/// Calls waiting for their lane before the runner stops reading events.
+/// Calls waiting for their lane (or running) before the runner stops reading events.
 const MAX_QUEUED: usize = 4096;
 /// How long a stop waits for the running calls.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
@@ -118,9 +122,13 @@ impl Wechaty {
         // 40 % of the runner's time per event), and under load a worker goes from one call to
         // the next without being woken.
         let pool = Arc::new(Pool {
-            lanes: Mutex::new(Lanes::new(B::MAX_CONCURRENT_HANDLERS)),
+            calls: Mutex::new(Calls {
+                lanes: Lanes::new(B::MAX_CONCURRENT_HANDLERS),
+                adopted: VecDeque::new(),
+            }),
             work: Notify::new(),
             space: Notify::new(),
+            active: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
         });
         let mut workers = JoinSet::new();
@@ -128,6 +136,8 @@ impl Wechaty {
             workers.spawn(work(Arc::clone(&pool), Arc::clone(&bot)));
         }
         let mut batch: Vec<(Lane, Job)> = Vec::new();
+        // Where the runner makes a call itself, reused from call to call.
+        let mut inline = Box::pin(None);
         let stopped_by = loop {
             // The calls read last, then those ready at the front, go into the lanes under one
             // lock.
@@ -137,15 +147,10 @@ impl Wechaty {
                 }
             }
             if !batch.is_empty() {
-                {
-                    let mut lanes = pool.lock();
-                    for (lane, job) in batch.drain(..) {
-                        lanes.push(lane, job);
-                    }
-                }
-                pool.work.notify_one();
+                hand_on(&pool, &bot, &mut batch, &mut inline, call_owned::<B>).await;
             }
-            let full = pool.lock().queued() >= MAX_QUEUED;
+            // Queued or running, as of the last unlock (no lock per turn of the loop).
+            let full = pool.active.load(Ordering::Acquire) >= MAX_QUEUED;
             let room = ahead.len() < LOAD_AHEAD;
             tokio::select! {
                 signal = shutdown.wait() => break Some(signal),
@@ -189,8 +194,8 @@ impl Wechaty {
             }
         };
         let (running, dropped) = {
-            let mut lanes = pool.lock();
-            (lanes.running(), lanes.clear())
+            let mut calls = pool.lock();
+            (calls.lanes.running(), calls.lanes.clear())
         };
         pool.stopping.store(true, Ordering::SeqCst);
         pool.work.notify_waiters();
@@ -208,7 +213,7 @@ impl Wechaty {
         .await;
         if drained.is_err() {
             tracing::warn!(
-                still_running = pool.lock().running(),
+                still_running = pool.lock().lanes.running(),
                 "handlers did not finish within 10 s of the stop: cancelled"
             );
             workers.abort_all();
@@ -232,26 +237,170 @@ impl Wechaty {
     }
 }
 
-/// The lanes the runner fills and the workers take calls from.
+/// Hands `batch`'s calls on, in order. A call whose lane is idle, while fewer than the limit
+/// run, starts here: the runner polls it once, and most calls of a quick handler end in that
+/// poll — no hand-off to another thread, no wake-up, which is most of what a call costs. One
+/// that waits is adopted by a worker (it stays running in its lane); the others queue in
+/// their lanes for the workers.
+///
+/// While no call is queued or running anywhere, every lane is idle and only this runner could
+/// change that: a call starts without the lock, in `inline` (no allocation), and the lanes
+/// hear of it only if it waits.
+async fn hand_on<B: Bot, F: Future<Output = ()> + Send + 'static>(
+    pool: &Pool,
+    bot: &Arc<B>,
+    batch: &mut Vec<(Lane, Job)>,
+    inline: &mut Pin<Box<Option<F>>>,
+    make: fn(Arc<B>, Job) -> F,
+) {
+    let mut for_workers = false;
+    // The lane of a call that started under the lock and ended here, told to the lanes under
+    // the next lock.
+    let mut ended: Option<Lane> = None;
+    for (lane, job) in batch.drain(..) {
+        let idle = ended.is_none() && pool.active.load(Ordering::Acquire) == 0;
+        if !idle {
+            let mut calls = pool.lock();
+            if let Some(lane) = ended.take() {
+                calls.lanes.finished(lane);
+            }
+            if !calls.lanes.start_now(&lane) {
+                calls.lanes.push(lane, job);
+                for_workers = true;
+                continue;
+            }
+        }
+        inline.set(Some(make(Arc::clone(bot), job)));
+        let polled = std::future::poll_fn(|cx| Poll::Ready(poll_inline(inline.as_mut(), cx))).await;
+        if polled.is_ready() {
+            inline.set(None);
+            if !idle {
+                ended = Some(lane);
+            }
+            continue;
+        }
+        let waiting: Running = Box::pin(Adopted(std::mem::replace(inline, Box::pin(None))));
+        let mut calls = pool.lock();
+        if idle {
+            calls.lanes.mark_running(&lane);
+        }
+        calls.adopted.push_back((lane, waiting));
+        for_workers = true;
+    }
+    if let Some(lane) = ended {
+        pool.lock().lanes.finished(lane);
+    }
+    if for_workers {
+        pool.work.notify_one();
+    }
+}
+
+fn poll_inline<F: Future<Output = ()>>(
+    call: Pin<&mut Option<F>>,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    match call.as_pin_mut() {
+        Some(call) => call.poll(cx),
+        None => Poll::Ready(()),
+    }
+}
+
+/// A call the runner started in its `inline` place, handed to a worker with that place.
+struct Adopted<F>(Pin<Box<Option<F>>>);
+
+impl<F: Future<Output = ()>> Future for Adopted<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        poll_inline(self.get_mut().0.as_mut(), cx)
+    }
+}
+
+/// A handler call that started and waits.
+type Running = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// What the runner hands to the workers, under one lock.
+struct Calls {
+    /// Calls not started, by lane.
+    lanes: Lanes<Lane, Job>,
+    /// Calls the runner started that wait (running in their lanes): taken first.
+    adopted: VecDeque<(Lane, Running)>,
+}
+
+/// A worker's next call.
+enum Next {
+    Start(Job),
+    Continue(Running),
+}
+
+impl Calls {
+    /// The next call a worker should make, and whether there is another one after it.
+    fn next(&mut self) -> (Option<(Lane, Next)>, bool) {
+        let next = match self.adopted.pop_front() {
+            Some((lane, running)) => Some((lane, Next::Continue(running))),
+            None => self
+                .lanes
+                .start_next()
+                .map(|(lane, job)| (lane, Next::Start(job))),
+        };
+        (next, !self.adopted.is_empty() || self.lanes.has_ready())
+    }
+}
+
+/// The calls the runner hands on and the workers take.
 struct Pool {
-    lanes: Mutex<Lanes<Lane, Job>>,
-    /// A call was queued (or the runner stops).
+    calls: Mutex<Calls>,
+    /// Calls queued or running, as of the last unlock: 0 means every lane is idle.
+    active: AtomicUsize,
+    /// A call was queued or adopted (or the runner stops).
     work: Notify,
-    /// A call was taken: the runner, waiting on a full queue, may read on.
+    /// A queued call was taken: the runner, waiting on a full queue, may read on.
     space: Notify,
     stopping: AtomicBool,
 }
 
 impl Pool {
-    fn lock(&self) -> MutexGuard<'_, Lanes<Lane, Job>> {
-        self.lanes
+    fn lock(&self) -> Locked<'_> {
+        let calls = self
+            .calls
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Locked {
+            calls,
+            active: &self.active,
+        }
     }
 }
 
-/// One worker: takes the next call a lane allows, makes it (its error or panic logged), and
-/// tells the lane it is done, until the runner stops.
+/// The calls, locked; the unlock publishes how many are active.
+struct Locked<'a> {
+    calls: MutexGuard<'a, Calls>,
+    active: &'a AtomicUsize,
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        let active = self.calls.lanes.queued() + self.calls.lanes.running();
+        self.active.store(active, Ordering::Release);
+    }
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Calls;
+
+    fn deref(&self) -> &Calls {
+        &self.calls
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Calls {
+        &mut self.calls
+    }
+}
+
+/// One worker: takes the next call — an adopted one, or one a lane allows — makes it (its
+/// error or panic logged), and tells the lane it is done, until the runner stops.
 async fn work<B: Bot>(pool: Arc<Pool>, bot: Arc<B>) {
     let mut finished: Option<Lane> = None;
     loop {
@@ -259,22 +408,25 @@ async fn work<B: Bot>(pool: Arc<Pool>, bot: Arc<B>) {
         let woken = pool.work.notified();
         // The last call's end and the next call's start under one lock.
         let (next, more) = {
-            let mut lanes = pool.lock();
+            let mut calls = pool.lock();
             if let Some(lane) = finished.take() {
-                lanes.finished(lane);
+                calls.lanes.finished(lane);
             }
-            let next = lanes.start_next();
-            (next, lanes.has_ready())
+            calls.next()
         };
         // Workers wake one another only while there is work for another one: the runner
-        // wakes one per batch, so a burst of quick calls does not wake every worker.
+        // wakes one per batch, so a burst of calls does not wake every worker.
         if more {
             pool.work.notify_one();
         }
         match next {
-            Some((lane, job)) => {
+            Some((lane, Next::Start(job))) => {
                 pool.space.notify_one();
                 call(&*bot, job).await;
+                finished = Some(lane);
+            }
+            Some((lane, Next::Continue(running))) => {
+                running.await;
                 finished = Some(lane);
             }
             None if pool.stopping.load(Ordering::SeqCst) => return,
@@ -392,6 +544,11 @@ fn prepare_now(bot: &Wechaty, event: Event) -> Result<Prepared, Event> {
 
 fn self_of(bot: &Wechaty, id: ContactId) -> ContactSelf {
     ContactSelf::of(bot.contact(id))
+}
+
+/// [`call`] on a bot of its own, for a call that may move to a worker.
+async fn call_owned<B: Bot>(bot: Arc<B>, job: Job) {
+    call(&*bot, job).await;
 }
 
 /// Makes one call; its error or panic is logged with the method's name.

@@ -99,7 +99,7 @@ impl RoomJoined {
 
     pub(crate) fn cached(bot: &Wechaty, join: &RoomJoin) -> Option<Self> {
         let people = people(bot, &join.invitee_ids, join.inviter_id.as_ref());
-        all_cached(&people).then(|| Self::with(bot, join, people))
+        all_cached(bot, &people).then(|| Self::with(bot, join, people))
     }
 
     fn with(bot: &Wechaty, join: &RoomJoin, (invitees, inviter): People) -> Self {
@@ -124,7 +124,7 @@ impl RoomLeft {
 
     pub(crate) fn cached(bot: &Wechaty, leave: &RoomLeave) -> Option<Self> {
         let people = people(bot, &leave.removee_ids, leave.remover_id.as_ref());
-        all_cached(&people).then(|| Self::with(bot, leave, people))
+        all_cached(bot, &people).then(|| Self::with(bot, leave, people))
     }
 
     fn with(bot: &Wechaty, leave: &RoomLeave, (leavers, remover): People) -> Self {
@@ -145,7 +145,7 @@ impl RoomTopicChanged {
 
     pub(crate) fn cached(bot: &Wechaty, topic: &RoomTopic) -> Option<Self> {
         let people = people(bot, &[], topic.changer_id.as_ref());
-        all_cached(&people).then(|| Self::with(bot, topic, people))
+        all_cached(bot, &people).then(|| Self::with(bot, topic, people))
     }
 
     fn with(bot: &Wechaty, topic: &RoomTopic, (_, changer): People) -> Self {
@@ -167,7 +167,7 @@ impl RoomAnnounceChanged {
 
     pub(crate) fn cached(bot: &Wechaty, announce: &RoomAnnounce) -> Option<Self> {
         let people = people(bot, &[], announce.changer_id.as_ref());
-        all_cached(&people).then(|| Self::with(bot, announce, people))
+        all_cached(bot, &people).then(|| Self::with(bot, announce, people))
     }
 
     fn with(bot: &Wechaty, announce: &RoomAnnounce, (_, changer): People) -> Self {
@@ -191,11 +191,11 @@ fn people(bot: &Wechaty, many: &[ContactId], one: Option<&ContactId>) -> People 
     (many, one)
 }
 
-/// Whether every one of `people` has its payload cached.
-fn all_cached((many, one): &People) -> bool {
-    many.iter()
-        .chain(one.as_ref())
-        .all(|contact| contact.cached().is_some())
+/// Whether every one of `people` has its payload cached (one look at the cache).
+fn all_cached(bot: &Wechaty, (many, one): &People) -> bool {
+    bot.caches()
+        .contacts
+        .has_all(many.iter().chain(one.as_ref()).map(Contact::id))
 }
 
 /// `people`, their payloads loaded into the contact cache (a bounded number at once), so
@@ -203,7 +203,7 @@ fn all_cached((many, one): &People) -> bool {
 /// later: the event is delivered all the same.
 async fn load_people(bot: &Wechaty, people: People) -> People {
     // The usual case, every name cached already, takes no future per contact.
-    if all_cached(&people) {
+    if all_cached(bot, &people) {
         return people;
     }
     let (many, one) = &people;
