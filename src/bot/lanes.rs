@@ -72,17 +72,6 @@ impl<K: Hash + Eq + Clone, J> Lanes<K, J> {
         true
     }
 
-    /// Counts a job of idle `lane` as running, started outside the lanes while none ran
-    /// (so the lane and a slot were free), until [`finished`](Self::finished).
-    pub(crate) fn mark_running(&mut self, lane: &K) {
-        if !self.start_now(lane) {
-            // Cannot happen while the caller's premise holds; counted all the same, so the
-            // job's `finished` stays balanced.
-            debug_assert!(false, "a lane marked running was not idle");
-            self.running += 1;
-        }
-    }
-
     /// The next job to start, if a slot is free and a lane is ready; it counts as running
     /// until [`finished`](Self::finished) is called with its lane.
     pub(crate) fn start_next(&mut self) -> Option<(K, J)> {

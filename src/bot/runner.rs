@@ -251,6 +251,7 @@ async fn hand_on<B: Bot, F: Future<Output = ()> + Send + 'static>(
     bot: &Arc<B>,
     batch: &mut Vec<(Lane, Job)>,
     inline: &mut Pin<Box<Option<F>>>,
+    // `call_owned::<B>`: passed so that `F`, its future's type, can be named for `inline`.
     make: fn(Arc<B>, Job) -> F,
 ) {
     let mut for_workers = false;
@@ -282,7 +283,9 @@ async fn hand_on<B: Bot, F: Future<Output = ()> + Send + 'static>(
         let waiting: Running = Box::pin(Adopted(std::mem::replace(inline, Box::pin(None))));
         let mut calls = pool.lock();
         if idle {
-            calls.lanes.mark_running(&lane);
+            // Nothing ran or waited, so the lane and a slot are free.
+            let started = calls.lanes.start_now(&lane);
+            debug_assert!(started, "an idle lane could not start");
         }
         calls.adopted.push_back((lane, waiting));
         for_workers = true;

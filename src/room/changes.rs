@@ -98,8 +98,8 @@ impl RoomJoined {
     }
 
     pub(crate) fn cached(bot: &Wechaty, join: &RoomJoin) -> Option<Self> {
-        let people = people(bot, &join.invitee_ids, join.inviter_id.as_ref());
-        all_cached(bot, &people).then(|| Self::with(bot, join, people))
+        cached_people(bot, &join.invitee_ids, join.inviter_id.as_ref())
+            .map(|people| Self::with(bot, join, people))
     }
 
     fn with(bot: &Wechaty, join: &RoomJoin, (invitees, inviter): People) -> Self {
@@ -123,8 +123,8 @@ impl RoomLeft {
     }
 
     pub(crate) fn cached(bot: &Wechaty, leave: &RoomLeave) -> Option<Self> {
-        let people = people(bot, &leave.removee_ids, leave.remover_id.as_ref());
-        all_cached(bot, &people).then(|| Self::with(bot, leave, people))
+        cached_people(bot, &leave.removee_ids, leave.remover_id.as_ref())
+            .map(|people| Self::with(bot, leave, people))
     }
 
     fn with(bot: &Wechaty, leave: &RoomLeave, (leavers, remover): People) -> Self {
@@ -144,8 +144,8 @@ impl RoomTopicChanged {
     }
 
     pub(crate) fn cached(bot: &Wechaty, topic: &RoomTopic) -> Option<Self> {
-        let people = people(bot, &[], topic.changer_id.as_ref());
-        all_cached(bot, &people).then(|| Self::with(bot, topic, people))
+        cached_people(bot, &[], topic.changer_id.as_ref())
+            .map(|people| Self::with(bot, topic, people))
     }
 
     fn with(bot: &Wechaty, topic: &RoomTopic, (_, changer): People) -> Self {
@@ -166,8 +166,8 @@ impl RoomAnnounceChanged {
     }
 
     pub(crate) fn cached(bot: &Wechaty, announce: &RoomAnnounce) -> Option<Self> {
-        let people = people(bot, &[], announce.changer_id.as_ref());
-        all_cached(bot, &people).then(|| Self::with(bot, announce, people))
+        cached_people(bot, &[], announce.changer_id.as_ref())
+            .map(|people| Self::with(bot, announce, people))
     }
 
     fn with(bot: &Wechaty, announce: &RoomAnnounce, (_, changer): People) -> Self {
@@ -191,11 +191,15 @@ fn people(bot: &Wechaty, many: &[ContactId], one: Option<&ContactId>) -> People 
     (many, one)
 }
 
-/// Whether every one of `people` has its payload cached (one look at the cache).
-fn all_cached(bot: &Wechaty, (many, one): &People) -> bool {
-    bot.caches()
-        .contacts
-        .has_all(many.iter().chain(one.as_ref()).map(Contact::id))
+/// Handles for `many` and `one` if every one's payload is cached (checked on the ids, before
+/// any handle is made).
+fn cached_people(bot: &Wechaty, many: &[ContactId], one: Option<&ContactId>) -> Option<People> {
+    all_cached(bot, many.iter().chain(one)).then(|| people(bot, many, one))
+}
+
+/// Whether every one of `ids` has its payload cached (one look at the cache).
+fn all_cached<'a>(bot: &Wechaty, ids: impl IntoIterator<Item = &'a ContactId>) -> bool {
+    bot.caches().contacts.has_all(ids)
 }
 
 /// `people`, their payloads loaded into the contact cache (a bounded number at once), so
@@ -203,10 +207,10 @@ fn all_cached(bot: &Wechaty, (many, one): &People) -> bool {
 /// later: the event is delivered all the same.
 async fn load_people(bot: &Wechaty, people: People) -> People {
     // The usual case, every name cached already, takes no future per contact.
-    if all_cached(bot, &people) {
+    let (many, one) = &people;
+    if all_cached(bot, many.iter().chain(one.as_ref()).map(Contact::id)) {
         return people;
     }
-    let (many, one) = &people;
     futures_stream::iter(many.iter().chain(one.as_ref()))
         .for_each_concurrent(bot.lookup_limit(), |contact| async move {
             if let Err(error) = contact.payload().await {
