@@ -302,6 +302,21 @@ pub enum Error {
         waiting: usize,
     },
 
+    /// NATS (the relay's JetStream, or a worker's) could not be reached or refused a request.
+    #[error(
+        "NATS at {url}: {what} failed: check the NATS URL (`--nats`, `RelayOptions::new`) and \
+         that the server runs with JetStream (`nats-server -js`)"
+    )]
+    Nats {
+        /// The server's URL, without credentials.
+        url: String,
+        /// What was being done.
+        what: String,
+        /// The NATS client's error.
+        #[source]
+        source: Option<Cause>,
+    },
+
     /// Waiting for something took too long: an event, or the next piece of a file transfer.
     #[error("timed out after {timeout:?} waiting for {what}")]
     Timeout {
@@ -426,6 +441,8 @@ impl Error {
             | Self::DeadlineExceeded { .. }
             | Self::Discovery { .. }
             | Self::Timeout { .. }
+            // NATS comes back; its client reconnects.
+            | Self::Nats { .. }
             // Room in the queue comes as sends go out.
             | Self::SendQueueFull { .. }
             // Free again once the other client lets go of the stream.

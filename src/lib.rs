@@ -23,6 +23,8 @@
 //!   on under `[dev-dependencies]`:
 //!   `wechaty-client = { version = "0.1", features = ["mock"] }`.
 //! - `proto` (feature `proto`) is the generated gRPC client, for RPCs the SDK does not wrap.
+//! - `relay` (feature `nats`) publishes the Event stream to NATS JetStream, so events survive
+//!   a deploy and many processes can share one account (`wechaty relay`).
 //! - Every failure is an [`Error`]; none of them ever shows the token, each names the setting
 //!   to change.
 //!
@@ -112,6 +114,9 @@ pub mod mock;
 #[cfg(feature = "proto")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proto")))]
 pub mod proto;
+#[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
+pub mod relay;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod testing;

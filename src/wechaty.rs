@@ -217,6 +217,12 @@ impl Wechaty {
         lock(&self.inner.transport).clone().ok_or(Error::Stopped)
     }
 
+    /// How the Event stream is read: the relay reads it the same way.
+    #[cfg(feature = "nats")]
+    pub(crate) fn stream_settings(&self) -> StreamSettings {
+        self.inner.settings.clone()
+    }
+
     pub(crate) fn hub(&self) -> Arc<Hub> {
         Arc::clone(&self.inner.hub)
     }

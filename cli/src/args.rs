@@ -134,6 +134,27 @@ pub enum Command {
         #[arg(long, value_name = "SECS", value_parser = positive_seconds)]
         timeout: Option<std::time::Duration>,
     },
+    /// Own the service's Event stream and publish every event to NATS JetStream, for workers
+    /// (`events --nats`, `WechatyBuilder` workers) to share. A second relay for the same
+    /// token stands by and takes over when the first one stops or dies. Prints `relaying to
+    /// URL` once publishing; runs until Ctrl-C or SIGTERM
+    Relay {
+        /// The NATS server(s): `nats://HOST:4222`, several separated by commas
+        #[arg(long, value_name = "URL", env = "WECHATY_NATS_URL")]
+        nats: String,
+        /// The JetStream stream (created if missing); subjects start with its name
+        #[arg(
+            long,
+            value_name = "NAME",
+            env = "WECHATY_NATS_STREAM",
+            default_value = "WECHATY"
+        )]
+        stream: String,
+        /// Serve Prometheus metrics at http://ADDR/metrics (events relayed, publish latency,
+        /// buffer depth, NATS reconnects, active or standby)
+        #[arg(long, value_name = "ADDR", env = "WECHATY_RELAY_METRICS")]
+        metrics: Option<std::net::SocketAddr>,
+    },
     /// Log the account in by QR code, then print who logged in (calls Start)
     ///
     /// Prints each QR code to scan with WeChat (drawn, and the page that shows it) and the

@@ -1123,3 +1123,121 @@ fn message_prints_cli_md_fields_and_recalls_and_forwards() {
     // A verb without its conversation is a usage error.
     assert_eq!(run(&["message", "msg-1", "forward"]).status.code(), Some(2));
 }
+
+#[path = "../../tests/common/nats.rs"]
+mod nats;
+
+/// The first line of a child's stdout, failing after 20 s.
+fn first_line(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = sender.send(line);
+    });
+    receiver
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("a line within 20 s")
+}
+
+#[test]
+fn relay_publishes_stands_by_and_takes_over_on_sigterm() {
+    let Some(nats) = nats::NatsServer::shared("relay_publishes_stands_by_and_takes_over") else {
+        return;
+    };
+    let mock = MockProcess::start();
+    let stream = nats::unique_stream("CLI");
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    };
+    let (active_metrics, standby_metrics) = (free_port(), free_port());
+    let relay = |metrics: std::net::SocketAddr| {
+        Command::new(BIN)
+            .args(["--endpoint", &mock.endpoint, "--no-tls", "relay"])
+            .args(["--stream", &stream, "--nats", &nats.url()])
+            .args(["--metrics", &metrics.to_string()])
+            .env("WECHATY_PUPPET_SERVICE_TOKEN", TOKEN)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs")
+    };
+    let mut active = relay(active_metrics);
+    assert_eq!(
+        first_line(&mut active).trim(),
+        format!("relaying to {}", nats.url())
+    );
+    let mut standby = relay(standby_metrics);
+    // Its stderr is read to the end (a closed pipe would fail its later lines).
+    let stderr = BufReader::new(standby.stderr.take().unwrap());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let line = receiver
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("a line on stderr");
+    assert!(line.contains("standing by"), "{line}");
+    let relayed = |text: &str| -> u64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix("wechaty_relay_events_relayed_total "))
+            .expect("the relayed counter")
+            .parse()
+            .unwrap()
+    };
+    // The service's greeting heartbeat is the first event relayed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let active_text = loop {
+        let text = scrape(active_metrics);
+        if relayed(&text) >= 1 || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(relayed(&active_text) >= 1, "{active_text}");
+    assert!(
+        active_text.contains("\nwechaty_relay_active 1\n"),
+        "{active_text}"
+    );
+    assert!(active_text.contains("# TYPE wechaty_relay_publish_latency_seconds histogram"));
+    assert!(scrape(standby_metrics).contains("\nwechaty_relay_active 0\n"));
+
+    let terminate = |child: &Child| {
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    };
+    terminate(&active);
+    assert!(active.wait().unwrap().success(), "SIGTERM is a clean stop");
+    assert_eq!(
+        first_line(&mut standby).trim(),
+        format!("relaying to {}", nats.url())
+    );
+    terminate(&standby);
+    assert!(standby.wait().unwrap().success());
+}
+
+/// `GET /metrics` at `addr`: the body.
+fn scrape(addr: std::net::SocketAddr) -> String {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).expect("the metrics port answers");
+    socket
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}

@@ -99,7 +99,7 @@ impl Drop for AbortOnDrop {
 
 /// Opens the stream, giving up after `deadline`: on a connection that is silently dead the
 /// request would wait forever.
-async fn open_stream(
+pub(crate) async fn open_stream(
     transport: &Transport,
     deadline: Duration,
 ) -> Result<Streaming<EventResponse>> {

@@ -219,6 +219,12 @@ impl Transport {
         read(&self.inner.connection).health.clone()
     }
 
+    /// The account's name in the relay's subjects: a hash of the token, never the token.
+    #[cfg(feature = "nats")]
+    pub(crate) fn account_name(&self) -> String {
+        crate::relay::account_token(self.inner.token.expose())
+    }
+
     /// `HOST:PORT` of the service.
     pub(crate) fn endpoint(&self) -> &str {
         &self.inner.endpoint

@@ -7,6 +7,7 @@ mod friendships;
 mod login;
 mod message;
 mod mock;
+mod relay;
 mod rooms;
 mod service;
 mod tags;
@@ -43,6 +44,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             count,
             timeout,
         } => events::events(builder()?, room, count, timeout, &out).await,
+        Command::Relay {
+            nats,
+            stream,
+            metrics,
+        } => relay::relay(builder()?, &nats, stream, metrics, &out).await,
         Command::Login { timeout } => login::login(builder()?, timeout, &out).await,
         Command::Bench {
             runs,
