@@ -1212,3 +1212,62 @@ async fn mention_text_of_room_messages_from_the_official_server() {
     assert!(!message.mention_self().await.unwrap());
     assert_eq!(message.mention_text().await.unwrap(), "ping now");
 }
+
+/// The relay owns the official server's Event stream: its login replay, a room message (its
+/// conversation looked up with `MessagePayload`) and a join are stored under their subjects.
+#[tokio::test]
+async fn the_relay_publishes_the_official_servers_events() {
+    use wechaty_client::relay::{subject_token, Relay, RelayOptions, RelayState};
+    let Some(nats) = common::nats::NatsServer::shared("the_relay_publishes_the_official") else {
+        return;
+    };
+    let official = Official::plaintext();
+    let bot = bot_of(&official).await;
+    let stream = common::nats::unique_stream("INTEROP");
+    let relay = Relay::start(&bot, RelayOptions::new(nats.url()).stream(&stream))
+        .await
+        .unwrap();
+    timeout(WAIT, relay.state().wait_for(|s| *s == RelayState::Relaying))
+        .await
+        .expect("relaying in time")
+        .unwrap();
+
+    official.control(
+        "POST",
+        "/say",
+        json!({"from": "ben", "room": "r1@chatroom", "text": "relayed"}),
+    );
+    official.emit(
+        "room-join",
+        json!({"roomId": "r1@chatroom", "inviteeIdList": ["dan"], "inviterId": "ann", "timestamp": 1_795_626_223_867u64}),
+    );
+    let prefix = relay.subject_prefix();
+    let room = subject_token("r1@chatroom");
+    let in_room = timeout(WAIT, async {
+        loop {
+            let stored =
+                common::jetstream::stored(&nats, &stream, &format!("{prefix}.*.*.{room}.*")).await;
+            if stored.len() >= 2 {
+                return stored;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the room's events in the stream");
+    let types: Vec<&str> = in_room
+        .iter()
+        .map(|stored| stored.subject.split('.').nth(3).unwrap())
+        .collect();
+    assert_eq!(types, ["message", "room-join"]);
+    assert!(in_room[0].subject.contains(".event.message."));
+    assert!(in_room[1].subject.contains(".state.room-join."));
+    assert_eq!(in_room[0].headers["Wechaty-Room"], "r1@chatroom");
+    assert!(in_room[0].headers["Nats-Msg-Id"].starts_with("message:"));
+    // The login the server replays to a new stream is there too.
+    let logins =
+        common::jetstream::stored(&nats, &stream, &format!("{prefix}.state.login.>")).await;
+    assert!(!logins.is_empty());
+    relay.stop();
+    relay.wait().await.unwrap();
+}

@@ -4,13 +4,11 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer};
+use common::jetstream::stored;
 use common::nats::{unique_stream, NatsServer};
 use common::{serve, WAIT};
-use futures_util::StreamExt;
 use tokio::sync::watch;
 use tokio::time::timeout;
 use wechaty_client::mock::MockWorld;
@@ -18,55 +16,6 @@ use wechaty_client::relay::{
     subject_token, Relay, RelayOptions, RelayState, HEADER_EVENT_ID, HEADER_ROOM, HEADER_TIMESTAMP,
     HEADER_TYPE,
 };
-
-/// One stored event as a worker sees it.
-#[derive(Debug)]
-struct Stored {
-    subject: String,
-    headers: HashMap<String, String>,
-    payload: String,
-}
-
-/// Every event the stream holds under `filter`, in order.
-async fn stored(nats: &NatsServer, stream: &str, filter: &str) -> Vec<Stored> {
-    let client = async_nats::connect(nats.url()).await.expect("NATS answers");
-    let context = jetstream::new(client);
-    let stream = context
-        .get_stream(stream)
-        .await
-        .expect("the relay made the stream");
-    let expected = stream.get_info().await.expect("stream info").state.messages;
-    let consumer = stream
-        .create_consumer(consumer::pull::Config {
-            filter_subject: filter.to_string(),
-            ack_policy: consumer::AckPolicy::None,
-            ..Default::default()
-        })
-        .await
-        .expect("a consumer");
-    let mut messages = consumer.messages().await.expect("messages");
-    let mut all = Vec::new();
-    // Everything is there already: a pause of half a second means the end.
-    while let Ok(Some(message)) = timeout(Duration::from_millis(500), messages.next()).await {
-        let message = message.expect("a message");
-        let headers = message
-            .headers
-            .iter()
-            .flat_map(|headers| headers.iter())
-            .map(|(name, values)| (name.to_string(), values[0].as_str().to_string()))
-            .collect();
-        all.push(Stored {
-            subject: message.subject.to_string(),
-            headers,
-            payload: String::from_utf8_lossy(&message.payload).into_owned(),
-        });
-        assert!(
-            all.len() as u64 <= expected,
-            "more messages than the stream holds"
-        );
-    }
-    all
-}
 
 async fn reach(state: &mut watch::Receiver<RelayState>, wanted: RelayState) {
     timeout(WAIT, state.wait_for(|state| *state == wanted))

@@ -37,7 +37,13 @@
 //! JetStream keeps one.
 
 mod envelope;
+mod lease;
 mod publisher;
+/// The integration tests' nats-server helper, for the unit tests that need a server.
+#[cfg(test)]
+#[path = "../../tests/common/nats.rs"]
+#[allow(dead_code)]
+mod test_nats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

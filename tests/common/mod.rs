@@ -6,6 +6,7 @@
 
 pub mod capture;
 pub mod heap;
+pub mod jetstream;
 pub mod nats;
 #[cfg(feature = "interop")]
 pub mod official;
