@@ -83,6 +83,12 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 /// Events read ahead of the one being buffered: a message waits for its payload (to learn its
 /// conversation) while those behind it are read and decoded.
 const LOOKAHEAD: usize = 64;
+/// What one buffered event costs beside its payload and id: its subject, the header map and
+/// its allocations, the buffer's bookkeeping (measured roughly: a subject is about 80 bytes,
+/// five headers about 400 with their map).
+const EVENT_OVERHEAD: usize = 512;
+/// How long a stopping relay may take to hand what it holds to JetStream.
+const STOP_GRACE: Duration = Duration::from_secs(10);
 /// How often a standby asks for the Event stream again.
 const STANDBY_RETRY: Duration = Duration::from_secs(1);
 
@@ -147,8 +153,9 @@ impl RelayOptions {
         self
     }
 
-    /// What the relay holds while NATS is slow or away, in events and payload bytes; past
-    /// either it stops reading the service's stream.
+    /// What the relay holds while NATS is slow or away, in events and bytes (each event's
+    /// payload plus about 512 bytes for its subject, headers and bookkeeping); past either it
+    /// stops reading the service's stream.
     pub fn buffer(mut self, events: usize, bytes: usize) -> Self {
         self.buffer_events = events;
         self.buffer_bytes = bytes;
@@ -237,7 +244,7 @@ pub struct RelayStatistics {
     pub skipped: u64,
     /// Events in the buffer (received, not yet acknowledged).
     pub buffered_events: u64,
-    /// Their payload bytes.
+    /// Their bytes, as the buffer's bound counts them (payload, id and a fixed overhead each).
     pub buffered_bytes: u64,
     /// Times the NATS connection came back after it was lost.
     pub nats_reconnects: u64,
@@ -396,8 +403,17 @@ impl Relay {
         let relay_shared = Arc::clone(&shared);
         let task = tokio::spawn(async move {
             let result = events.run().await;
-            // The buffer's sender is gone: the publisher empties it, then ends.
-            let _ = publishing.await;
+            // The buffer's sender is gone: the publisher empties it, then ends — unless NATS
+            // stays away, which must not keep a stopping relay alive.
+            let publishing_abort = publishing.abort_handle();
+            if tokio::time::timeout(STOP_GRACE, publishing).await.is_err() {
+                publishing_abort.abort();
+                tracing::error!(
+                    events = relay_shared.counters.buffered_events.load(Ordering::Relaxed),
+                    grace = ?STOP_GRACE,
+                    "the relay stopped with events JetStream never acknowledged: they are lost"
+                );
+            }
             relay_shared.set_state(RelayState::Stopped);
             result
         });
@@ -494,7 +510,7 @@ impl Relay {
         metric(
             "wechaty_relay_buffer_bytes",
             "gauge",
-            "Payload bytes of those events.",
+            "Bytes those events hold (payload, id and a fixed overhead each).",
             stats.buffered_bytes,
         );
         metric(
@@ -539,7 +555,8 @@ impl Relay {
     }
 
     /// Stops reading the Event stream (the service's slot frees for a standby) and publishes
-    /// what is buffered; [`wait`](Self::wait) returns when that is done.
+    /// what is buffered; [`wait`](Self::wait) returns when that is done. NATS away, it waits
+    /// 10 s for it, then logs how many events are lost.
     pub fn stop(&self) {
         self.shared.stopped.send_replace(true);
     }
@@ -553,7 +570,7 @@ impl Relay {
         match task.await {
             Ok(result) => result,
             Err(panic) => Err(Error::InvalidArgument(format!(
-                "the relay task failed: {panic}"
+                "the relay task panicked (a bug in wechaty-client, please report it): {panic}"
             ))),
         }
     }
@@ -636,13 +653,22 @@ impl EventSide {
                         standing_by = false;
                     }
                     if !started {
-                        // As `Wechaty::start`: the stream first, so no event is dropped.
-                        self.transport
+                        // As `Wechaty::start`: the stream first, so no event is dropped. A
+                        // failure is tried again with the next stream (the puppet may run
+                        // already: events then flow all the same).
+                        let start = self
+                            .transport
                             .unary("Start", pb::StartRequest {}, |mut c, r| async move {
                                 c.start(r).await
                             })
-                            .await?;
-                        started = true;
+                            .await;
+                        match start {
+                            Ok(_) => started = true,
+                            Err(Error::Unauthenticated) => return Err(Error::Unauthenticated),
+                            Err(error) => {
+                                tracing::warn!(%error, "the puppet service's Start failed: relaying, and trying again with the next stream")
+                            }
+                        }
                     }
                     self.shared.set_state(RelayState::Relaying);
                     let since = Instant::now();
@@ -702,11 +728,17 @@ impl EventSide {
             tokio::select! {
                 biased;
                 _ = stop_requested(stopped) => {
-                    // What was read is buffered before leaving.
-                    while let Some(next) = named.next().await {
-                        if let Some(next) = next {
-                            self.push(next).await;
+                    // What was read is buffered before leaving (the publisher then has the
+                    // stop's grace to publish it).
+                    let drained = tokio::time::timeout(STOP_GRACE, async {
+                        while let Some(next) = named.next().await {
+                            if let Some(next) = next {
+                                self.push(next).await;
+                            }
                         }
+                    });
+                    if drained.await.is_err() {
+                        tracing::error!(events = named.len(), "the relay stopped before it could buffer events it had read: they are lost");
                     }
                     return Ended::Stopped;
                 }
@@ -830,7 +862,10 @@ impl EventSide {
     /// Puts one named event into the buffer, waiting for room: while it waits, nothing more is
     /// read from the service.
     async fn push(&self, named: Named) {
-        let bytes = named.payload.len().clamp(1, self.buffer_bytes) as u32;
+        // The payload, and what the subject, headers and bookkeeping of one event take beside
+        // it, so that the byte bound is a bound on memory, not only on payloads.
+        let bytes = (named.payload.len() + named.id.len() + EVENT_OVERHEAD)
+            .clamp(1, self.buffer_bytes) as u32;
         let room = |budget: &Arc<Semaphore>, permits: u32| {
             Arc::clone(budget).try_acquire_many_owned(permits).ok()
         };
