@@ -367,7 +367,7 @@ impl Relay {
         let account = options
             .account
             .clone()
-            .unwrap_or_else(|| transport.account_name());
+            .unwrap_or_else(|| account_token(transport.token().expose()));
         let shared = Arc::new(Shared {
             stream: options.stream.clone(),
             url: redact_url(&options.url),

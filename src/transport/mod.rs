@@ -219,10 +219,10 @@ impl Transport {
         read(&self.inner.connection).health.clone()
     }
 
-    /// The account's name in the relay's subjects: a hash of the token, never the token.
+    /// The token, for the relay's account name (a hash of it).
     #[cfg(feature = "nats")]
-    pub(crate) fn account_name(&self) -> String {
-        crate::relay::account_token(self.inner.token.expose())
+    pub(crate) fn token(&self) -> &Token {
+        &self.inner.token
     }
 
     /// `HOST:PORT` of the service.
