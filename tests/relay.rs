@@ -226,3 +226,42 @@ async fn a_standby_relay_takes_over_when_the_active_one_stops() {
     second.stop();
     second.wait().await.expect("a clean stop");
 }
+
+#[tokio::test]
+async fn a_relay_stopped_while_nats_is_away_ends_after_its_grace() {
+    let Some(mut nats) = NatsServer::start("a_relay_stopped_while_nats_is_away") else {
+        return;
+    };
+    let world = MockWorld::demo();
+    let server = serve("relay-token", world.clone()).await;
+    let bot = server.bot_builder().build().await.expect("valid settings");
+    let options = RelayOptions::new(nats.url())
+        .stream(unique_stream("GRACE"))
+        .stop_grace(Duration::from_millis(500));
+    let relay = Relay::start(&bot, options).await.expect("the relay starts");
+    let mut state = relay.state();
+    reach(&mut state, RelayState::Relaying).await;
+    nats.stop();
+    for i in 0..10 {
+        world.emit_raw(1, format!(r#"{{"data":"held {i}"}}"#));
+    }
+    timeout(WAIT, async {
+        while relay.statistics().buffered_events < 10 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the events reach the buffer");
+    let stopping = std::time::Instant::now();
+    relay.stop();
+    timeout(WAIT, relay.wait())
+        .await
+        .expect("a stop does not wait for NATS forever")
+        .expect("a clean stop");
+    let took = stopping.elapsed();
+    assert!(
+        took >= Duration::from_millis(500),
+        "it gave NATS its grace: {took:?}"
+    );
+    assert_eq!(*state.borrow_and_update(), RelayState::Stopped);
+}

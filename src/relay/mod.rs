@@ -87,8 +87,8 @@ const LOOKAHEAD: usize = 64;
 /// its allocations, the buffer's bookkeeping (measured roughly: a subject is about 80 bytes,
 /// five headers about 400 with their map).
 const EVENT_OVERHEAD: usize = 512;
-/// How long a stopping relay may take to hand what it holds to JetStream.
-const STOP_GRACE: Duration = Duration::from_secs(10);
+/// How long a stopping relay may take to hand what it holds to JetStream, by default.
+pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(10);
 /// How often a standby asks for the Event stream again.
 const STANDBY_RETRY: Duration = Duration::from_secs(1);
 
@@ -110,6 +110,7 @@ pub struct RelayOptions {
     buffer_bytes: usize,
     max_in_flight: usize,
     max_age: Duration,
+    stop_grace: Duration,
 }
 
 impl std::fmt::Debug for RelayOptions {
@@ -122,6 +123,7 @@ impl std::fmt::Debug for RelayOptions {
             .field("buffer_bytes", &self.buffer_bytes)
             .field("max_in_flight", &self.max_in_flight)
             .field("max_age", &self.max_age)
+            .field("stop_grace", &self.stop_grace)
             .finish()
     }
 }
@@ -138,6 +140,7 @@ impl RelayOptions {
             buffer_bytes: DEFAULT_BUFFER_BYTES,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             max_age: Duration::from_secs(7 * 24 * 3600),
+            stop_grace: DEFAULT_STOP_GRACE,
         }
     }
 
@@ -171,6 +174,13 @@ impl RelayOptions {
     /// How long the stream keeps an event when it creates the stream (default 7 days).
     pub fn max_age(mut self, age: Duration) -> Self {
         self.max_age = age;
+        self
+    }
+
+    /// How long a stopping relay waits for JetStream to take what it holds (default 10 s);
+    /// past it, what is left is logged as lost and the relay ends.
+    pub fn stop_grace(mut self, grace: Duration) -> Self {
+        self.stop_grace = grace;
         self
     }
 
@@ -396,21 +406,23 @@ impl Relay {
             settings: bot.stream_settings(),
             ids: EventIds::new(),
             buffer,
+            stop_grace: options.stop_grace,
             events_budget: Arc::new(Semaphore::new(options.buffer_events)),
             budget,
             buffer_bytes: options.buffer_bytes,
         };
         let relay_shared = Arc::clone(&shared);
+        let stop_grace = options.stop_grace;
         let task = tokio::spawn(async move {
             let result = events.run().await;
             // The buffer's sender is gone: the publisher empties it, then ends — unless NATS
             // stays away, which must not keep a stopping relay alive.
             let publishing_abort = publishing.abort_handle();
-            if tokio::time::timeout(STOP_GRACE, publishing).await.is_err() {
+            if tokio::time::timeout(stop_grace, publishing).await.is_err() {
                 publishing_abort.abort();
                 tracing::error!(
                     events = relay_shared.counters.buffered_events.load(Ordering::Relaxed),
-                    grace = ?STOP_GRACE,
+                    grace = ?stop_grace,
                     "the relay stopped with events JetStream never acknowledged: they are lost"
                 );
             }
@@ -556,7 +568,7 @@ impl Relay {
 
     /// Stops reading the Event stream (the service's slot frees for a standby) and publishes
     /// what is buffered; [`wait`](Self::wait) returns when that is done. NATS away, it waits
-    /// 10 s for it, then logs how many events are lost.
+    /// [`RelayOptions::stop_grace`] for it, then logs how many events are lost.
     pub fn stop(&self) {
         self.shared.stopped.send_replace(true);
     }
@@ -621,6 +633,7 @@ struct EventSide {
     settings: crate::dispatch::StreamSettings,
     ids: EventIds,
     buffer: mpsc::Sender<Outgoing>,
+    stop_grace: Duration,
     /// The buffer's room: one permit per event, one per payload byte.
     events_budget: Arc<Semaphore>,
     budget: Arc<Semaphore>,
@@ -730,7 +743,7 @@ impl EventSide {
                 _ = stop_requested(stopped) => {
                     // What was read is buffered before leaving (the publisher then has the
                     // stop's grace to publish it).
-                    let drained = tokio::time::timeout(STOP_GRACE, async {
+                    let drained = tokio::time::timeout(self.stop_grace, async {
                         while let Some(next) = named.next().await {
                             if let Some(next) = next {
                                 self.push(next).await;
