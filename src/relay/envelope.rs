@@ -131,11 +131,14 @@ impl EventIds {
             | Event::RoomAnnounce(_) => {
                 format!("{}:{:016x}", event.name(), fnv1a(payload.as_bytes()))
             }
-            _ => {
-                let seq = self.next.fetch_add(1, Ordering::Relaxed);
-                format!("{}:{:016x}-{seq}", event.name(), self.run)
-            }
+            _ => self.unique(event.name()),
         }
+    }
+
+    /// An id no other event of any relay has: `{name}:{this relay}-{sequence}`.
+    pub(crate) fn unique(&self, name: &str) -> String {
+        let seq = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("{name}:{:016x}-{seq}", self.run)
     }
 }
 

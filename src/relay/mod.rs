@@ -824,7 +824,7 @@ impl EventSide {
             Err(error) => {
                 // Relayed all the same: each worker decodes it, and skips it with a warning.
                 tracing::warn!(kind = error.kind, reason = %error.reason, "relaying a malformed event");
-                let id = format!("malformed:{:016x}-{}", rand_u64(), response.r#type);
+                let id = self.ids.unique("malformed");
                 ("malformed", id, None, "_session".into())
             }
         };
@@ -981,13 +981,6 @@ fn event_room(event: &Event) -> Option<String> {
 /// Returns once the relay is asked to stop (no guard held, so the future stays `Send`).
 async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stopped| *stopped).await;
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish()
 }
 
 /// `url` without a password or token in it (`nats://user:secret@host` → `nats://user:***@host`).
