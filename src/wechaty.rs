@@ -314,13 +314,7 @@ impl Wechaty {
     /// The stream comes first because the service drops events fired while no stream is open.
     pub async fn start(&self) -> Result<()> {
         self.connect().await?;
-        let transport = self.transport()?;
-        transport
-            .unary("Start", pb::StartRequest {}, |mut c, r| async move {
-                c.start(r).await
-            })
-            .await?;
-        Ok(())
+        call_start(&self.transport()?).await
     }
 
     /// Closes the Event stream and the connection; every event stream ends. Does **not** call
@@ -451,6 +445,17 @@ impl Wechaty {
 
 /// Locks a mutex that is never held across an await; a panic elsewhere cannot poison our state
 /// into uselessness.
+/// The `Start` RPC: the puppet runs (and its events flow) once a client asked for it. The
+/// relay calls it too, after opening the stream as `start()` does.
+pub(crate) async fn call_start(transport: &Transport) -> Result<()> {
+    transport
+        .unary("Start", pb::StartRequest {}, |mut c, r| async move {
+            c.start(r).await
+        })
+        .await?;
+    Ok(())
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()

@@ -11,11 +11,34 @@ use common::nats::{unique_stream, NatsServer};
 use common::{serve, WAIT};
 use tokio::sync::watch;
 use tokio::time::timeout;
-use wechaty_client::mock::MockWorld;
+use wechaty_client::mock::{MockServer, MockWorld};
 use wechaty_client::relay::{
     subject_token, Relay, RelayOptions, RelayState, HEADER_EVENT_ID, HEADER_ROOM, HEADER_TIMESTAMP,
     HEADER_TYPE,
 };
+use wechaty_client::Wechaty;
+
+/// A mock service and a relay of its Event stream into `options`' stream, relaying.
+struct Relaying {
+    world: MockWorld,
+    _server: MockServer,
+    _bot: Wechaty,
+    relay: Relay,
+}
+
+async fn relaying(options: RelayOptions) -> Relaying {
+    let world = MockWorld::demo();
+    let server = serve("relay-token", world.clone()).await;
+    let bot = server.bot_builder().build().await.expect("valid settings");
+    let relay = Relay::start(&bot, options).await.expect("the relay starts");
+    reach(&mut relay.state(), RelayState::Relaying).await;
+    Relaying {
+        world,
+        _server: server,
+        _bot: bot,
+        relay,
+    }
+}
 
 async fn reach(state: &mut watch::Receiver<RelayState>, wanted: RelayState) {
     timeout(WAIT, state.wait_for(|state| *state == wanted))
@@ -45,13 +68,12 @@ async fn every_event_is_stored_once_under_its_room_with_its_headers() {
         return;
     };
     let once = unique_stream("ONCE");
-    let world = MockWorld::demo();
-    let server = serve("relay-token", world.clone()).await;
-    let bot = server.bot_builder().build().await.expect("valid settings");
-    let relay = Relay::start(&bot, RelayOptions::new(nats.url()).stream(&once))
-        .await
-        .expect("the relay starts");
-    reach(&mut relay.state(), RelayState::Relaying).await;
+    let Relaying {
+        world,
+        relay,
+        _server,
+        _bot,
+    } = relaying(RelayOptions::new(nats.url()).stream(&once)).await;
     let before = relay.statistics().relayed;
 
     let in_room = world.receive_text("ann", Some("r1@chatroom"), "hello room");
@@ -119,16 +141,17 @@ async fn nats_away_fills_the_buffer_then_holds_the_service_back_and_loses_nothin
     let Some(mut nats) = NatsServer::start("nats_away_fills_the_buffer") else {
         return;
     };
-    let world = MockWorld::demo();
-    let server = serve("relay-token", world.clone()).await;
-    let bot = server.bot_builder().build().await.expect("valid settings");
     let away = unique_stream("AWAY");
     let options = RelayOptions::new(nats.url())
         .stream(&away)
         .buffer(50, 1024 * 1024);
-    let relay = Relay::start(&bot, options).await.expect("the relay starts");
+    let Relaying {
+        world,
+        relay,
+        _server,
+        _bot,
+    } = relaying(options).await;
     let mut state = relay.state();
-    reach(&mut state, RelayState::Relaying).await;
     let before = relay.statistics().relayed;
 
     nats.stop();
@@ -232,15 +255,16 @@ async fn a_relay_stopped_while_nats_is_away_ends_after_its_grace() {
     let Some(mut nats) = NatsServer::start("a_relay_stopped_while_nats_is_away") else {
         return;
     };
-    let world = MockWorld::demo();
-    let server = serve("relay-token", world.clone()).await;
-    let bot = server.bot_builder().build().await.expect("valid settings");
     let options = RelayOptions::new(nats.url())
         .stream(unique_stream("GRACE"))
         .stop_grace(Duration::from_millis(500));
-    let relay = Relay::start(&bot, options).await.expect("the relay starts");
+    let Relaying {
+        world,
+        relay,
+        _server,
+        _bot,
+    } = relaying(options).await;
     let mut state = relay.state();
-    reach(&mut state, RelayState::Relaying).await;
     nats.stop();
     for i in 0..10 {
         world.emit_raw(1, format!(r#"{{"data":"held {i}"}}"#));

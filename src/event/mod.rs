@@ -175,6 +175,18 @@ impl Event {
         EVENT_NAMES[self.ordinal()]
     }
 
+    /// The room a room event (join, leave, topic, announce) is about; `None` for the others
+    /// (a message names its room only in its payload).
+    pub(crate) fn room_id(&self) -> Option<&RoomId> {
+        match self {
+            Event::RoomJoin(join) => Some(&join.room_id),
+            Event::RoomLeave(leave) => Some(&leave.room_id),
+            Event::RoomTopic(topic) => Some(&topic.room_id),
+            Event::RoomAnnounce(announce) => Some(&announce.room_id),
+            _ => None,
+        }
+    }
+
     /// The event's place in [`EVENT_NAMES`].
     pub(crate) fn ordinal(&self) -> usize {
         match self {

@@ -59,7 +59,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::{Cause, Error, Result};
 use crate::event::{self, Event};
-use crate::generated::wechaty::puppet::{self as pb, EventResponse};
+use crate::generated::wechaty::puppet::EventResponse;
 use crate::message::payload as message_payload;
 use crate::transport::Transport;
 use crate::wechaty::Wechaty;
@@ -669,13 +669,7 @@ impl EventSide {
                         // As `Wechaty::start`: the stream first, so no event is dropped. A
                         // failure is tried again with the next stream (the puppet may run
                         // already: events then flow all the same).
-                        let start = self
-                            .transport
-                            .unary("Start", pb::StartRequest {}, |mut c, r| async move {
-                                c.start(r).await
-                            })
-                            .await;
-                        match start {
+                        match crate::wechaty::call_start(&self.transport).await {
                             Ok(_) => started = true,
                             Err(Error::Unauthenticated) => return Err(Error::Unauthenticated),
                             Err(error) => {
@@ -803,7 +797,7 @@ impl EventSide {
         let decoded = event::decode(response.r#type, &response.payload);
         let (name, id, room, conversation) = match &decoded {
             Ok(event) => {
-                let room = event_room(event);
+                let room = event.room_id().map(ToString::to_string);
                 let conversation = match (&room, event) {
                     (Some(room), _) => room.clone(),
                     (None, Event::Friendship { friendship_id }) => {
@@ -965,17 +959,6 @@ struct Named {
     payload: Bytes,
     received: Instant,
     received_at: SystemTime,
-}
-
-/// The room an event is about, when it says.
-fn event_room(event: &Event) -> Option<String> {
-    match event {
-        Event::RoomJoin(join) => Some(join.room_id.to_string()),
-        Event::RoomLeave(leave) => Some(leave.room_id.to_string()),
-        Event::RoomTopic(topic) => Some(topic.room_id.to_string()),
-        Event::RoomAnnounce(announce) => Some(announce.room_id.to_string()),
-        _ => None,
-    }
 }
 
 /// Returns once the relay is asked to stop (no guard held, so the future stays `Send`).
