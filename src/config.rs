@@ -89,6 +89,9 @@ pub struct WechatyBuilder {
     pub(crate) file_transfers: FileTransfers,
     pub(crate) allow_private_file_urls: bool,
     pub(crate) send_limits: Option<SendLimits>,
+    /// Events from a relay's JetStream stream instead of the service's Event stream.
+    #[cfg(feature = "nats")]
+    pub(crate) worker: Option<crate::relay::WorkerOptions>,
     /// A setting from the environment that could not be read; reported by `build()`.
     pub(crate) env_error: Option<String>,
 }
@@ -119,6 +122,8 @@ impl Default for WechatyBuilder {
             file_transfers: FileTransfers::default(),
             allow_private_file_urls: false,
             send_limits: Some(SendLimits::default()),
+            #[cfg(feature = "nats")]
+            worker: None,
             env_error: None,
         }
     }
@@ -126,7 +131,8 @@ impl Default for WechatyBuilder {
 
 impl fmt::Debug for WechatyBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WechatyBuilder")
+        let mut debug = f.debug_struct("WechatyBuilder");
+        debug
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("token_file", &self.token_file)
             .field("endpoint", &self.endpoint)
@@ -148,8 +154,10 @@ impl fmt::Debug for WechatyBuilder {
             .field("max_event_payload", &self.max_event_payload)
             .field("file_transfers", &self.file_transfers)
             .field("allow_private_file_urls", &self.allow_private_file_urls)
-            .field("send_limits", &self.send_limits)
-            .finish_non_exhaustive()
+            .field("send_limits", &self.send_limits);
+        #[cfg(feature = "nats")]
+        debug.field("worker", &self.worker);
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -382,6 +390,8 @@ impl WechatyBuilder {
                 watchdog: self.watchdog,
                 policy: Arc::clone(&self.reconnect),
                 max_event_payload: self.max_event_payload,
+                #[cfg(feature = "nats")]
+                worker: self.worker.clone().map(Arc::new),
             },
             cache_limits: self.cache_limits,
             lookup_limit: self.max_concurrent_lookups,

@@ -164,16 +164,19 @@ pub(crate) fn lagged(missed: u64) {
 /// `events` with the login `current` (read after subscribing to them) told first, and the
 /// stream's own copy of it (the service's replay) skipped: how a handler that came after the
 /// login still hears of it, once.
-pub(crate) fn current_login_first<S>(
+pub(crate) fn current_login_first<S, T>(
     events: S,
     current: Option<ContactId>,
-) -> impl Stream<Item = Event> + Send + Unpin + 'static
+) -> impl Stream<Item = T> + Send + Unpin + 'static
 where
-    S: Stream<Item = Event> + Send + Unpin + 'static,
+    S: Stream<Item = T> + Send + Unpin + 'static,
+    T: CarriesEvent,
 {
     let mut told = current.clone();
-    let now = tokio_stream::iter(current.map(|contact_id| Event::Login { contact_id }));
-    let later = events.filter(move |event| {
+    let now =
+        tokio_stream::iter(current.map(|contact_id| T::from_event(Event::Login { contact_id })));
+    let later = events.filter(move |item| {
+        let event = item.event();
         let repeat =
             matches!(event, Event::Login { contact_id } if told.as_ref() == Some(contact_id));
         if repeat || matches!(event, Event::Logout { .. }) {
@@ -182,6 +185,34 @@ where
         !repeat
     });
     now.chain(later)
+}
+
+/// A stream item that is an event, or carries one.
+pub(crate) trait CarriesEvent: Send + 'static {
+    fn event(&self) -> &Event;
+    /// An item for an event the SDK makes up (the current login).
+    fn from_event(event: Event) -> Self;
+}
+
+impl CarriesEvent for Event {
+    fn event(&self) -> &Event {
+        self
+    }
+
+    fn from_event(event: Event) -> Self {
+        event
+    }
+}
+
+/// An event with what says it was handled (in a worker), as the `Bot` runner reads them.
+impl CarriesEvent for (Event, Option<crate::dispatch::hub::Handled>) {
+    fn event(&self) -> &Event {
+        &self.0
+    }
+
+    fn from_event(event: Event) -> Self {
+        (event, None)
+    }
 }
 
 /// The bot's events, lag logged and left out.

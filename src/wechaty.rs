@@ -92,6 +92,10 @@ struct Inner {
     /// Calls by method; the transport's, kept past `stop()`.
     rpcs: Arc<RpcLog>,
     pump: Mutex<Option<JoinHandle<()>>>,
+    /// Whether a worker's task ended: it ends by itself once the bot stopped and it left its
+    /// group (`pump` then holds a task that only waits for it: aborting that leaves it be).
+    #[cfg(feature = "nats")]
+    worker: Mutex<Option<watch::Receiver<bool>>>,
 }
 
 /// The last handle gone: the same as `stop()`. Streams and handlers hold the bot only
@@ -137,6 +141,8 @@ impl Wechaty {
                 sends: settings.send_limits.map(SendLimiter::new),
                 rpcs,
                 pump: Mutex::new(None),
+                #[cfg(feature = "nats")]
+                worker: Mutex::new(None),
             }),
         }
     }
@@ -256,6 +262,10 @@ impl Wechaty {
             });
         }
         let transport = self.transport()?;
+        #[cfg(feature = "nats")]
+        if let Some(options) = &self.inner.settings.worker {
+            return self.connect_worker(transport, (**options).clone()).await;
+        }
         let started = dispatch::start(
             transport,
             Arc::clone(&self.inner.hub),
@@ -274,6 +284,56 @@ impl Wechaty {
             previous.abort();
         }
         Ok(())
+    }
+
+    /// [`connect`](Self::connect) for a worker: its events come from JetStream.
+    #[cfg(feature = "nats")]
+    async fn connect_worker(
+        &self,
+        transport: Transport,
+        options: crate::relay::WorkerOptions,
+    ) -> Result<()> {
+        let hub = Arc::clone(&self.inner.hub);
+        let worker =
+            match crate::relay::start_worker(transport, hub, self.inner.settings.clone(), options)
+                .await
+            {
+                Ok(worker) => worker,
+                Err(error) => {
+                    self.inner.hub.set_state(ConnectionState::Idle);
+                    return Err(error);
+                }
+            };
+        // `stop()` aborts the pump; the worker itself must live on to acknowledge what was
+        // handled and leave its group, so the pump only waits for it.
+        let (finished, mut waiting) = watch::channel(false);
+        lock(&self.inner.worker).replace(waiting.clone());
+        tokio::spawn(async move {
+            let _ = worker.await;
+            finished.send_replace(true);
+        });
+        let pump = tokio::spawn(async move {
+            let _ = waiting.wait_for(|finished| *finished).await;
+        });
+        if let Some(previous) = lock(&self.inner.pump).replace(pump) {
+            previous.abort();
+        }
+        Ok(())
+    }
+
+    /// Waits until what [`stop`](Self::stop) set off has finished. In a worker
+    /// ([`WechatyBuilder::events_from_nats`](crate::WechatyBuilder::events_from_nats)):
+    /// the events its handlers finished are acknowledged, the others handed back to the
+    /// group, and its partitions released (within 5 s); call it before the process exits,
+    /// or those events are delivered again after the lease. Otherwise it returns at once.
+    pub async fn stopped(&self) {
+        #[cfg(feature = "nats")]
+        {
+            let worker = lock(&self.inner.worker).clone();
+            if let Some(mut finished) = worker {
+                let _ = finished.wait_for(|finished| *finished).await;
+            }
+        }
     }
 
     /// Whether the Event stream task runs (connected, or reconnecting).
@@ -312,8 +372,15 @@ impl Wechaty {
     /// Opens the Event stream, then calls `Start` so the puppet runs.
     ///
     /// The stream comes first because the service drops events fired while no stream is open.
+    ///
+    /// A worker ([`WechatyBuilder::events_from_nats`](crate::WechatyBuilder::events_from_nats))
+    /// only connects to JetStream: the relay started the puppet.
     pub async fn start(&self) -> Result<()> {
         self.connect().await?;
+        #[cfg(feature = "nats")]
+        if self.inner.settings.worker.is_some() {
+            return Ok(());
+        }
         call_start(&self.transport()?).await
     }
 

@@ -26,6 +26,7 @@ use super::lanes::Lanes;
 use super::Bot;
 use crate::config::WechatyBuilder;
 use crate::contact::{Contact, ContactSelf};
+use crate::dispatch::hub::Handled;
 use crate::dispatch::ConnectionState;
 use crate::error::{Error, Result};
 use crate::event::{Event, Scan, ServiceError};
@@ -43,8 +44,8 @@ const MAX_QUEUED: usize = 4096;
 /// How long a stop waits for the running calls.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
 
-/// One handler call to make, its handles ready.
-enum Job {
+/// What one handler call is about, its handles ready.
+enum Work {
     Login(ContactSelf),
     Logout(Contact, Option<String>),
     Scan(Scan),
@@ -57,6 +58,40 @@ enum Job {
     Invite(RoomInvitation),
     Friendship(Friendship),
     Error(ServiceError),
+}
+
+/// One handler call to make, with what says that its event was handled (a worker's
+/// acknowledgement to JetStream).
+struct Job {
+    work: Work,
+    handled: Unhandled,
+}
+
+/// `prepared`'s call, holding `handled` until it returns.
+fn job(prepared: Prepared, handled: Option<Handled>) -> Option<(Lane, Job)> {
+    prepared.map(|(lane, work)| {
+        let handled = Unhandled(handled);
+        (lane, Job { work, handled })
+    })
+}
+
+/// A call's [`Handled`], until the call returned: a call dropped before (queued when the bot
+/// stopped, or cancelled) abandons its event, which then goes to another worker.
+struct Unhandled(Option<Handled>);
+
+impl Unhandled {
+    fn done(mut self) {
+        // Let go of as it is: handled.
+        self.0.take();
+    }
+}
+
+impl Drop for Unhandled {
+    fn drop(&mut self) {
+        if let Some(handled) = self.0.take() {
+            handled.abandon();
+        }
+    }
 }
 
 /// Which calls must not overlap and keep their order. The ids are shared: a lane is cloned
@@ -107,7 +142,7 @@ impl Wechaty {
     /// for good (a rejected token, say); a stop is `Ok`.
     pub async fn run<B: Bot>(&self, bot: B) -> Result<()> {
         let mut shutdown = Shutdown::listen();
-        let events = self.events();
+        let events = self.events().with_handled();
         let current = self.current_user_id();
         self.start().await?;
         let bot = Arc::new(bot);
@@ -116,7 +151,8 @@ impl Wechaty {
         // Calls in arrival order, some still loading their handles (at most LOAD_AHEAD); the
         // loading ones finish in the same order, each filling the first `Loading` slot.
         let mut ahead: VecDeque<Slot> = VecDeque::new();
-        let mut loading: FuturesOrdered<BoxFuture<'static, Prepared>> = FuturesOrdered::new();
+        let mut loading: FuturesOrdered<BoxFuture<'static, Option<(Lane, Job)>>> =
+            FuturesOrdered::new();
 
         // A fixed set of workers takes calls from the lanes: no task per call (a spawn was
         // 40 % of the runner's time per event), and under load a worker goes from one call to
@@ -165,16 +201,19 @@ impl Wechaty {
                     let mut ended = false;
                     loop {
                         // The stream's end, or the bot gone: the run is over.
-                        let (Some(event), Some(bot)) = (next.take(), weak.upgrade()) else {
+                        let (Some((event, handled)), Some(bot)) = (next.take(), weak.upgrade()) else {
                             ended = true;
                             break;
                         };
                         match prepare_now(&bot, event) {
                             // Nothing loading ahead of it: straight to the lanes.
-                            Ok(Some(call)) if ahead.is_empty() => batch.push(call),
-                            Ok(prepared) => ahead.push_back(Slot::Ready(prepared)),
+                            Ok(Some(call)) if ahead.is_empty() => {
+                                batch.extend(job(Some(call), handled));
+                            }
+                            Ok(prepared) => ahead.push_back(Slot::Ready(job(prepared, handled))),
                             Err(event) => {
-                                loading.push_back(Box::pin(prepare_loading(bot, event)));
+                                let loaded = prepare_loading(bot, event);
+                                loading.push_back(Box::pin(loaded.map(|prepared| job(prepared, handled))));
                                 ahead.push_back(Slot::Loading);
                             }
                         }
@@ -220,6 +259,8 @@ impl Wechaty {
         }
         if stopped_by.is_some() {
             self.stop();
+            // A worker acknowledges what was handled and leaves its group first.
+            self.stopped().await;
             return Ok(());
         }
         match &*self.connection_state().borrow() {
@@ -440,12 +481,12 @@ async fn work<B: Bot>(pool: Arc<Pool>, bot: Arc<B>) {
 
 /// A place in the runner's look-ahead.
 enum Slot {
-    Ready(Prepared),
+    Ready(Option<(Lane, Job)>),
     Loading,
 }
 
 /// An event's handler call with its lane, its handles ready (`None`: no handler hears it).
-type Prepared = Option<(Lane, Job)>;
+type Prepared = Option<(Lane, Work)>;
 
 /// The events whose handles need loading: messages (their conversation), friendships (their
 /// payload) and room events with a person not cached.
@@ -461,29 +502,29 @@ async fn prepare_loading(bot: Wechaty, event: Event) -> Prepared {
                     Lane::alone(message.id())
                 }
             };
-            (lane, Job::Message(message))
+            (lane, Work::Message(message))
         }
         Event::RoomJoin(join) => (
             Lane::Conversation(join.room_id.shared()),
-            Job::Join(RoomJoined::load(&bot, &join).await),
+            Work::Join(RoomJoined::load(&bot, &join).await),
         ),
         Event::RoomLeave(leave) => (
             Lane::Conversation(leave.room_id.shared()),
-            Job::Leave(RoomLeft::load(&bot, &leave).await),
+            Work::Leave(RoomLeft::load(&bot, &leave).await),
         ),
         Event::RoomTopic(topic) => (
             Lane::Conversation(topic.room_id.shared()),
-            Job::Topic(RoomTopicChanged::load(&bot, &topic).await),
+            Work::Topic(RoomTopicChanged::load(&bot, &topic).await),
         ),
         Event::RoomAnnounce(announce) => (
             Lane::Conversation(announce.room_id.shared()),
-            Job::Announce(RoomAnnounceChanged::load(&bot, &announce).await),
+            Work::Announce(RoomAnnounceChanged::load(&bot, &announce).await),
         ),
         Event::Friendship { friendship_id } => {
             let friendship = bot.friendships().load_or_skip(&friendship_id).await?;
             (
                 Lane::Conversation(friendship.contact().id().shared()),
-                Job::Friendship(friendship),
+                Work::Friendship(friendship),
             )
         }
         // `prepare_now` takes every other event.
@@ -499,41 +540,47 @@ fn prepare_now(bot: &Wechaty, event: Event) -> Result<Prepared, Event> {
     Ok(Some(match event {
         Event::Message { .. } | Event::Friendship { .. } => return Err(event),
         Event::RoomJoin(join) => match RoomJoined::cached(bot, &join) {
-            Some(joined) => (Lane::Conversation(join.room_id.shared()), Job::Join(joined)),
+            Some(joined) => (
+                Lane::Conversation(join.room_id.shared()),
+                Work::Join(joined),
+            ),
             None => return Err(Event::RoomJoin(join)),
         },
         Event::RoomLeave(leave) => match RoomLeft::cached(bot, &leave) {
-            Some(left) => (Lane::Conversation(leave.room_id.shared()), Job::Leave(left)),
+            Some(left) => (
+                Lane::Conversation(leave.room_id.shared()),
+                Work::Leave(left),
+            ),
             None => return Err(Event::RoomLeave(leave)),
         },
         Event::RoomTopic(topic) => match RoomTopicChanged::cached(bot, &topic) {
             Some(changed) => (
                 Lane::Conversation(topic.room_id.shared()),
-                Job::Topic(changed),
+                Work::Topic(changed),
             ),
             None => return Err(Event::RoomTopic(topic)),
         },
         Event::RoomAnnounce(announce) => match RoomAnnounceChanged::cached(bot, &announce) {
             Some(changed) => (
                 Lane::Conversation(announce.room_id.shared()),
-                Job::Announce(changed),
+                Work::Announce(changed),
             ),
             None => return Err(Event::RoomAnnounce(announce)),
         },
         Event::RoomInvite { room_invitation_id } => (
             Lane::alone(&room_invitation_id),
-            Job::Invite(bot.room_invitation(room_invitation_id)),
+            Work::Invite(bot.room_invitation(room_invitation_id)),
         ),
-        Event::Login { contact_id } => (Lane::Session, Job::Login(self_of(bot, contact_id))),
+        Event::Login { contact_id } => (Lane::Session, Work::Login(self_of(bot, contact_id))),
         Event::Logout { contact_id, data } => {
-            (Lane::Session, Job::Logout(bot.contact(contact_id), data))
+            (Lane::Session, Work::Logout(bot.contact(contact_id), data))
         }
         event @ Event::Scan { .. } => {
             let scan = Scan::from_event(&event);
-            return Ok(scan.map(|scan| (Lane::Session, Job::Scan(scan))));
+            return Ok(scan.map(|scan| (Lane::Session, Work::Scan(scan))));
         }
-        Event::Ready { .. } => (Lane::Session, Job::Ready(bot.clone())),
-        Event::Error(error) => (Lane::Session, Job::Error(error)),
+        Event::Ready { .. } => (Lane::Session, Work::Ready(bot.clone())),
+        Event::Error(error) => (Lane::Session, Work::Error(error)),
         Event::Lagged { missed } => {
             tracing::warn!(
                 missed,
@@ -554,30 +601,33 @@ async fn call_owned<B: Bot>(bot: Arc<B>, job: Job) {
     call(&*bot, job).await;
 }
 
-/// Makes one call; its error or panic is logged with the method's name.
+/// Makes one call; its error or panic is logged with the method's name. Its event counts as
+/// handled once it returned.
 async fn call<B: Bot>(bot: &B, job: Job) {
-    match job {
-        Job::Login(user) => call_guarded("Bot::on_login", bot.on_login(user)).await,
-        Job::Logout(user, reason) => {
+    let Job { work, handled } = job;
+    match work {
+        Work::Login(user) => call_guarded("Bot::on_login", bot.on_login(user)).await,
+        Work::Logout(user, reason) => {
             call_guarded("Bot::on_logout", bot.on_logout(user, reason)).await
         }
-        Job::Scan(scan) => call_guarded("Bot::on_scan", bot.on_scan(scan)).await,
-        Job::Ready(wechaty) => call_guarded("Bot::on_ready", bot.on_ready(wechaty)).await,
-        Job::Message(message) => call_guarded("Bot::on_message", bot.on_message(message)).await,
-        Job::Join(join) => call_guarded("Bot::on_room_join", bot.on_room_join(join)).await,
-        Job::Leave(leave) => call_guarded("Bot::on_room_leave", bot.on_room_leave(leave)).await,
-        Job::Topic(topic) => call_guarded("Bot::on_room_topic", bot.on_room_topic(topic)).await,
-        Job::Announce(announce) => {
+        Work::Scan(scan) => call_guarded("Bot::on_scan", bot.on_scan(scan)).await,
+        Work::Ready(wechaty) => call_guarded("Bot::on_ready", bot.on_ready(wechaty)).await,
+        Work::Message(message) => call_guarded("Bot::on_message", bot.on_message(message)).await,
+        Work::Join(join) => call_guarded("Bot::on_room_join", bot.on_room_join(join)).await,
+        Work::Leave(leave) => call_guarded("Bot::on_room_leave", bot.on_room_leave(leave)).await,
+        Work::Topic(topic) => call_guarded("Bot::on_room_topic", bot.on_room_topic(topic)).await,
+        Work::Announce(announce) => {
             call_guarded("Bot::on_room_announce", bot.on_room_announce(announce)).await
         }
-        Job::Invite(invitation) => {
+        Work::Invite(invitation) => {
             call_guarded("Bot::on_room_invite", bot.on_room_invite(invitation)).await
         }
-        Job::Friendship(friendship) => {
+        Work::Friendship(friendship) => {
             call_guarded("Bot::on_friendship", bot.on_friendship(friendship)).await
         }
-        Job::Error(error) => call_guarded("Bot::on_error", bot.on_error(error)).await,
+        Work::Error(error) => call_guarded("Bot::on_error", bot.on_error(error)).await,
     }
+    handled.done();
 }
 
 /// Ctrl-C and SIGTERM, listened to from the start of `run` (a signal before the first poll

@@ -10,7 +10,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::Stream;
 
-use super::hub::{EventBatch, Hub};
+use super::hub::{EventBatch, Handled, HandledBatch, Hub};
 use crate::event::Event;
 
 /// The stream returned by [`Wechaty::events`](crate::Wechaty::events).
@@ -19,8 +19,9 @@ pub struct Events {
     inner: Option<BroadcastStream<EventBatch>>,
     /// Where missed events are counted.
     hub: Arc<Hub>,
-    /// The events of the batch being handed out, and the position in them.
-    batch: Option<(Arc<[Event]>, usize)>,
+    /// The events of the batch being handed out, their [`Handled`]s (held until this
+    /// subscriber reads past the batch), and the position in them.
+    batch: Option<(Arc<[Event]>, Option<HandledBatch>, usize)>,
     /// The number of the event after the last batch taken: a batch starting later means the
     /// ones in between were missed.
     next: u64,
@@ -40,19 +41,25 @@ impl Events {
             next,
         }
     }
-}
 
-impl Stream for Events {
-    type Item = Event;
+    /// The same events, each with its [`Handled`] (in a worker), for a reader that lets go of
+    /// it only once the event's handler returned (the `Bot` runner).
+    pub(crate) fn with_handled(self) -> WithHandled {
+        WithHandled(self)
+    }
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        let this = self.get_mut();
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<(Event, Option<Handled>)>> {
+        let this = self;
         loop {
-            if let Some((batch, position)) = &mut this.batch {
+            if let Some((batch, handled, position)) = &mut this.batch {
                 if let Some(event) = batch.get(*position) {
+                    let handled = handled
+                        .as_ref()
+                        .and_then(|handled| handled.get(*position).cloned().flatten());
                     *position += 1;
-                    return Poll::Ready(Some(event.clone()));
+                    return Poll::Ready(Some((event.clone(), handled)));
                 }
+                // Read past: the batch's events count as handled by this subscriber.
                 this.batch = None;
             }
             let Some(inner) = this.inner.as_mut() else {
@@ -66,17 +73,38 @@ impl Stream for Events {
                     let mut missed = batch.first.saturating_sub(this.next);
                     this.next = batch.first + batch.len;
                     match batch.events.get() {
-                        Some(events) => this.batch = Some((events, 0)),
+                        Some(events) => this.batch = Some((events, batch.handled, 0)),
                         // Taken back by the byte budget before this subscriber came to it.
                         None => missed += batch.len,
                     }
                     if missed > 0 {
                         this.hub.counts.count_lagged(missed);
-                        return Poll::Ready(Some(Event::Lagged { missed }));
+                        return Poll::Ready(Some((Event::Lagged { missed }, None)));
                     }
                 }
             }
         }
+    }
+}
+
+impl Stream for Events {
+    type Item = Event;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.get_mut()
+            .poll_event(cx)
+            .map(|next| next.map(|(event, _)| event))
+    }
+}
+
+/// [`Events`] with each event's [`Handled`].
+pub(crate) struct WithHandled(Events);
+
+impl Stream for WithHandled {
+    type Item = (Event, Option<Handled>);
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().0.poll_event(cx)
     }
 }
 

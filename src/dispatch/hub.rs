@@ -32,6 +32,22 @@ pub(crate) const ROOM_BUFFER_BYTES: usize = 16 * 1024 * 1024;
 /// What an event costs besides its payload's bytes: its own size and an allocation or two.
 pub(crate) const EVENT_OVERHEAD: usize = std::mem::size_of::<Event>() + 64;
 
+/// What says that an event was handled, by being dropped: in a worker (feature `nats`), the
+/// JetStream acknowledgement of the event. Events from the service's own stream have none.
+/// Each subscriber holds its event's until it reads past it, the `Bot` runner until the
+/// handler call returns, so the last of them to let go acknowledges.
+pub(crate) type Handled = Arc<dyn Acknowledgement>;
+
+/// The [`Handled`]s of a batch's events, one for one.
+pub(crate) type HandledBatch = Arc<[Option<Handled>]>;
+
+/// The other side of [`Handled`]: told when an event will not be handled after all.
+pub(crate) trait Acknowledgement: Send + Sync {
+    /// The bot stopped before the event's handler ran: once let go of, the event goes back
+    /// (to another worker) instead of being acknowledged.
+    fn abandon(&self);
+}
+
 /// What room subscribers receive, as data (the room's stream turns it into handles; keeping
 /// handles out of the buffers keeps them from holding the bot alive).
 #[derive(Debug, Clone)]
@@ -76,6 +92,8 @@ pub(crate) struct EventBatch {
     /// How many events the batch has.
     pub(crate) len: u64,
     pub(crate) events: Arc<Held<Arc<[Event]>>>,
+    /// Each event's [`Handled`], in a worker.
+    pub(crate) handled: Option<HandledBatch>,
 }
 
 /// Events being gathered into a batch, with their estimated size, and the signals for room
@@ -85,6 +103,11 @@ pub(crate) struct Batch {
     pub(crate) bytes: usize,
     /// Each with its estimated size.
     rooms: Vec<(RoomSignal, usize)>,
+    /// Each event's [`Handled`]; empty while no event has one.
+    handled: Vec<Option<Handled>>,
+    /// The [`Handled`] of the next event pushed (set by a worker's feed before dispatching;
+    /// an event that is not pushed lets go of it at once).
+    pub(crate) next_handled: Option<Handled>,
 }
 
 impl Batch {
@@ -93,10 +116,18 @@ impl Batch {
             events: Vec::with_capacity(events),
             bytes: 0,
             rooms: Vec::new(),
+            handled: Vec::new(),
+            next_handled: None,
         }
     }
 
     pub(crate) fn push(&mut self, event: Event, bytes: usize) {
+        let handled = self.next_handled.take();
+        if handled.is_some() || !self.handled.is_empty() {
+            // Kept beside `events`, one for one.
+            self.handled.resize(self.events.len(), None);
+            self.handled.push(handled);
+        }
         self.events.push(event);
         self.bytes += bytes;
     }
@@ -286,6 +317,9 @@ impl Hub {
             self.publish_rooms(&mut batch.rooms);
         }
         let bytes = std::mem::take(&mut batch.bytes);
+        // Without a subscriber, dropped here: handled, as far as anyone will know.
+        let handled = (!batch.handled.is_empty())
+            .then(|| HandledBatch::from(std::mem::take(&mut batch.handled)));
         if batch.events.is_empty() {
             return;
         }
@@ -296,7 +330,12 @@ impl Hub {
             // No subscriber is not an error: the events are dropped like the server drops them.
             if global.sender.receiver_count() > 0 {
                 let events = global.budget.hold(batch.events.drain(..).collect(), bytes);
-                let _ = global.sender.send(EventBatch { first, len, events });
+                let _ = global.sender.send(EventBatch {
+                    first,
+                    len,
+                    events,
+                    handled,
+                });
             }
         }
         batch.events.clear();

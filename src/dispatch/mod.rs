@@ -11,6 +11,8 @@
 
 mod budget;
 mod events;
+#[cfg(feature = "nats")]
+pub(crate) mod feed;
 pub(crate) mod hub;
 mod route;
 mod seen;
@@ -55,6 +57,9 @@ pub(crate) struct StreamSettings {
     pub(crate) policy: Arc<dyn ReconnectPolicy>,
     /// Largest payload of one event.
     pub(crate) max_event_payload: usize,
+    /// A worker's: its events come from JetStream, not from the service.
+    #[cfg(feature = "nats")]
+    pub(crate) worker: Option<Arc<crate::relay::WorkerOptions>>,
 }
 
 /// Opens the Event stream and spawns the task that owns it from then on.
@@ -158,6 +163,7 @@ async fn run(
                     rooms: &rooms,
                     replaying: reconnected,
                     max_payload: settings.max_event_payload,
+                    follows_session: false,
                 };
                 let ended = pump(&mut stream, &transport, &settings, &mut dispatcher).await;
                 // Dropping the stream cancels it, so the server frees its single slot.

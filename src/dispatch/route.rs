@@ -30,6 +30,9 @@ pub(super) struct Dispatcher<'a> {
     pub(super) replaying: bool,
     /// Larger payloads are skipped as malformed.
     pub(super) max_payload: usize,
+    /// In a worker: the login state and the `dirty` events come from the state events every
+    /// worker follows ([`follow`](Self::follow)), not from the events this worker handles.
+    pub(super) follows_session: bool,
 }
 
 impl Dispatcher<'_> {
@@ -76,11 +79,38 @@ impl Dispatcher<'_> {
         }
         // Caches first, so a subscriber reacting to the event reads fresh data.
         (self.hub.invalidate)(&event);
-        if !self.track_session(&event) {
+        if self.follows_session {
+            // Every worker publishes the `dirty`s it follows; handled here, it would be twice.
+            if matches!(event, Event::Dirty { .. }) {
+                return;
+            }
+        } else if !self.track_session(&event) {
             return;
         }
         self.route_to_room(&event, size, batch);
         batch.push(event, size + EVENT_OVERHEAD);
+    }
+
+    /// An event every worker follows (feature `nats`): the caches forget what it invalidates,
+    /// the login state follows it, and a `dirty` is published (a `sync()` waits for its
+    /// echo). Nothing else is published: one worker of the group handles the event.
+    /// `catch_up`: stored before this worker started, so only the login state cares.
+    #[cfg(feature = "nats")]
+    pub(super) fn follow(&mut self, response: &EventResponse, catch_up: bool, batch: &mut Batch) {
+        if response.payload.len() > self.max_payload {
+            return;
+        }
+        let Ok(event) = event::decode(response.r#type, &response.payload) else {
+            // The worker that handles it says so.
+            return;
+        };
+        if !catch_up {
+            (self.hub.invalidate)(&event);
+        }
+        self.track_session(&event);
+        if !catch_up && matches!(event, Event::Dirty { .. }) {
+            batch.push(event, response.payload.len() + EVENT_OVERHEAD);
+        }
     }
 
     /// Follows login state; returns `false` for a replayed login/ready that changes nothing.

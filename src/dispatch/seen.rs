@@ -3,6 +3,7 @@
 //! `bot.messages().find(..)` looks through.
 
 use std::collections::{HashSet, VecDeque};
+use std::hash::Hash;
 
 use crate::ids::MessageId;
 
@@ -10,14 +11,14 @@ use crate::ids::MessageId;
 /// and 10,000 ids are a few hundred KiB (each id is shared by the set and the order).
 pub(crate) const SEEN_MESSAGES: usize = 10_000;
 
-/// The last [`SEEN_MESSAGES`] message ids, oldest first.
-pub(crate) struct SeenMessages {
-    order: VecDeque<MessageId>,
-    set: HashSet<MessageId>,
+/// The last [`SEEN_MESSAGES`] message ids, oldest first (or, in a worker, the last event ids).
+pub(crate) struct SeenMessages<T = MessageId> {
+    order: VecDeque<T>,
+    set: HashSet<T>,
     capacity: usize,
 }
 
-impl SeenMessages {
+impl<T: Hash + Eq + Clone> SeenMessages<T> {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             order: VecDeque::new(),
@@ -27,7 +28,7 @@ impl SeenMessages {
     }
 
     /// Remembers `id`; `false` when it was seen already (a duplicate).
-    pub(crate) fn first_sighting(&mut self, id: &MessageId) -> bool {
+    pub(crate) fn first_sighting(&mut self, id: &T) -> bool {
         if self.set.contains(id) {
             return false;
         }
@@ -42,7 +43,7 @@ impl SeenMessages {
     }
 
     /// The ids remembered, oldest first.
-    pub(crate) fn ids(&self) -> Vec<MessageId> {
+    pub(crate) fn ids(&self) -> Vec<T> {
         self.order.iter().cloned().collect()
     }
 }

@@ -177,6 +177,7 @@ impl Event {
 
     /// The room a room event (join, leave, topic, announce) is about; `None` for the others
     /// (a message names its room only in its payload).
+    #[cfg(feature = "nats")]
     pub(crate) fn room_id(&self) -> Option<&RoomId> {
         match self {
             Event::RoomJoin(join) => Some(&join.room_id),

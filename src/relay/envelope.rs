@@ -28,6 +28,13 @@ pub const HEADER_EVENT_ID: &str = "Wechaty-Event-Id";
 pub const HEADER_ROOM: &str = "Wechaty-Room";
 /// Milliseconds since the Unix epoch when the relay received the event.
 pub const HEADER_TIMESTAMP: &str = "Wechaty-Timestamp";
+/// Set (to `true`) on a `login` or `ready` the service replayed to a relay that reconnected
+/// or took over: the account did not log in again. Workers follow it and call no handler.
+pub const HEADER_REPLAY: &str = "Wechaty-Replay";
+
+/// The conversation of the events that are about the session (login, logout, ready, scan,
+/// errors): one partition, so that they stay in order.
+pub(crate) const SESSION: &str = "_session";
 
 /// Partitions of one account's events. Part of the subject layout: relays and workers of one
 /// stream must agree on it, so it is fixed.

@@ -9,10 +9,6 @@
 //! them. Each worker aims at its fair share, `ceil(partitions / live workers)`: it takes free
 //! partitions up to it, and names its surplus for the caller to hand back once their handlers
 //! are done (so a partition never has two workers at once).
-//!
-//! The workers that use these leases are the next step of the relay's issue; until then this
-//! module is exercised by its tests only.
-#![cfg_attr(not(test), allow(dead_code))]
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -39,11 +39,13 @@
 mod envelope;
 mod lease;
 mod publisher;
+mod session;
 /// The integration tests' nats-server helper, for the unit tests that need a server.
 #[cfg(test)]
 #[path = "../../tests/common/nats.rs"]
 #[allow(dead_code)]
 mod test_nats;
+mod worker;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -67,9 +69,11 @@ use envelope::EventIds;
 use publisher::Outgoing;
 
 pub use envelope::{
-    account_token, subject_token, HEADER_EVENT_ID, HEADER_ROOM, HEADER_TIMESTAMP, HEADER_TYPE,
-    PARTITIONS,
+    account_token, subject_token, HEADER_EVENT_ID, HEADER_REPLAY, HEADER_ROOM, HEADER_TIMESTAMP,
+    HEADER_TYPE, PARTITIONS,
 };
+pub(crate) use worker::start as start_worker;
+pub use worker::{WorkerOptions, DEFAULT_ACK_WAIT, DEFAULT_LEASE, DEFAULT_MAX_ACK_PENDING};
 
 /// The stream's name when none is given.
 pub const DEFAULT_STREAM: &str = "WECHATY";
@@ -390,6 +394,8 @@ impl Relay {
         let client = connect_nats(&options.url, &shared).await?;
         let context = async_nats::jetstream::new(client);
         publisher::ensure_stream(&context, &shared, options.max_age).await?;
+        let session =
+            session::Session::from_stream(&context, &shared.stream, &shared.account).await;
         tracing::info!(nats = %shared.url, stream = %shared.stream, account = %shared.account, "the JetStream stream is ready");
 
         let (buffer, pending) = mpsc::channel(options.buffer_events);
@@ -410,6 +416,7 @@ impl Relay {
             events_budget: Arc::new(Semaphore::new(options.buffer_events)),
             budget,
             buffer_bytes: options.buffer_bytes,
+            session: std::sync::Mutex::new(session),
         };
         let relay_shared = Arc::clone(&shared);
         let stop_grace = options.stop_grace;
@@ -638,6 +645,8 @@ struct EventSide {
     events_budget: Arc<Semaphore>,
     budget: Arc<Semaphore>,
     buffer_bytes: usize,
+    /// Who is logged in, to mark the service's replays (in arrival order: `name` runs in it).
+    session: std::sync::Mutex<session::Session>,
 }
 
 /// How one stream ended.
@@ -677,6 +686,7 @@ impl EventSide {
                             }
                         }
                     }
+                    self.session().new_stream();
                     self.shared.set_state(RelayState::Relaying);
                     let since = Instant::now();
                     let ended = self.pump(&mut stream, &mut stopped).await;
@@ -795,6 +805,9 @@ impl EventSide {
             return futures_util::future::ready(None).boxed();
         }
         let decoded = event::decode(response.r#type, &response.payload);
+        let replay = decoded
+            .as_ref()
+            .is_ok_and(|event| self.session().is_replay(event));
         let (name, id, room, conversation) = match &decoded {
             Ok(event) => {
                 let room = event.room_id().map(ToString::to_string);
@@ -806,7 +819,7 @@ impl EventSide {
                     (None, Event::RoomInvite { room_invitation_id }) => {
                         format!("room-invite:{room_invitation_id}")
                     }
-                    _ => "_session".into(),
+                    _ => envelope::SESSION.into(),
                 };
                 (
                     event.name(),
@@ -819,7 +832,7 @@ impl EventSide {
                 // Relayed all the same: each worker decodes it, and skips it with a warning.
                 tracing::warn!(kind = error.kind, reason = %error.reason, "relaying a malformed event");
                 let id = self.ids.unique("malformed");
-                ("malformed", id, None, "_session".into())
+                ("malformed", id, None, envelope::SESSION.into())
             }
         };
         let state = decoded.as_ref().is_ok_and(envelope::is_state);
@@ -830,6 +843,7 @@ impl EventSide {
             room,
             conversation,
             state,
+            replay,
             payload: Bytes::from(response.payload.into_bytes()),
             received,
             received_at,
@@ -864,6 +878,12 @@ impl EventSide {
             }
             _ => futures_util::future::ready(Some(named)).boxed(),
         }
+    }
+
+    fn session(&self) -> std::sync::MutexGuard<'_, session::Session> {
+        self.session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Puts one named event into the buffer, waiting for room: while it waits, nothing more is
@@ -925,6 +945,9 @@ impl EventSide {
         if let Some(room) = &named.room {
             headers.insert(HEADER_ROOM, room.as_str());
         }
+        if named.replay {
+            headers.insert(HEADER_REPLAY, "true");
+        }
         let millis = named
             .received_at
             .duration_since(UNIX_EPOCH)
@@ -956,6 +979,8 @@ struct Named {
     room: Option<String>,
     conversation: String,
     state: bool,
+    /// A login or ready the service replayed.
+    replay: bool,
     payload: Bytes,
     received: Instant,
     received_at: SystemTime,
