@@ -15,7 +15,7 @@ use common::{serve, WAIT};
 use tokio::time::timeout;
 use wechaty_client::mock::{MockRoom, MockServer, MockWorld};
 use wechaty_client::relay::{Relay, RelayOptions, RelayState, WorkerOptions};
-use wechaty_client::{Bot, HandlerResult, Message, Wechaty, WechatyBuilder};
+use wechaty_client::{Bot, ContactSelf, HandlerResult, Message, Wechaty, WechatyBuilder};
 
 const ROOMS: usize = 6;
 
@@ -101,20 +101,34 @@ impl Handled {
         self.0.lock().unwrap().clone()
     }
 
+    /// The messages handled (not the logins).
+    fn messages(&self) -> Vec<(String, String)> {
+        let mut all = self.all();
+        all.retain(|(_, text)| !text.starts_with("login "));
+        all
+    }
+
+    fn logins(&self) -> Vec<(String, String)> {
+        let mut all = self.all();
+        all.retain(|(_, text)| text.starts_with("login "));
+        all
+    }
+
+    /// Waits until `count` messages were handled.
     async fn reach(&self, count: usize) {
         let reached = timeout(Duration::from_secs(30), async {
-            while self.0.lock().unwrap().len() < count {
+            while self.messages().len() < count {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })
         .await;
-        let handled = self.all().len();
+        let handled = self.messages().len();
         assert!(reached.is_ok(), "only {handled} of {count} events handled");
     }
 
     /// Each text once, and each room's in order.
     fn assert_once_and_in_order(&self, expected: usize) {
-        let handled = self.all();
+        let handled = self.messages();
         let texts: Vec<&str> = handled.iter().map(|(_, text)| text.as_str()).collect();
         let unique: HashSet<&str> = texts.iter().copied().collect();
         assert_eq!(unique.len(), texts.len(), "handled twice: {texts:?}");
@@ -129,7 +143,10 @@ impl Handled {
     }
 
     fn workers(&self) -> HashSet<String> {
-        self.all().into_iter().map(|(worker, _)| worker).collect()
+        self.messages()
+            .into_iter()
+            .map(|(worker, _)| worker)
+            .collect()
     }
 }
 
@@ -142,6 +159,16 @@ struct Recorder {
 }
 
 impl Bot for Recorder {
+    async fn on_login(&self, user: ContactSelf) -> HandlerResult {
+        let text = format!("login {}", user.id());
+        self.handled
+            .0
+            .lock()
+            .unwrap()
+            .push((self.name.clone(), text));
+        Ok(())
+    }
+
     async fn on_message(&self, message: Message) -> HandlerResult {
         let text = message.text().await?;
         self.handled
@@ -204,6 +231,15 @@ async fn each_event_reaches_one_worker_of_each_group_in_room_order() {
     let busy = handled.workers();
     assert!(busy.len() >= 2, "the group shared the work: {busy:?}");
     assert_eq!(audit.workers().len(), 1);
+    // The login: handled by one worker of each group, known to every worker.
+    assert_eq!(handled.logins().len(), 1, "{:?}", handled.logins());
+    assert_eq!(audit.logins().len(), 1, "{:?}", audit.logins());
+    for worker in &workers {
+        assert_eq!(
+            worker.current_user_id().as_ref().map(|id| id.as_str()),
+            Some("bot")
+        );
+    }
 
     for worker in workers {
         stop(worker).await;
@@ -253,7 +289,11 @@ async fn a_killed_workers_events_are_handled_by_another_in_order() {
     handled.reach(ROOMS).await;
     kill_tx.send(()).expect("the worker runs");
     thread.join().expect("the runtime shut down");
-    let seen_by_the_dead: Vec<String> = handled.all().into_iter().map(|(_, text)| text).collect();
+    let seen_by_the_dead: Vec<String> = handled
+        .messages()
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
     handled.0.lock().unwrap().clear();
 
     let survivor = run_worker(
@@ -268,7 +308,10 @@ async fn a_killed_workers_events_are_handled_by_another_in_order() {
     handled.assert_once_and_in_order(60);
     for text in &seen_by_the_dead {
         assert!(
-            handled.all().iter().any(|(_, handled)| handled == text),
+            handled
+                .messages()
+                .iter()
+                .any(|(_, handled)| handled == text),
             "{text} came back"
         );
     }
@@ -296,7 +339,7 @@ async fn events_published_while_no_worker_runs_come_when_one_does() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     handled.assert_once_and_in_order(60);
     let by_second = handled
-        .all()
+        .messages()
         .iter()
         .filter(|(worker, _)| worker == "second")
         .count();
@@ -328,5 +371,40 @@ async fn nothing_is_lost_across_a_nats_server_restart() {
     handled.reach(60).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     handled.assert_once_and_in_order(60);
+    stop(worker).await;
+}
+
+#[tokio::test]
+async fn the_login_the_service_replays_to_a_reconnecting_relay_calls_no_handler() {
+    let Some(nats) = NatsServer::shared("the_login_the_service_replays") else {
+        return;
+    };
+    let mut relaying = relaying(&nats, "REPLAY").await;
+    let handled = Handled::default();
+    let worker = run_worker(relaying.worker("room-bots", "only"), "only", &handled).await;
+    relaying.send(0, 6);
+    handled.reach(6).await;
+    assert_eq!(handled.logins().len(), 1, "{:?}", handled.all());
+
+    // The service goes and comes back: the relay's new stream starts with the service's
+    // replay of login and ready.
+    let port = relaying.server.addr().port();
+    let world = relaying.world.clone();
+    let relayed = relaying.relay.statistics().relayed;
+    relaying.server.shutdown().await;
+    relaying.server = common::serve_on(port, "worker-token", world).await;
+    // Once the relay has the new stream's first events (the service drops what comes before).
+    timeout(WAIT, async {
+        while relaying.relay.statistics().relayed < relayed + 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the relay reconnects");
+    relaying.send(6, 6);
+    handled.reach(12).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(handled.logins().len(), 1, "{:?}", handled.all());
+    handled.assert_once_and_in_order(12);
     stop(worker).await;
 }

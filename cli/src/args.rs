@@ -133,6 +133,24 @@ pub enum Command {
         /// Stop after this many seconds (exit 1 if --count was not reached by then)
         #[arg(long, value_name = "SECS", value_parser = positive_seconds)]
         timeout: Option<std::time::Duration>,
+        /// Read the events a `wechaty relay` publishes to these NATS server(s) instead of the
+        /// service's Event stream (which the relay holds)
+        #[arg(long, value_name = "URL", env = "WECHATY_NATS_URL")]
+        nats: Option<String>,
+        /// With --nats: be one of the workers sharing the durable consumer NAME (each event
+        /// reaches one of them; what comes while none runs waits). Default: every event from
+        /// now on, for this process alone
+        #[arg(long, value_name = "NAME", requires = "nats")]
+        consumer: Option<String>,
+        /// With --nats: the relay's JetStream stream
+        #[arg(
+            long,
+            value_name = "NAME",
+            env = "WECHATY_NATS_STREAM",
+            default_value = "WECHATY",
+            requires = "nats"
+        )]
+        stream: String,
     },
     /// Own the service's Event stream and publish every event to NATS JetStream, for workers
     /// (`events --nats`, `WechatyBuilder` workers) to share. A second relay for the same

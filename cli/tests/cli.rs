@@ -1241,3 +1241,88 @@ fn scrape(addr: std::net::SocketAddr) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// Sends a Ding to the mock (an RPC: the relay holds the Event stream): its `dong` event is
+/// what the relay publishes next.
+fn ding(mock: &MockProcess, data: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let bot = wechaty_client::WechatyBuilder::new()
+            .endpoint(&mock.endpoint)
+            .token(TOKEN)
+            .no_tls(true)
+            .build()
+            .await
+            .expect("valid settings");
+        bot.ding(data).await.expect("the mock answers");
+    });
+}
+
+/// The `dong` data among `events --json` lines.
+fn dongs(stdout: &[u8]) -> Vec<String> {
+    text(stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["type"] == "dong")
+        .filter_map(|event| event["data"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn events_from_nats_share_a_consumer_or_read_alone() {
+    let Some(nats) = nats::NatsServer::shared("events_from_nats") else {
+        return;
+    };
+    let mock = MockProcess::start();
+    let stream = nats::unique_stream("CLIEVENTS");
+    let mut relay = Command::new(BIN)
+        .args(["--endpoint", &mock.endpoint, "--no-tls", "relay"])
+        .args(["--stream", &stream, "--nats", &nats.url()])
+        .env("WECHATY_PUPPET_SERVICE_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    assert!(first_line(&mut relay).starts_with("relaying to"));
+    let events = |extra: &[&str]| {
+        Command::new(BIN)
+            .args(["--endpoint", &mock.endpoint, "--no-tls", "--json", "events"])
+            .args(["--nats", &nats.url(), "--stream", &stream])
+            .args(extra)
+            .env("WECHATY_PUPPET_SERVICE_TOKEN", TOKEN)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs")
+    };
+
+    // Published before the group ever ran: a new group starts at the stream's beginning.
+    ding(&mock, "one");
+    let first = events(&["--consumer", "cli", "--timeout", "4"])
+        .wait_with_output()
+        .unwrap();
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(dongs(&first.stdout), ["one"], "{}", text(&first.stdout));
+    // Published while no worker of the group runs: the next one gets it, and only it.
+    ding(&mock, "two");
+    let second = events(&["--consumer", "cli", "--timeout", "4"])
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(dongs(&second.stdout), ["two"], "{}", text(&second.stdout));
+
+    // Alone: what comes from now on (dinged until it has seen one).
+    let mut alone = events(&["--count", "1", "--timeout", "20"]);
+    let mut dinged = 0;
+    while alone.try_wait().unwrap().is_none() {
+        dinged += 1;
+        assert!(dinged < 60, "`events --nats` alone printed nothing");
+        ding(&mock, &format!("three-{dinged}"));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let alone = alone.wait_with_output().unwrap();
+    let _ = relay.kill();
+    let _ = relay.wait();
+    let printed = dongs(&alone.stdout);
+    assert_eq!(printed.len(), 1, "{}", text(&alone.stdout));
+    assert!(printed[0].starts_with("three-"), "{printed:?}");
+}

@@ -108,6 +108,39 @@ impl Stream for WithHandled {
     }
 }
 
+/// In a worker, the events a subscriber of a stopped bot did not read were not handled by it:
+/// abandoned, they go back to JetStream (to another worker) instead of being acknowledged.
+/// A subscriber dropped while the bot runs (one that was only waiting for something) lets
+/// them count as handled, as any subscriber that read past them.
+impl Drop for Events {
+    fn drop(&mut self) {
+        if !self.hub.is_closed() {
+            return;
+        }
+        let abandon = |handled: &[Option<Handled>]| {
+            handled
+                .iter()
+                .flatten()
+                .for_each(|handled| handled.abandon());
+        };
+        if let Some((_, Some(handled), position)) = &self.batch {
+            abandon(handled.get(*position..).unwrap_or_default());
+        }
+        if let Some(inner) = self.inner.as_mut() {
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            while let Poll::Ready(Some(next)) = Pin::new(&mut *inner).poll_next(&mut cx) {
+                if let Ok(EventBatch {
+                    handled: Some(handled),
+                    ..
+                }) = next
+                {
+                    abandon(&handled);
+                }
+            }
+        }
+    }
+}
+
 impl fmt::Debug for Events {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Events")

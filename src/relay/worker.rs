@@ -67,7 +67,8 @@ const STALL_WARNING: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct WorkerOptions {
     url: String,
-    group: String,
+    /// `None`: alone, on an ephemeral consumer of every event ([`WorkerOptions::alone`]).
+    group: Option<String>,
     stream: String,
     account: Option<String>,
     name: Option<String>,
@@ -97,8 +98,18 @@ impl WorkerOptions {
     /// another group gets every event too).
     pub fn new(url: impl Into<String>, group: impl Into<String>) -> Self {
         Self {
+            group: Some(group.into()),
+            ..Self::alone(url)
+        }
+    }
+
+    /// Events from `url` for this process alone: every event from now on, on a consumer that
+    /// JetStream forgets once the process is gone (what `wechaty events --nats` does without
+    /// `--consumer`). Nothing is kept for it while it does not run.
+    pub fn alone(url: impl Into<String>) -> Self {
+        Self {
             url: url.into(),
-            group: group.into(),
+            group: None,
             stream: DEFAULT_STREAM.into(),
             account: None,
             name: None,
@@ -148,9 +159,9 @@ impl WorkerOptions {
         self
     }
 
-    /// The group's name.
-    pub fn group(&self) -> &str {
-        &self.group
+    /// The group's name (`None`: [`alone`](Self::alone)).
+    pub fn group(&self) -> Option<&str> {
+        self.group.as_deref()
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
@@ -163,7 +174,7 @@ impl WorkerOptions {
         for (what, value, setting) in [
             (
                 "group",
-                Some(&self.group),
+                self.group.as_ref(),
                 "`events_from_nats`, `--consumer`",
             ),
             (
@@ -321,16 +332,34 @@ async fn run(
         feed.clone(),
         stop.clone(),
     ));
+    let partitions = Partitions {
+        stream,
+        options: options.clone(),
+        prefix,
+        feed,
+        pending: Arc::clone(&pending),
+    };
+    let Some(group) = options.group.clone() else {
+        // Alone: one consumer of every event, no leases.
+        let _ = opened.send(Ok(()));
+        hub.set_state(ConnectionState::Connected);
+        tracing::info!(stream = options.stream, "reading every event from now on");
+        let pump = partitions.pump_alone();
+        closed_for_good(&mut closed).await;
+        let leaving = async {
+            let _ = pump.stop.send(true);
+            let _ = pump.task.await;
+            let _ = stop_tx.send(true);
+            let _ = acks.await;
+            pending.hand_back().await;
+        };
+        let _ = tokio::time::timeout(LEAVE_GRACE, leaving).await;
+        following.abort();
+        feed_task.abort();
+        return;
+    };
     let mut leases = loop {
-        match Leases::open(
-            &context,
-            &options.stream,
-            &options.group,
-            &worker,
-            options.lease,
-        )
-        .await
-        {
+        match Leases::open(&context, &options.stream, &group, &worker, options.lease).await {
             Ok(leases) => break leases,
             Err(error) => {
                 tracing::warn!(error = %options.nats_error("opening the partition leases", error), "retrying in 1 s");
@@ -344,18 +373,11 @@ async fn run(
     let _ = opened.send(Ok(()));
     hub.set_state(ConnectionState::Connected);
     tracing::info!(
-        group = options.group,
+        group,
         worker,
         stream = options.stream,
         "a worker of its group: taking its share of the partitions"
     );
-    let partitions = Partitions {
-        stream,
-        options: options.clone(),
-        prefix,
-        feed,
-        pending: Arc::clone(&pending),
-    };
     let mut pumps: BTreeMap<u32, Pump> = BTreeMap::new();
     loop {
         match leases.round().await {
@@ -387,7 +409,10 @@ async fn run(
                                 }
                             }
                         }
-                    } else if pumps.get(&partition).is_none_or(|pump| *pump.stop.borrow()) {
+                    } else if pumps
+                        .get(&partition)
+                        .is_none_or(|pump| *pump.stop.borrow() || pump.task.is_finished())
+                    {
                         pumps.insert(partition, partitions.pump(partition));
                     }
                 }
@@ -504,14 +529,12 @@ struct Partitions {
 }
 
 impl Partitions {
+    /// Pulls `partition` from the group's durable consumer of it.
     fn pump(&self, partition: u32) -> Pump {
-        let (stop, stopped) = watch::channel(false);
+        let group = self.options.group.as_deref().unwrap_or_default();
         let config = consumer::pull::Config {
-            durable_name: Some(format!("{}_p{partition}", self.options.group)),
-            description: Some(format!(
-                "wechaty workers of {}: partition {partition}",
-                self.options.group
-            )),
+            durable_name: Some(format!("{group}_p{partition}")),
+            description: Some(format!("wechaty workers of {group}: partition {partition}")),
             filter_subject: format!("{}.*.*.*.p{partition}", self.prefix),
             ack_policy: consumer::AckPolicy::Explicit,
             ack_wait: self.options.ack_wait,
@@ -519,6 +542,27 @@ impl Partitions {
             deliver_policy: consumer::DeliverPolicy::All,
             ..Default::default()
         };
+        self.spawn(partition, config)
+    }
+
+    /// Pulls every partition from an ephemeral consumer, from now on.
+    fn pump_alone(&self) -> Pump {
+        let config = consumer::pull::Config {
+            description: Some("wechaty: a worker alone".into()),
+            filter_subject: format!("{}.>", self.prefix),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ack_wait: self.options.ack_wait,
+            max_ack_pending: self.options.max_ack_pending as i64,
+            deliver_policy: consumer::DeliverPolicy::New,
+            // JetStream forgets it this long after the process is gone.
+            inactive_threshold: Duration::from_secs(60),
+            ..Default::default()
+        };
+        self.spawn(ALL_PARTITIONS, config)
+    }
+
+    fn spawn(&self, partition: u32, config: consumer::pull::Config) -> Pump {
+        let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(pull(
             self.stream.clone(),
             config,
@@ -532,7 +576,11 @@ impl Partitions {
     }
 }
 
-/// Pulls one partition into the feed until told to stop.
+/// The "partition" of a worker alone: all of them.
+const ALL_PARTITIONS: u32 = u32::MAX;
+
+/// Pulls one partition into the feed until told to stop. Without a durable name, the consumer
+/// is ephemeral: made again after a failure, from the event after the last one pulled.
 async fn pull(
     stream: jetstream::stream::Stream,
     config: consumer::pull::Config,
@@ -542,10 +590,23 @@ async fn pull(
     pending: Arc<Pending>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let name = config.durable_name.clone().unwrap_or_default();
+    let durable = config.durable_name.clone();
+    let mut config = config;
+    let mut last_pulled = None::<u64>;
     let mut waited = false;
     loop {
-        let consumer = match stream.get_or_create_consumer(&name, config.clone()).await {
+        let made = match &durable {
+            Some(name) => stream.get_or_create_consumer(name, config.clone()).await,
+            None => {
+                if let Some(last) = last_pulled {
+                    config.deliver_policy = consumer::DeliverPolicy::ByStartSequence {
+                        start_sequence: last + 1,
+                    };
+                }
+                stream.create_consumer(config.clone()).await
+            }
+        };
+        let consumer = match made {
             Ok(consumer) => consumer,
             Err(error) => {
                 tracing::warn!(partition, %error, "cannot open the partition's consumer: retrying in 1 s");
@@ -598,6 +659,9 @@ async fn pull(
             };
             match next {
                 Some(Ok(message)) => {
+                    if let Ok(info) = message.info() {
+                        last_pulled = Some(info.stream_sequence);
+                    }
                     let Some(fed) = pending.deliver(partition, message).await else {
                         continue;
                     };

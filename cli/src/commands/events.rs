@@ -12,8 +12,9 @@ use super::rooms::resolve_room;
 use crate::json::{event_json, human_event_lines, room_event_json};
 use crate::output::Output;
 
-/// `events [--room QUERY] [--count N] [--timeout SECS]` (never calls Start); exit 1 when
-/// `--timeout` came before `--count` events.
+/// `events [--room QUERY] [--count N] [--timeout SECS] [--nats URL [--consumer NAME]]` (never
+/// calls Start); exit 1 when `--timeout` came before `--count` events. From NATS, an event
+/// is acknowledged once printed.
 pub async fn events(
     builder: WechatyBuilder,
     room: Option<String>,
@@ -24,6 +25,8 @@ pub async fn events(
     let bot = builder.build().await?;
     let printed = print_events(&bot, out, room.as_deref(), count, limit).await;
     bot.stop();
+    // From NATS: what was printed is acknowledged, the rest handed back.
+    bot.stopped().await;
     let printed = printed?;
     if let Some(count) = count {
         if printed < count {
@@ -75,5 +78,7 @@ async fn print_events(
         );
         printed += 1;
     }
+    // Stopped while the stream is still here: from NATS, what it did not print goes back.
+    bot.stop();
     Ok(printed)
 }

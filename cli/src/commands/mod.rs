@@ -13,6 +13,7 @@ mod service;
 mod tags;
 
 use anyhow::Result;
+use wechaty_client::relay::WorkerOptions;
 
 use crate::args::{Cli, Command};
 use crate::output::Output;
@@ -43,7 +44,22 @@ pub async fn run(cli: Cli) -> Result<()> {
             room,
             count,
             timeout,
-        } => events::events(builder()?, room, count, timeout, &out).await,
+            nats,
+            consumer,
+            stream,
+        } => {
+            let builder = match nats {
+                Some(url) => {
+                    let options = match consumer {
+                        Some(group) => WorkerOptions::new(url, group),
+                        None => WorkerOptions::alone(url),
+                    };
+                    builder()?.worker(options.stream(stream))
+                }
+                None => builder()?,
+            };
+            events::events(builder, room, count, timeout, &out).await
+        }
         Command::Relay {
             nats,
             stream,
