@@ -72,9 +72,13 @@ impl FanOutResult {
 /// The payloads of one room: join, topic, leave, announce, of realistic size (real ids, a
 /// millisecond timestamp).
 fn room_payloads(room: usize) -> [(i32, String); 4] {
+    room_payloads_at(room, 1_764_000_000_000u64 + room as u64)
+}
+
+/// The same with the timestamp `when`.
+fn room_payloads_at(room: usize, when: u64) -> [(i32, String); 4] {
     let id = room_id(room);
     let (a, b) = (contact_id(room * 3 + 1), contact_id(room * 3 + 2));
-    let when = 1_764_000_000_000u64 + room as u64;
     [
         (
             19,
@@ -103,8 +107,13 @@ fn room_payloads(room: usize) -> [(i32, String); 4] {
     ]
 }
 
+/// The payloads of `rooms` rooms, as [`feed`] sends them.
+pub(crate) fn payloads(rooms: usize) -> Vec<[(i32, String); 4]> {
+    (0..rooms).map(room_payloads).collect()
+}
+
 /// Which payload event `index` carries: 4 joins, 3 topics, 2 leaves, 1 announce in every 10.
-fn kind_of(index: usize) -> usize {
+pub(crate) fn kind_of(index: usize) -> usize {
     match index % 10 {
         0..=3 => 0,
         4..=6 => 1,
@@ -113,12 +122,49 @@ fn kind_of(index: usize) -> usize {
     }
 }
 
+/// Event `index` of a plan over `rooms` rooms with a payload of its own (its timestamp is
+/// the index): what a service really sends, and what a relay's ids tell apart.
+pub(crate) fn unique_payload(rooms: usize, index: usize) -> (i32, String) {
+    let [payload, ..] = rotate(
+        room_payloads_at(index % rooms, 1_764_000_000_000u64 + index as u64),
+        kind_of(index),
+    );
+    payload
+}
+
+fn rotate(mut payloads: [(i32, String); 4], first: usize) -> [(i32, String); 4] {
+    payloads.rotate_left(first);
+    payloads
+}
+
 /// Feeds `plan` into the mock's Event stream; returns when each event was handed over, in
 /// nanoseconds since `origin`.
 pub(crate) fn feed(world: MockWorld, plan: FanOutPlan, origin: Instant) -> JoinHandle<Vec<u64>> {
-    tokio::spawn(async move {
-        let payloads: Vec<[(i32, String); 4]> = (0..plan.rooms).map(room_payloads).collect();
+    let payloads = payloads(plan.rooms);
+    feed_with(world, plan, origin, move |index| {
+        let (kind, payload) = &payloads[index % plan.rooms][kind_of(index)];
+        (*kind, payload.clone())
+    })
+}
 
+/// [`feed`] with every payload its own ([`unique_payload`]).
+pub(crate) fn feed_unique(
+    world: MockWorld,
+    plan: FanOutPlan,
+    origin: Instant,
+) -> JoinHandle<Vec<u64>> {
+    feed_with(world, plan, origin, move |index| {
+        unique_payload(plan.rooms, index)
+    })
+}
+
+fn feed_with(
+    world: MockWorld,
+    plan: FanOutPlan,
+    origin: Instant,
+    payload: impl Fn(usize) -> (i32, String) + Send + 'static,
+) -> JoinHandle<Vec<u64>> {
+    tokio::spawn(async move {
         let mut sent = Vec::with_capacity(plan.events);
         let mut ticker = tokio::time::interval(Duration::from_millis(1));
         let started = Instant::now();
@@ -138,9 +184,8 @@ pub(crate) fn feed(world: MockWorld, plan: FanOutPlan, origin: Instant) -> JoinH
                 }
             };
             while sent.len() < due {
-                let index = sent.len();
-                let (kind, payload) = &payloads[index % plan.rooms][kind_of(index)];
-                world.emit_raw(*kind, payload.clone());
+                let (kind, payload) = payload(sent.len());
+                world.emit_raw(kind, payload);
                 sent.push(origin.elapsed().as_nanos() as u64);
             }
         }

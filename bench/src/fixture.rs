@@ -114,7 +114,7 @@ impl BenchFixture {
         Ok((server.endpoint(), server.token().to_owned()))
     }
 
-    fn embedded_world(&self, scenario: &str) -> Result<&MockWorld> {
+    pub(crate) fn embedded_world(&self, scenario: &str) -> Result<&MockWorld> {
         self.world().ok_or_else(|| {
             BenchError::Failed(format!(
                 "{scenario} needs the embedded mock service (it seeds or feeds the data): run \

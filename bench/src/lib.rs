@@ -21,6 +21,7 @@ mod error;
 mod fanout;
 mod fixture;
 mod memory;
+mod relay;
 mod report;
 mod stats;
 mod suite;

@@ -8,12 +8,15 @@ use crate::error::{BenchError, Result};
 use crate::fanout::FanOutPlan;
 use crate::fixture::{BenchFixture, Consumer, MemoryReading, Side};
 use crate::memory::peak_resident_bytes_of;
+use crate::relay;
 use crate::report::{Report, Row, Target, Unit};
 use crate::stats::percentile;
 use crate::world::{big_room_id, contact_name, room_id, room_topic, WorldSize};
 
 /// The scenarios, by the names `--only` takes.
-pub const SCENARIOS: [&str; 6] = ["unary", "members", "find", "getters", "fan-out", "memory"];
+pub const SCENARIOS: [&str; 7] = [
+    "unary", "members", "find", "getters", "fan-out", "memory", "relay",
+];
 
 /// What the suite runs, and how big.
 #[derive(Debug, Clone)]
@@ -48,8 +51,17 @@ pub struct SuiteOptions {
     pub traffic_rate: u64,
     /// How long that traffic lasts, per run.
     pub traffic_duration: Duration,
-    /// The `wechaty` executable: its peak memory listing the biggest member room is measured.
+    /// The `wechaty` executable: its peak memory listing the biggest member room is measured,
+    /// and its `relay`'s memory while NATS is away.
     pub cli: Option<PathBuf>,
+    /// Events per run of the relay's throughput (mock → relay → JetStream → two workers).
+    pub relay_events: usize,
+    /// Events per second of the relay's paced run (for delays).
+    pub relay_rate: u64,
+    /// Events of the relay's paced run.
+    pub relay_paced_events: usize,
+    /// How long NATS stays away while the relay's memory is watched.
+    pub relay_outage: Duration,
 }
 
 impl Default for SuiteOptions {
@@ -78,6 +90,10 @@ impl Default for SuiteOptions {
             traffic_rate: 10_000,
             traffic_duration: Duration::from_secs(1),
             cli: None,
+            relay_events: 100_000,
+            relay_rate: 5_000,
+            relay_paced_events: 25_000,
+            relay_outage: Duration::from_secs(60),
         }
     }
 }
@@ -105,6 +121,10 @@ impl SuiteOptions {
             memory_contacts: 2_000,
             traffic_rate: 2_000,
             traffic_duration: Duration::from_millis(300),
+            relay_events: 3_000,
+            relay_rate: 2_000,
+            relay_paced_events: 2_000,
+            relay_outage: Duration::from_secs(3),
             ..Self::default()
         }
     }
@@ -320,6 +340,11 @@ pub async fn run_suite(
     }
     if options.runs("memory") && embedded {
         add_memory_rows(fixture, options, &mut |row| add(row, &mut rows)).await?;
+    }
+    if options.runs("relay") && embedded {
+        for row in relay_rows(fixture, options).await? {
+            add(row, &mut rows);
+        }
     }
     Ok(Report {
         environment: environment(fixture),
@@ -571,4 +596,116 @@ async fn add_memory_rows(
         add(peak);
     }
     Ok(())
+}
+
+/// Issue 18's figures: the relay's throughput to two workers beside bare async-nats, the
+/// delay from the mock to a worker at a fixed rate, and a `wechaty relay` process's memory
+/// while NATS is away. Skipped, with a note, without nats-server.
+async fn relay_rows(fixture: &BenchFixture, options: &SuiteOptions) -> Result<Vec<Row>> {
+    let mut rate = Row::new(
+        format!(
+            "events through relay → JetStream → {} workers, {} events over {} rooms",
+            relay::WORKERS,
+            options.relay_events,
+            options.fan_out_rooms
+        ),
+        Unit::PerSecond,
+    )
+    .baseline("bare async-nats publisher + 2 consumers")
+    .target(Target::RatioAtLeast(0.7));
+    let mut p99 = Row::new(
+        format!(
+            "delay mock → relay → worker p99, {} events/s",
+            options.relay_rate
+        ),
+        Unit::Millis,
+    )
+    .target(Target::AtMost(25.0));
+    let mut growth = Row::new(
+        format!(
+            "`wechaty relay` resident memory over its idle size, NATS away {} s at full feed",
+            options.relay_outage.as_secs()
+        ),
+        Unit::Mebibytes,
+    )
+    .target(Target::AtMost(
+        wechaty_client::relay::DEFAULT_BUFFER_BYTES as f64 / MIB,
+    ));
+    let Some(mut nats) = relay::Nats::start()? else {
+        let note = "skipped: nats-server is not installed (apt-get install nats-server)";
+        rate.note = Some(note.into());
+        return Ok(vec![rate]);
+    };
+    let world = fixture.embedded_world("relay")?.clone();
+    let address = fixture.mock_address()?;
+    let url = nats.url();
+    let full = FanOutPlan {
+        events: options.relay_events,
+        rooms: options.fan_out_rooms,
+        rate: None,
+    };
+    let mut shares = Vec::new();
+    for run in 0..options.runs {
+        // Which goes first alternates by run.
+        for sdk in [run % 2 == 0, run % 2 != 0] {
+            if sdk {
+                let through = relay::through_workers(&world, &address, &url, full).await?;
+                rate.sdk
+                    .push(full.events as f64 / through.elapsed.as_secs_f64());
+                shares.push(through.per_worker);
+            } else {
+                let elapsed = relay::through_bare(&url, full).await?;
+                rate.bare.push(full.events as f64 / elapsed.as_secs_f64());
+            }
+        }
+    }
+    rate.note = Some(format!(
+        "events per worker by run: {shares:?}; the workers read events() (acknowledged as read), \
+         every worker also follows the room events' state subjects"
+    ));
+    let paced = FanOutPlan {
+        events: options.relay_paced_events,
+        rooms: options.fan_out_rooms,
+        rate: Some(options.relay_rate),
+    };
+    let mut p50s = Vec::new();
+    for _ in 0..options.runs {
+        let mut through = relay::through_workers(&world, &address, &url, paced).await?;
+        p99.sdk.push(millis(
+            percentile(&mut through.delays, 99.0).unwrap_or_default(),
+        ));
+        p50s.push(millis(
+            percentile(&mut through.delays, 50.0).unwrap_or_default(),
+        ));
+    }
+    p99.note = Some(format!(
+        "{} events per run; p50 by run: {}",
+        paced.events,
+        p50s.iter()
+            .map(|p50| format!("{p50:.1} ms"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let mut rows = vec![rate, p99];
+    match &options.cli {
+        Some(cli) => {
+            let outage =
+                relay::relay_outage(&world, &address, &mut nats, cli, options.relay_outage).await?;
+            growth
+                .sdk
+                .push(outage.peak.saturating_sub(outage.idle) as f64 / MIB);
+            growth.note = Some(format!(
+                "one run; resident {:.0} MiB idle, {:.0} MiB at full feed before NATS went away, \
+                 {:.0} MiB at most while away; the bound is the relay's buffer \
+                 (`RelayOptions::buffer`, 64 MiB by default): full, it stops reading the \
+                 service's stream",
+                outage.idle as f64 / MIB,
+                outage.before as f64 / MIB,
+                outage.peak as f64 / MIB
+            ));
+        }
+        None => growth.note = Some("skipped: needs the `wechaty` executable".into()),
+    }
+    rows.push(growth);
+    Ok(rows)
 }

@@ -190,7 +190,7 @@ pub enum Command {
         /// Runs per figure (the report gives median, min and max) [default: 5, 2 with --quick]
         #[arg(long, value_name = "N")]
         runs: Option<usize>,
-        /// Only these scenarios: unary, members, find, getters, fan-out, memory
+        /// Only these scenarios: unary, members, find, getters, fan-out, memory, relay
         #[arg(long, value_delimiter = ',', value_name = "NAME")]
         only: Vec<String>,
         /// Small sizes that finish in seconds (a smoke test, not figures)

@@ -28,6 +28,9 @@ pub(crate) struct Round {
     pub(crate) lost: Vec<u32>,
     /// Partitions over the fair share, to [`release`](Leases::release) once drained.
     pub(crate) surplus: Vec<u32>,
+    /// Fewer than the fair share are held (another worker is handing some back): worth a
+    /// round again soon.
+    pub(crate) short: bool,
 }
 
 /// One worker's leases.
@@ -147,6 +150,7 @@ impl Leases {
             }
         }
         round.surplus = self.held.keys().copied().skip(share).collect();
+        round.short = self.held.len() < share;
         Ok(round)
     }
 

@@ -51,7 +51,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures_util::future::{BoxFuture, FutureExt};
 use futures_util::stream::FuturesOrdered;
@@ -87,10 +86,11 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 /// Events read ahead of the one being buffered: a message waits for its payload (to learn its
 /// conversation) while those behind it are read and decoded.
 const LOOKAHEAD: usize = 64;
-/// What one buffered event costs beside its payload and id: its subject, the header map and
-/// its allocations, the buffer's bookkeeping (measured roughly: a subject is about 80 bytes,
-/// five headers about 400 with their map).
-const EVENT_OVERHEAD: usize = 512;
+/// What one buffered event costs beside its payload and id: its subject, its header fields,
+/// the buffer's bookkeeping and the allocator's share. Set from the bench's outage figure
+/// (`wechaty bench --only relay`): with 512 a full 64 MiB buffer grew the relay process by
+/// 62-67 MiB, so the bound was not quite a bound.
+const EVENT_OVERHEAD: usize = 640;
 /// How long a stopping relay may take to hand what it holds to JetStream, by default.
 pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(10);
 /// How often a standby asks for the Event stream again.
@@ -161,7 +161,7 @@ impl RelayOptions {
     }
 
     /// What the relay holds while NATS is slow or away, in events and bytes (each event's
-    /// payload plus about 512 bytes for its subject, headers and bookkeeping); past either it
+    /// payload plus about 640 bytes for its subject, headers and bookkeeping); past either it
     /// stops reading the service's stream.
     pub fn buffer(mut self, events: usize, bytes: usize) -> Self {
         self.buffer_events = events;
@@ -938,21 +938,17 @@ impl EventSide {
                 .map_or_else(|| "_".to_string(), subject_token),
             envelope::partition(&named.conversation),
         );
-        let mut headers = HeaderMap::new();
-        headers.insert(async_nats::header::NATS_MESSAGE_ID, named.id.as_str());
-        headers.insert(HEADER_EVENT_ID, named.id.as_str());
-        headers.insert(HEADER_TYPE, named.kind.to_string().as_str());
-        if let Some(room) = &named.room {
-            headers.insert(HEADER_ROOM, room.as_str());
-        }
-        if named.replay {
-            headers.insert(HEADER_REPLAY, "true");
-        }
         let millis = named
             .received_at
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_millis());
-        headers.insert(HEADER_TIMESTAMP, millis.to_string().as_str());
+        let headers = publisher::EventHeaders {
+            id: named.id,
+            kind: named.kind,
+            room: named.room,
+            millis,
+            replay: named.replay,
+        };
         let counters = &self.shared.counters;
         counters.buffered_events.fetch_add(1, Ordering::Relaxed);
         counters

@@ -19,14 +19,14 @@ use futures_util::stream::FuturesOrdered;
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
-use super::{Shared, HEADER_EVENT_ID};
+use super::{Shared, HEADER_EVENT_ID, HEADER_REPLAY, HEADER_ROOM, HEADER_TIMESTAMP, HEADER_TYPE};
 use crate::error::{Error, Result};
 use crate::reconnect::{ExponentialBackoff, ReconnectPolicy};
 
 /// One event on its way to JetStream, holding its share of the buffer until acknowledged.
 pub(super) struct Outgoing {
     pub(super) subject: String,
-    pub(super) headers: HeaderMap,
+    pub(super) headers: EventHeaders,
     pub(super) payload: Bytes,
     /// When the relay received it, for the publish latency.
     pub(super) received: Instant,
@@ -34,17 +34,46 @@ pub(super) struct Outgoing {
     pub(super) _permits: (OwnedSemaphorePermit, OwnedSemaphorePermit),
 }
 
+/// An event's headers (`envelope.rs`), kept as fields while the event waits in the buffer
+/// and written out for each publish: a `HeaderMap` is several allocations per event, which
+/// would make a full buffer twice the memory its byte bound says.
+pub(super) struct EventHeaders {
+    pub(super) id: String,
+    /// The protocol's `EventType` number.
+    pub(super) kind: i32,
+    pub(super) room: Option<String>,
+    /// When the relay received it, in milliseconds since the Unix epoch.
+    pub(super) millis: u128,
+    /// A login or ready the service replayed.
+    pub(super) replay: bool,
+}
+
+impl EventHeaders {
+    pub(super) fn to_map(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, self.id.as_str());
+        headers.insert(HEADER_EVENT_ID, self.id.as_str());
+        headers.insert(HEADER_TYPE, self.kind.to_string().as_str());
+        if let Some(room) = &self.room {
+            headers.insert(HEADER_ROOM, room.as_str());
+        }
+        headers.insert(HEADER_TIMESTAMP, self.millis.to_string().as_str());
+        if self.replay {
+            headers.insert(HEADER_REPLAY, "true");
+        }
+        headers
+    }
+}
+
 impl Outgoing {
     fn message(&self) -> Publish {
         Publish::build()
             .payload(self.payload.clone())
-            .headers(self.headers.clone())
+            .headers(self.headers.to_map())
     }
 
     fn event_id(&self) -> &str {
-        self.headers
-            .get(HEADER_EVENT_ID)
-            .map_or("", |value| value.as_str())
+        &self.headers.id
     }
 }
 

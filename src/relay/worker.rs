@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer, AckKind};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -48,7 +48,14 @@ pub const DEFAULT_MAX_ACK_PENDING: usize = 256;
 /// going on trying in the background (as the service's stream does).
 const OPEN_GRACE: Duration = Duration::from_secs(5);
 /// Events pulled at once from a partition.
-const PULL_BATCH: usize = 64;
+const PULL_BATCH: usize = 128;
+/// How long one pull waits for its batch to fill (its events come as they arrive); a
+/// stopping partition finishes the pull first.
+const PULL_WAIT: Duration = Duration::from_secs(1);
+/// How long past its expiry a pull is read before it is taken as ended.
+const PULL_GRACE: Duration = Duration::from_millis(100);
+/// Lease rounds while partitions change hands come this often.
+const HANDOVER_ROUND: Duration = Duration::from_millis(100);
 /// How long a stopping worker has to acknowledge, hand back and leave.
 const LEAVE_GRACE: Duration = Duration::from_secs(5);
 /// Events unhandled this long are worth a warning.
@@ -380,8 +387,16 @@ async fn run(
     );
     let mut pumps: BTreeMap<u32, Pump> = BTreeMap::new();
     loop {
+        // A round every third of the lease; sooner while partitions change hands.
+        let mut next_round = options.lease / 3;
         match leases.round().await {
             Ok(round) => {
+                if round.short || !round.surplus.is_empty() {
+                    next_round = next_round.min(HANDOVER_ROUND);
+                }
+                if !round.acquired.is_empty() {
+                    tracing::info!(partitions = ?round.acquired, "took partitions of the group");
+                }
                 for partition in &round.lost {
                     if let Some(pump) = pumps.remove(partition) {
                         pump.task.abort();
@@ -422,7 +437,7 @@ async fn run(
             }
         }
         tokio::select! {
-            () = tokio::time::sleep(options.lease / 3) => {}
+            () = tokio::time::sleep(next_round) => {}
             () = closed_for_good(&mut closed) => break,
         }
     }
@@ -634,49 +649,62 @@ async fn pull(
                 }
             }
         }
-        let messages = consumer
-            .stream()
-            .max_messages_per_batch(PULL_BATCH)
-            .heartbeat(Duration::from_secs(5))
-            .expires(Duration::from_secs(30))
-            .messages()
-            .await;
-        let mut messages = match messages {
-            Ok(messages) => messages,
-            Err(error) => {
-                tracing::warn!(partition, %error, "cannot pull from the partition: retrying in 1 s");
-                if sleep_or_stop(Duration::from_secs(1), &mut stop).await {
-                    return;
-                }
-                continue;
-            }
-        };
+        // One batch at a time, each read to its end: a partition handed back has no event
+        // left in a pull's buffer, unacknowledged, for its next holder to wait for.
         loop {
-            let next = tokio::select! {
-                biased;
-                () = told_to_stop(&mut stop) => return,
-                next = messages.next() => next,
-            };
-            match next {
-                Some(Ok(message)) => {
-                    if let Ok(info) = message.info() {
-                        last_pulled = Some(info.stream_sequence);
-                    }
-                    let Some(fed) = pending.deliver(partition, message).await else {
-                        continue;
-                    };
-                    if feed.send(fed).await.is_err() {
-                        return;
-                    }
-                }
-                Some(Err(error)) => {
-                    tracing::warn!(partition, %error, "pulling from the partition failed: pulling again");
+            if *stop.borrow() {
+                return;
+            }
+            let batch = consumer
+                .batch()
+                .max_messages(PULL_BATCH)
+                .expires(PULL_WAIT)
+                .messages()
+                .await;
+            let mut batch = match batch {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::warn!(partition, %error, "cannot pull from the partition: retrying in 1 s");
                     break;
                 }
-                None => break,
+            };
+            let mut failed = false;
+            // The server ends a pull at its expiry; when that word goes missing (nats-server
+            // 2.9 does not always send it for a part-filled pull) the client would wait 5 s
+            // more, and the partition with it. So the pull ends here, after what arrived.
+            let ends = tokio::time::sleep(PULL_WAIT + PULL_GRACE);
+            tokio::pin!(ends);
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    next = batch.next() => next,
+                    () = &mut ends => batch.next().now_or_never().flatten(),
+                };
+                let Some(next) = next else { break };
+                match next {
+                    Ok(message) => {
+                        if let Ok(info) = message.info() {
+                            last_pulled = Some(info.stream_sequence);
+                        }
+                        let Some(fed) = pending.deliver(partition, message).await else {
+                            continue;
+                        };
+                        if feed.send(fed).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(partition, %error, "pulling from the partition failed: pulling again");
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if failed {
+                break;
             }
         }
-        if sleep_or_stop(Duration::from_millis(200), &mut stop).await {
+        if sleep_or_stop(Duration::from_secs(1), &mut stop).await {
             return;
         }
     }
