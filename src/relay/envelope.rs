@@ -43,6 +43,15 @@ pub const PARTITIONS: u32 = 16;
 /// Ids and room tokens longer than this are replaced by a hash in subjects and event ids.
 const MAX_ID_IN_NAME: usize = 128;
 
+/// Whether `name` may be a stream, account, group or worker name: it goes into subjects,
+/// consumer names and lease keys, so letters, digits, `-` and `_` only.
+pub(crate) fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Whether an event is one every worker must see (it changes caches or the session).
 pub(crate) fn is_state(event: &Event) -> bool {
     matches!(

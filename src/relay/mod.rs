@@ -189,13 +189,7 @@ impl RelayOptions {
     }
 
     fn validate(&self) -> Result<()> {
-        let name_ok = |name: &str| {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        };
-        if !name_ok(&self.stream) {
+        if !envelope::is_name(&self.stream) {
             return Err(Error::InvalidArgument(format!(
                 "the JetStream stream name {:?} must be letters, digits, `-` or `_` \
                  (`RelayOptions::stream`, `--stream`)",
@@ -203,7 +197,7 @@ impl RelayOptions {
             )));
         }
         if let Some(account) = &self.account {
-            if !name_ok(account) {
+            if !envelope::is_name(account) {
                 return Err(Error::InvalidArgument(format!(
                     "the account name {account:?} must be letters, digits, `-` or `_` \
                      (`RelayOptions::account`)"

@@ -172,12 +172,6 @@ impl WorkerOptions {
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
-        let name_ok = |name: &str| {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        };
         for (what, value, setting) in [
             (
                 "group",
@@ -193,7 +187,7 @@ impl WorkerOptions {
             ("worker name", self.name.as_ref(), "`WorkerOptions::name`"),
         ] {
             if let Some(value) = value {
-                if !name_ok(value) {
+                if !super::envelope::is_name(value) {
                     return Err(Error::InvalidArgument(format!(
                         "the {what} {value:?} must be letters, digits, `-` or `_` ({setting})"
                     )));
