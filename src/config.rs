@@ -91,7 +91,7 @@ pub struct WechatyBuilder {
     pub(crate) send_limits: Option<SendLimits>,
     /// Events from a relay's JetStream stream instead of the service's Event stream.
     #[cfg(feature = "nats")]
-    pub(crate) worker: Option<crate::relay::WorkerOptions>,
+    pub(crate) worker: Option<crate::relay::worker::WorkerOptions>,
     /// A setting from the environment that could not be read; reported by `build()`.
     pub(crate) env_error: Option<String>,
 }
@@ -390,8 +390,6 @@ impl WechatyBuilder {
                 watchdog: self.watchdog,
                 policy: Arc::clone(&self.reconnect),
                 max_event_payload: self.max_event_payload,
-                #[cfg(feature = "nats")]
-                worker: self.worker.clone().map(Arc::new),
             },
             cache_limits: self.cache_limits,
             lookup_limit: self.max_concurrent_lookups,
@@ -401,6 +399,8 @@ impl WechatyBuilder {
                 allow_private_urls: self.allow_private_file_urls,
             },
             send_limits: self.send_limits,
+            #[cfg(feature = "nats")]
+            worker: self.worker,
         };
         Ok(Wechaty::new(transport, settings))
     }
@@ -552,6 +552,41 @@ fn parse_bool(value: &str) -> Option<bool> {
         "true" | "1" | "yes" => Some(true),
         "false" | "0" | "no" => Some(false),
         _ => None,
+    }
+}
+
+#[cfg(feature = "nats")]
+impl WechatyBuilder {
+    /// Makes the bot a worker of `group`: its events come from the JetStream stream a
+    /// `wechaty relay` (or [`Relay`](crate::relay::Relay)) publishes at `url`, shared with the other
+    /// workers of the group — each event reaches one of them, a conversation's events one
+    /// worker at a time, in order — while its calls still go to the service (the token is
+    /// still needed). `events()`, `room.events()`, the handlers and [`Bot`](crate::Bot)s work
+    /// as usual; [`start`](crate::Wechaty::start) does not start the puppet (the relay does).
+    ///
+    /// An event is acknowledged once the handlers it went to returned and every `events()`
+    /// stream read past it: at least once, and a dead worker's events go to another. Call
+    /// [`stopped`](crate::Wechaty::stopped) after `stop()` before exiting
+    /// ([`run`](crate::Wechaty::run) does).
+    ///
+    /// ```no_run
+    /// # struct RoomBot;
+    /// # impl wechaty_client::Bot for RoomBot {}
+    /// # async fn demo() -> wechaty_client::Result<()> {
+    /// wechaty_client::WechatyBuilder::from_env()
+    ///     .events_from_nats("nats://127.0.0.1:4222", "room-bots")
+    ///     .run(RoomBot)
+    ///     .await
+    /// # }
+    /// ```
+    pub fn events_from_nats(self, url: impl Into<String>, group: impl Into<String>) -> Self {
+        self.worker(crate::relay::WorkerOptions::new(url, group))
+    }
+
+    /// [`events_from_nats`](Self::events_from_nats) with every option.
+    pub fn worker(mut self, options: crate::relay::WorkerOptions) -> Self {
+        self.worker = Some(options);
+        self
     }
 }
 

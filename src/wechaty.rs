@@ -74,6 +74,9 @@ pub(crate) struct BotSettings {
     pub(crate) files: FilePolicy,
     /// `None`: sends are not limited.
     pub(crate) send_limits: Option<SendLimits>,
+    /// A worker's: its events come from JetStream, not from the service.
+    #[cfg(feature = "nats")]
+    pub(crate) worker: Option<crate::relay::worker::WorkerOptions>,
 }
 
 struct Inner {
@@ -96,6 +99,9 @@ struct Inner {
     /// group (`pump` then holds a task that only waits for it: aborting that leaves it be).
     #[cfg(feature = "nats")]
     worker: Mutex<Option<watch::Receiver<bool>>>,
+    /// A worker's options (`events_from_nats`).
+    #[cfg(feature = "nats")]
+    worker_options: Option<crate::relay::worker::WorkerOptions>,
 }
 
 /// The last handle gone: the same as `stop()`. Streams and handlers hold the bot only
@@ -143,6 +149,8 @@ impl Wechaty {
                 pump: Mutex::new(None),
                 #[cfg(feature = "nats")]
                 worker: Mutex::new(None),
+                #[cfg(feature = "nats")]
+                worker_options: settings.worker,
             }),
         }
     }
@@ -263,8 +271,8 @@ impl Wechaty {
         }
         let transport = self.transport()?;
         #[cfg(feature = "nats")]
-        if let Some(options) = &self.inner.settings.worker {
-            return self.connect_worker(transport, (**options).clone()).await;
+        if let Some(options) = &self.inner.worker_options {
+            return self.connect_worker(transport, options.clone()).await;
         }
         let started = dispatch::start(
             transport,
@@ -291,11 +299,11 @@ impl Wechaty {
     async fn connect_worker(
         &self,
         transport: Transport,
-        options: crate::relay::WorkerOptions,
+        options: crate::relay::worker::WorkerOptions,
     ) -> Result<()> {
         let hub = Arc::clone(&self.inner.hub);
         let worker =
-            match crate::relay::start_worker(transport, hub, self.inner.settings.clone(), options)
+            match crate::relay::worker::start(transport, hub, self.inner.settings.clone(), options)
                 .await
             {
                 Ok(worker) => worker,
@@ -378,7 +386,7 @@ impl Wechaty {
     pub async fn start(&self) -> Result<()> {
         self.connect().await?;
         #[cfg(feature = "nats")]
-        if self.inner.settings.worker.is_some() {
+        if self.inner.worker_options.is_some() {
             return Ok(());
         }
         call_start(&self.transport()?).await

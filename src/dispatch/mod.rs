@@ -57,9 +57,6 @@ pub(crate) struct StreamSettings {
     pub(crate) policy: Arc<dyn ReconnectPolicy>,
     /// Largest payload of one event.
     pub(crate) max_event_payload: usize,
-    /// A worker's: its events come from JetStream, not from the service.
-    #[cfg(feature = "nats")]
-    pub(crate) worker: Option<Arc<crate::relay::WorkerOptions>>,
 }
 
 /// Opens the Event stream and spawns the task that owns it from then on.

@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::event::Event;
 
+/// The stream's name when none is given.
+pub const DEFAULT_STREAM: &str = "WECHATY";
+
 /// The event's type, its number in the protocol (`EventType`), decimal.
 pub const HEADER_TYPE: &str = "Wechaty-Event-Type";
 /// The event's stable id, also sent as `Nats-Msg-Id` so JetStream drops a second copy.
@@ -167,6 +170,25 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
     hash
+}
+
+/// `url` without a password or token in it (`nats://user:secret@host` → `nats://user:***@host`).
+pub(crate) fn redact_url(url: &str) -> String {
+    url.split(',')
+        .map(|one| match (one.find("://"), one.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let credentials = &one[scheme + 3..at];
+                let user = credentials.split(':').next().unwrap_or("");
+                if credentials.contains(':') {
+                    format!("{}{user}:***{}", &one[..scheme + 3], &one[at..])
+                } else {
+                    format!("{}***{}", &one[..scheme + 3], &one[at..])
+                }
+            }
+            _ => one.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]

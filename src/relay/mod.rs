@@ -45,7 +45,7 @@ mod session;
 #[path = "../../tests/common/nats.rs"]
 #[allow(dead_code)]
 mod test_nats;
-mod worker;
+pub(crate) mod worker;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -67,15 +67,13 @@ use crate::wechaty::Wechaty;
 use envelope::EventIds;
 use publisher::Outgoing;
 
+pub(crate) use envelope::redact_url;
 pub use envelope::{
-    account_token, subject_token, HEADER_EVENT_ID, HEADER_REPLAY, HEADER_ROOM, HEADER_TIMESTAMP,
-    HEADER_TYPE, PARTITIONS,
+    account_token, subject_token, DEFAULT_STREAM, HEADER_EVENT_ID, HEADER_REPLAY, HEADER_ROOM,
+    HEADER_TIMESTAMP, HEADER_TYPE, PARTITIONS,
 };
-pub(crate) use worker::start as start_worker;
 pub use worker::{WorkerOptions, DEFAULT_ACK_WAIT, DEFAULT_LEASE, DEFAULT_MAX_ACK_PENDING};
 
-/// The stream's name when none is given.
-pub const DEFAULT_STREAM: &str = "WECHATY";
 /// Events the relay holds for NATS at most, by default.
 pub const DEFAULT_BUFFER_EVENTS: usize = 100_000;
 /// Bytes of payload the relay holds for NATS at most, by default.
@@ -979,25 +977,6 @@ struct Named {
 /// Returns once the relay is asked to stop (no guard held, so the future stays `Send`).
 async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stopped| *stopped).await;
-}
-
-/// `url` without a password or token in it (`nats://user:secret@host` → `nats://user:***@host`).
-pub(crate) fn redact_url(url: &str) -> String {
-    url.split(',')
-        .map(|one| match (one.find("://"), one.rfind('@')) {
-            (Some(scheme), Some(at)) if at > scheme => {
-                let credentials = &one[scheme + 3..at];
-                let user = credentials.split(':').next().unwrap_or("");
-                if credentials.contains(':') {
-                    format!("{}{user}:***{}", &one[..scheme + 3], &one[at..])
-                } else {
-                    format!("{}***{}", &one[..scheme + 3], &one[at..])
-                }
-            }
-            _ => one.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 #[cfg(test)]

@@ -27,9 +27,11 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use super::envelope::{account_token, HEADER_EVENT_ID, HEADER_REPLAY, HEADER_TYPE};
+use super::envelope::{
+    account_token, redact_url, DEFAULT_STREAM, HEADER_EVENT_ID, HEADER_REPLAY, HEADER_TYPE,
+};
 use super::lease::Leases;
-use super::{redact_url, DEFAULT_STREAM};
+
 use crate::dispatch::feed::{self, Fed};
 use crate::dispatch::hub::{Acknowledgement, Handled, Hub};
 use crate::dispatch::{ConnectionState, StreamSettings};
@@ -213,40 +215,6 @@ impl WorkerOptions {
             what: what.into(),
             source: Some(error.into()),
         }
-    }
-}
-
-impl crate::WechatyBuilder {
-    /// Makes the bot a worker of `group`: its events come from the JetStream stream a
-    /// `wechaty relay` (or [`Relay`](super::Relay)) publishes at `url`, shared with the other
-    /// workers of the group — each event reaches one of them, a conversation's events one
-    /// worker at a time, in order — while its calls still go to the service (the token is
-    /// still needed). `events()`, `room.events()`, the handlers and [`Bot`](crate::Bot)s work
-    /// as usual; [`start`](crate::Wechaty::start) does not start the puppet (the relay does).
-    ///
-    /// An event is acknowledged once the handlers it went to returned and every `events()`
-    /// stream read past it: at least once, and a dead worker's events go to another. Call
-    /// [`stopped`](crate::Wechaty::stopped) after `stop()` before exiting
-    /// ([`run`](crate::Wechaty::run) does).
-    ///
-    /// ```no_run
-    /// # struct RoomBot;
-    /// # impl wechaty_client::Bot for RoomBot {}
-    /// # async fn demo() -> wechaty_client::Result<()> {
-    /// wechaty_client::WechatyBuilder::from_env()
-    ///     .events_from_nats("nats://127.0.0.1:4222", "room-bots")
-    ///     .run(RoomBot)
-    ///     .await
-    /// # }
-    /// ```
-    pub fn events_from_nats(self, url: impl Into<String>, group: impl Into<String>) -> Self {
-        self.worker(WorkerOptions::new(url, group))
-    }
-
-    /// [`events_from_nats`](Self::events_from_nats) with every option.
-    pub fn worker(mut self, options: WorkerOptions) -> Self {
-        self.worker = Some(options);
-        self
     }
 }
 
