@@ -36,6 +36,7 @@
 //! connection ends. Events the service sends twice around the switch carry the same id, and
 //! JetStream keeps one.
 
+mod connection;
 mod envelope;
 mod lease;
 mod publisher;
@@ -324,11 +325,7 @@ impl Shared {
     }
 
     fn nats_error(&self, what: &str, error: impl Into<Cause>) -> Error {
-        Error::Nats {
-            url: self.url.clone(),
-            what: what.into(),
-            source: Some(error.into()),
-        }
+        connection::nats_error(self.url.clone(), what, error)
     }
 }
 
@@ -602,21 +599,13 @@ async fn connect_nats(url: &str, shared: &Arc<Shared>) -> Result<async_nats::Cli
         .event_callback(move |event| {
             let shared = events.upgrade();
             async move {
-                match event {
-                    async_nats::Event::Disconnected => {
-                        tracing::warn!("lost the connection to NATS: reconnecting")
-                    }
-                    async_nats::Event::Connected => {
-                        if let Some(shared) = shared {
-                            // The first connection is not a reconnect.
-                            shared
-                                .counters
-                                .nats_connects
-                                .fetch_add(1, Ordering::Relaxed);
-                        }
-                        tracing::info!("connected to NATS");
-                    }
-                    other => tracing::warn!(event = %other, "NATS"),
+                connection::log_event(&event);
+                if let (async_nats::Event::Connected, Some(shared)) = (&event, shared) {
+                    // The first connection is not a reconnect.
+                    shared
+                        .counters
+                        .nats_connects
+                        .fetch_add(1, Ordering::Relaxed);
                 }
             }
         });

@@ -210,11 +210,7 @@ impl WorkerOptions {
     }
 
     fn nats_error(&self, what: &str, error: impl Into<crate::error::Cause>) -> Error {
-        Error::Nats {
-            url: redact_url(&self.url),
-            what: what.into(),
-            source: Some(error.into()),
-        }
+        super::connection::nats_error(redact_url(&self.url), what, error)
     }
 }
 
@@ -257,17 +253,7 @@ async fn run(
     let connect = async_nats::ConnectOptions::new()
         .name(format!("wechaty-worker-{worker}"))
         .retry_on_initial_connect()
-        .event_callback(|event| async move {
-            match event {
-                async_nats::Event::Disconnected => {
-                    tracing::warn!("lost the connection to NATS: reconnecting")
-                }
-                async_nats::Event::Connected => tracing::info!("connected to NATS"),
-                // The worker's own doing, as it leaves.
-                async_nats::Event::Closed => tracing::debug!("closed the connection to NATS"),
-                other => tracing::warn!(event = %other, "NATS"),
-            }
-        });
+        .event_callback(|event| async move { super::connection::log_event(&event) });
     let client = match async_nats::connect_with_options(&options.url, connect).await {
         Ok(client) => client,
         Err(error) => {
