@@ -346,7 +346,12 @@ async fn until_forwarded(proxy: &Proxy, bytes: u64, pick: fn((u64, u64)) -> u64)
         }
     })
     .await
-    .expect("the transfer gets under way");
+    .unwrap_or_else(|_| {
+        panic!(
+            "the transfer did not get under way: {:?} bytes forwarded (to the service, to the client), waiting for more than {bytes}",
+            proxy.forwarded()
+        )
+    });
 }
 
 const BIG: usize = 24 * 1024 * 1024;
@@ -410,17 +415,18 @@ async fn an_upload_cut_or_stalled_mid_transfer_is_a_clear_error() {
     let bot = proxied_bot(&server, &proxy).await;
     for stall in [false, true] {
         let (before, _) = proxy.forwarded();
-        let upload = {
+        let mut upload = {
             let bot = bot.clone();
             tokio::spawn(async move {
                 let big = FileBox::from_bytes("big.bin", vec![6u8; BIG]);
                 bot.room("r1@chatroom").say(big).await
             })
         };
-        until_forwarded(&proxy, before + 4 * 1024 * 1024, |(to_service, _)| {
-            to_service
-        })
-        .await;
+        // An upload that ends before it is under way says how (one CI run saw this wait out).
+        tokio::select! {
+            () = until_forwarded(&proxy, before + 4 * 1024 * 1024, |(to_service, _)| to_service) => {}
+            ended = &mut upload => panic!("the upload (stall: {stall}) ended before 4 MiB went through: {ended:?}"),
+        }
         if stall {
             proxy.black_hole_existing();
         } else {
